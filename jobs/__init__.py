@@ -1,0 +1,1 @@
+"""Scheduled jobs (APScheduler). They call into portal.services."""

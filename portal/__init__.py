@@ -1,0 +1,151 @@
+"""Linli (邻里): a neighbourhood elder-care portal."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import load_config
+from portal.db import make_engine, make_session_factory
+from portal.extensions import babel, csrf, htmx, login_manager
+from portal.policy import load_policy, set_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class LinliState:
+    """What the app shares across requests: the database, the message transport, rate limits."""
+
+    engine: object
+    session_factory: sessionmaker[Session]
+    transport: object
+    limiter: object
+    policy: dict
+
+
+def select_locale() -> str:
+    from portal.i18n import SUPPORTED_LOCALES
+
+    chosen = request.args.get("lang") or request.cookies.get("linli_lang")
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
+        return current_user.locale
+    best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"])
+    return "en" if best == "en" else "zh_Hans"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the Linli application."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("LINLI_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+    if app.config["LINLI_PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["LINLI_PROXY_HOPS"],
+                                x_proto=app.config["LINLI_PROXY_HOPS"], x_host=app.config["LINLI_PROXY_HOPS"])
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    the_policy = load_policy(app.config.get("LINLI_POLICY_FILE") or None)
+    set_policy(the_policy)
+
+    from portal.channels.transport import make_transport
+    from portal.ratelimit import make_limiter
+
+    engine = make_engine(app.config["LINLI_DATABASE_URL"])
+    app.extensions["linli"] = LinliState(
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        transport=app.config.get("LINLI_TRANSPORT") or make_transport(app.config),
+        limiter=make_limiter(app.config.get("LINLI_REDIS_URL")),
+        policy=the_policy,
+    )
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["LINLI_TIMEZONE"])
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_person(person_id: str):
+        from portal.models import Person
+        from portal.web import db
+
+        if not person_id.isdigit():
+            return None
+        person = db().get(Person, int(person_id))
+        return person if person is not None and person.active else None
+
+    from portal.web import access
+
+    @app.before_request
+    def _enforce_access():
+        return access.enforce(app)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session_ = g.pop("db", None)
+        if session_ is not None:
+            session_.close()
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["LINLI_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        response.vary.add("HX-Request")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        from portal.i18n import _
+
+        reason = _("This form could not be checked. Please go back, reload the page and send it again.")
+        return render_template("errors/400.html", reason=reason), 400
+
+    for code in (400, 403, 404, 500):
+        app.register_error_handler(code, lambda error, code=code: (render_template(f"errors/{code}.html"), code))
+
+    from portal.web.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+    from portal.web import auth, main, elder, family, volunteer, worker, officer
+
+    for module in (auth, main, elder, family, volunteer, worker, officer):
+        app.register_blueprint(module.bp)
+    if app.config["LINLI_DEV_TOOLS"]:
+        from portal.web import dev
+
+        app.register_blueprint(dev.bp)
+
+    from portal.cli import register_commands
+
+    register_commands(app)
+    return app

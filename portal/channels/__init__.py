@@ -1,0 +1,1 @@
+"""Channel adapters (web, SMS, voice), the provider transports and the outbox."""

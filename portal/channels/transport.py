@@ -1,0 +1,134 @@
+"""Providers behind one small interface: the console (offline default) and Twilio."""
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from portal.db import utcnow
+
+log = logging.getLogger("linli.transport")
+
+
+class TransportError(Exception):
+    """A send failed. `retryable` says whether trying again later may succeed."""
+
+    def __init__(self, message: str, retryable: bool):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass
+class SentRecord:
+    sid: str
+    channel: str
+    to: str
+    body: str
+    kind: str
+    at: datetime = field(default_factory=utcnow)
+
+
+class ConsoleTransport:
+    """Prints messages to the server console and keeps the last ones in memory for /dev/outbox.
+
+    Login codes are printed only when dev tools are on; otherwise the line is redacted,
+    because a production log must never carry a login code.
+    """
+
+    name = "console"
+
+    def __init__(self, show_secrets: bool = False, keep: int = 200):
+        self.show_secrets = show_secrets
+        self.sent: deque[SentRecord] = deque(maxlen=keep)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _record(self, channel: str, to: str, body: str, kind: str) -> str:
+        with self._lock:
+            sid = f"CONSOLE{next(self._ids):08d}"
+            self.sent.append(SentRecord(sid, channel, to, body, kind))
+        shown = body if (self.show_secrets or kind != "login_code") else "[login code redacted]"
+        if kind == "login_code" or not self.show_secrets:
+            to_shown = to[:-4] + "****" if not self.show_secrets else to
+        else:
+            to_shown = to
+        log.info("%s to %s: %s", channel.upper(), to_shown, shown)
+        return sid
+
+    def send_sms(self, to: str, body: str, kind: str = "notice") -> str:
+        return self._record("sms", to, body, kind)
+
+    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None) -> str:
+        return self._record("call", to, say, kind)
+
+    def messages_to(self, phone: str) -> list[SentRecord]:
+        return [record for record in self.sent if record.to == phone]
+
+
+class TwilioTransport:
+    """Twilio's REST API through its own SDK."""
+
+    name = "twilio"
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: str, status_callback: str | None,
+                 api_base: str | None = None, timeout: float = 10.0):
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        if api_base:
+            # Lets tests point the SDK at a local fake of the API on loopback.
+            self.client.api.base_url = api_base.rstrip("/")
+        self.from_number = from_number
+        self.status_callback = status_callback
+
+    def _call(self, fn, **kwargs) -> str:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        try:
+            return fn(**kwargs).sid
+        except TwilioRestException as exc:
+            retryable = exc.status >= 500 or exc.status == 429
+            raise TransportError(f"twilio {exc.status}: {exc.code}", retryable=retryable) from exc
+        except (TwilioException, OSError) as exc:
+            raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True) from exc
+        except Exception as exc:  # requests' timeouts and connection errors
+            if type(exc).__module__.startswith(("requests", "urllib3")):
+                raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True) from exc
+            raise
+
+    def send_sms(self, to: str, body: str, kind: str = "notice") -> str:
+        kwargs = {"to": to, "from_": self.from_number, "body": body}
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
+        return self._call(self.client.messages.create, **kwargs)
+
+    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None) -> str:
+        from twilio.twiml.voice_response import VoiceResponse
+
+        kwargs = {"to": to, "from_": self.from_number}
+        if twiml_url:
+            kwargs["url"] = twiml_url
+        else:
+            response = VoiceResponse()
+            response.say(say, language="cmn-CN")
+            kwargs["twiml"] = str(response)
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
+        return self._call(self.client.calls.create, **kwargs)
+
+
+def make_transport(config: dict):
+    """Twilio when its three settings are present, the console otherwise."""
+    if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and config.get("TWILIO_FROM_NUMBER"):
+        return TwilioTransport(
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
+            config["TWILIO_FROM_NUMBER"],
+            status_callback=f"{config['LINLI_PUBLIC_URL']}/twilio/status",
+            api_base=config.get("TWILIO_API_BASE") or None,
+        )
+    return ConsoleTransport(show_secrets=bool(config.get("LINLI_DEV_TOOLS")))

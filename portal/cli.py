@@ -1,0 +1,117 @@
+"""The `linli` command: demo, database, seeding (jobs and reports add their own groups)."""
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from portal import migrate
+
+
+def session_factory():
+    return current_app.extensions["linli"].session_factory
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_command)
+    app.cli.add_command(demo_command)
+
+
+@click.group("db", help="Database migrations (Alembic).")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str):
+    """Upgrade the database to REVISION (default: head)."""
+    migrate.upgrade(current_app.config["LINLI_DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str):
+    """Downgrade the database to REVISION."""
+    migrate.downgrade(current_app.config["LINLI_DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+def _seed_demo_if_empty() -> bool:
+    from portal.services.demo import is_empty, seed_demo
+
+    with session_factory()() as session:
+        if not is_empty(session):
+            return False
+        summary = seed_demo(session, date.today())
+        session.commit()
+    click.echo(f"demo data: {summary['elders']} elders in {summary['communities']} communities")
+    return True
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Seed the demo district into an empty database."""
+    if not _seed_demo_if_empty():
+        click.echo("the database is not empty; demo data not added", err=True)
+        sys.exit(1)
+
+
+@click.command("seed")
+@click.option("--elders", type=click.IntRange(1, 2_000_000), required=True, help="How many elders.")
+@click.option("--seed", "random_seed", type=int, default=7, help="Random seed (same seed, same district).")
+@with_appcontext
+def seed_command(elders: int, random_seed: int):
+    """Generate a synthetic district of N elders with bulk inserts."""
+    from portal.services.synthetic import seed_district
+
+    started = time.perf_counter()
+    with session_factory()() as session:
+        summary = seed_district(session, elders, date.today(), seed=random_seed)
+        session.commit()
+    click.echo(f"{summary} in {time.perf_counter() - started:.1f} s")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo_command(host: str, port: int):
+    """Create or upgrade the database, seed demo data when empty, and serve with dev tools on."""
+    from portal import create_app
+
+    import os
+
+    settings = {"LINLI_DEV_TOOLS": True, "LINLI_DEMO": True}
+    if not os.environ.get("LINLI_PUBLIC_URL"):
+        settings["LINLI_PUBLIC_URL"] = f"http://{host}:{port}"
+    app = create_app(settings)
+    with app.app_context():
+        migrate.upgrade(app.config["LINLI_DATABASE_URL"])
+        _seed_demo_if_empty()
+    click.echo(f"Linli demo: http://{host}:{port}/  (dev outbox: http://{host}:{port}/dev/outbox)")
+    from werkzeug.serving import run_simple
+
+    # Not app.run(): Flask ignores it inside a `flask`-style CLI command.
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+def main() -> None:
+    from portal import create_app
+
+    FlaskGroup(create_app=lambda: create_app(), help="Linli (邻里) neighbourhood elder-care portal.")(
+        prog_name="linli"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Configuration read from the environment (LINLI_*), with safe defaults for the demo."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Use LINLI_SECRET_KEY; otherwise keep a random key in the instance folder.
+
+    A fixed default key would let anyone forge sessions, so there is none.
+    """
+    configured = os.environ.get("LINLI_SECRET_KEY")
+    if configured:
+        return configured
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: Path) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    database_url = os.environ.get("LINLI_DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'linli.sqlite3'}"
+    )
+    production = os.environ.get("LINLI_ENV", "development") == "production"
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "LINLI_DATABASE_URL": database_url,
+        "LINLI_ENV": "production" if production else "development",
+        "LINLI_DEV_TOOLS": _bool("LINLI_DEV_TOOLS", False),
+        "LINLI_DEMO": _bool("LINLI_DEMO", False),
+        "LINLI_PUBLIC_URL": os.environ.get("LINLI_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "LINLI_REDIS_URL": os.environ.get("LINLI_REDIS_URL", ""),
+        "LINLI_TIMEZONE": os.environ.get("LINLI_TIMEZONE", "Asia/Shanghai"),
+        "LINLI_DEFAULT_REGION": os.environ.get("LINLI_DEFAULT_REGION", "CN"),
+        "LINLI_HOTLINE": os.environ.get("LINLI_HOTLINE", "12349"),
+        "LINLI_POLICY_FILE": os.environ.get("LINLI_POLICY_FILE", ""),
+        "LINLI_PROXY_HOPS": int(os.environ.get("LINLI_PROXY_HOPS", "0")),
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
+        "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("LINLI_TIMEZONE", "Asia/Shanghai"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "locales"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # a slow typist must not lose a form to an expired token
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }

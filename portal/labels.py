@@ -1,0 +1,67 @@
+"""Translated names for the codes stored in the database."""
+from portal.i18n import _l
+
+SERVICE_LABELS = {
+    "meal": _l("Meals"),
+    "cleaning": _l("Cleaning"),
+    "escort": _l("Escort"),
+    "bathing": _l("Bathing"),
+    "emergency": _l("Emergency"),
+    "visit": _l("Visit"),
+}
+SERVICE_HINTS = {
+    "meal": _l("Meals delivered or at the canteen"),
+    "cleaning": _l("Help cleaning your home"),
+    "escort": _l("Someone to go with you"),
+    "bathing": _l("Help with a bath"),
+    "emergency": _l("Help right now"),
+}
+TIER_LABELS = {
+    "high_risk": _l("High risk"),
+    "special_hardship": _l("Special hardship"),
+    "general": _l("General"),
+}
+LIVING_LABELS = {
+    "alone": _l("Lives alone"),
+    "empty_nest": _l("Empty nest"),
+    "left_behind": _l("Left behind"),
+    "with_family": _l("Lives with family"),
+}
+HARDSHIP_LABELS = {
+    "extreme_poverty": _l("Extreme poverty support"),
+    "low_income": _l("Minimum living allowance"),
+    "disabled_care": _l("Disabled or semi-disabled"),
+    "severe_disability": _l("Severe disability"),
+    "advanced_age": _l("Advanced age (80+)"),
+    "bereaved_family": _l("Family-planning special family"),
+}
+ABILITY_LABELS = {
+    0: _l("0 Fully able"),
+    1: _l("1 Mild loss of ability"),
+    2: _l("2 Moderate loss of ability"),
+    3: _l("3 Severe loss of ability"),
+    4: _l("4 Complete loss of ability"),
+}
+ROLE_LABELS = {
+    "elder": _l("Elder"),
+    "family": _l("Family"),
+    "volunteer": _l("Volunteer"),
+    "worker": _l("Community worker"),
+    "officer": _l("Officer"),
+    "admin": _l("Administrator"),
+}
+LINK_STATUS_LABELS = {
+    "pending": _l("Waiting for approval"),
+    "approved": _l("Approved"),
+    "revoked": _l("Not approved"),
+}
+CHANNEL_LABELS = {
+    "web": _l("Web page"),
+    "sms": _l("Text message"),
+    "voice": _l("Phone call"),
+}
+AREA_LEVEL_LABELS = {
+    "district": _l("District"),
+    "street": _l("Street"),
+    "community": _l("Community"),
+}

@@ -1,0 +1,95 @@
+"""Rules that are configuration, not code. Defaults here; LINLI_POLICY_FILE (TOML) overrides."""
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+DEFAULT_POLICY: dict = {
+    "services": {
+        # credit weight per service type (minutes of credit per minute served)
+        "meal": {"weight": 1.0},
+        "cleaning": {"weight": 1.0},
+        "escort": {"weight": 1.2},
+        "bathing": {"weight": 1.5},
+        "emergency": {"weight": 1.5},
+        "visit": {"weight": 1.0},
+    },
+    "tiers": {
+        "high_risk": {"cadence": "weekly", "after_event_hours": 24},
+        "special_hardship": {"cadence": "monthly"},
+        "general": {"cadence": "quarterly"},
+    },
+    "tier_rules": {
+        "high_risk_age_alone": 80,      # 80+ living alone → high risk
+        "high_risk_ability_level": 3,   # severe loss of ability → high risk
+    },
+    "visits": {
+        "counting_methods": ["door_qr", "door_code", "sms", "worker"],
+        "phone_visits_count": False,
+        "max_minutes": 240,
+    },
+    "escalation": {
+        "monthly": [
+            {"day": 10, "action": "remind_visitor"},
+            {"day": 20, "action": "remind_visitor"},
+            {"day": 20, "action": "tell_worker"},
+            {"day": 25, "action": "reassign_and_tell_officer"},
+        ],
+    },
+    "time_bank": {
+        "daily_cap_minutes": 480,
+        "yearly_cap_minutes": 60000,
+        "redemption_age": 60,
+        "gift_to": ["relative", "donation_pool"],
+    },
+    "requests": {
+        "unaccepted_alert_minutes": 120,
+        "emergency_alert_minutes": 5,
+        "expire_hours": 48,
+        "family_refusal_window_minutes": 120,
+        "undo_minutes": 10,
+    },
+    "messages": {
+        "quiet_start": "21:00",
+        "quiet_end": "08:00",
+        "max_attempts": 6,
+    },
+    "login": {
+        "code_ttl_seconds": 300,
+        "max_attempts": 5,
+        "resend_per_minute": 1,
+        "resend_per_hour": 5,
+    },
+}
+
+
+def _merge(base: dict, override: dict) -> dict:
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def load_policy(path: str | None = None) -> dict:
+    """The effective policy: defaults merged with the TOML file at `path`, if any."""
+    policy = copy.deepcopy(DEFAULT_POLICY)
+    if path:
+        with Path(path).open("rb") as handle:
+            _merge(policy, tomllib.load(handle))
+    return policy
+
+
+_current: dict = copy.deepcopy(DEFAULT_POLICY)
+
+
+def policy() -> dict:
+    """The policy in force for this process (set by create_app or a job runner)."""
+    return _current
+
+
+def set_policy(value: dict) -> None:
+    global _current
+    _current = value

@@ -1,0 +1,280 @@
+"""Registering and editing people: elders, volunteers, family links and pairings."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.i18n import _l
+from portal.models import (
+    HARDSHIP_CATEGORIES,
+    LIVING_SITUATIONS,
+    Area,
+    ElderProfile,
+    FamilyLink,
+    Pairing,
+    Person,
+    RoleGrant,
+    VolunteerProfile,
+)
+from portal.policy import policy
+from portal.services import DomainError
+from portal.services.door import new_door_code
+from portal.services.phones import normalize_phone
+
+NAME_MAX = 50
+ADDRESS_MAX = 120
+_NAME_PUNCTUATION = {"·", "•", "-", ".", "'", " "}
+
+
+def clean_name(raw: str | None, field: str = "name") -> str:
+    """A person's name: letters of any script (rare CJK such as 𠀀 included), no emoji or symbols."""
+    name = unicodedata.normalize("NFC", (raw or "").strip())
+    name = re.sub(r"\s+", " ", name)
+    if not name:
+        raise DomainError(_l("Please enter a name."), field=field)
+    if len(name) > NAME_MAX:
+        raise DomainError(_l("A name can have at most %(max)s characters.", max=NAME_MAX), field=field)
+    for char in name:
+        category = unicodedata.category(char)
+        if not (category.startswith("L") or category.startswith("M") or char in _NAME_PUNCTUATION):
+            raise DomainError(
+                _l("A name can only contain letters (no emoji, digits or symbols)."), field=field
+            )
+    return name
+
+
+def clean_text(raw: str | None, field: str, max_length: int, required: bool = True) -> str:
+    """Free text: trimmed, control characters refused, bounded length."""
+    text = unicodedata.normalize("NFC", (raw or "").strip())
+    if required and not text:
+        raise DomainError(_l("This cannot be empty."), field=field)
+    if len(text) > max_length:
+        raise DomainError(_l("This can have at most %(max)s characters.", max=max_length), field=field)
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        raise DomainError(_l("This contains characters that cannot be used."), field=field)
+    return text
+
+
+def age_on(birth_date: date, today: date) -> int:
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def check_birth_date(value: date | None, today: date, field: str = "birth_date") -> date:
+    if value is None:
+        raise DomainError(_l("Please enter a valid date of birth."), field=field)
+    if value > today or value.year < today.year - 120:
+        raise DomainError(_l("That date of birth is not possible."), field=field)
+    return value
+
+
+def derive_tier(profile: ElderProfile, today: date) -> str:
+    """The care tier from the profile; a worker's override wins."""
+    if profile.tier_override:
+        return profile.tier_override
+    rules = policy()["tier_rules"]
+    age = age_on(profile.birth_date, today)
+    if (
+        (profile.living_situation == "alone" and age >= rules["high_risk_age_alone"])
+        or profile.ability_level >= rules["high_risk_ability_level"]
+        or profile.severe_illness
+    ):
+        return "high_risk"
+    if profile.hardship or age >= 80 or profile.living_situation in ("alone", "empty_nest", "left_behind"):
+        return "special_hardship"
+    return "general"
+
+
+def community(session: Session, community_id: int | None) -> Area:
+    area = session.get(Area, community_id) if community_id else None
+    if area is None or area.level != "community":
+        raise DomainError(_l("Please choose a community from the list."), field="community_id")
+    return area
+
+
+def find_person(session: Session, phone: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.phone == phone))
+
+
+def ensure_person(session: Session, phone: str, name: str, locale: str = "zh_Hans",
+                  preferred_channel: str = "sms") -> Person:
+    """The person with this phone, created when new. A differing name for an existing number is refused."""
+    person = find_person(session, phone)
+    if person is None:
+        person = Person(phone=phone, name=name, locale=locale, preferred_channel=preferred_channel)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def grant(session: Session, person: Person, role: str, area_id: int | None) -> RoleGrant:
+    existing = next((g for g in person.grants if g.role == role and g.area_id == area_id), None)
+    if existing:
+        return existing
+    role_grant = RoleGrant(person_id=person.id, role=role, area_id=area_id)
+    session.add(role_grant)
+    person.grants.append(role_grant)
+    session.flush()
+    return role_grant
+
+
+def _contacts(raw_contacts: list[dict], region: str) -> list[dict]:
+    contacts = []
+    for index, contact in enumerate(raw_contacts or []):
+        name = (contact.get("name") or "").strip()
+        phone = (contact.get("phone") or "").strip()
+        if not name and not phone:
+            continue
+        contacts.append(
+            {
+                "name": clean_name(name, field=f"contact_name_{index}"),
+                "phone": normalize_phone(phone, region),
+                "relation": clean_text(contact.get("relation"), f"contact_relation_{index}", 20, required=False),
+            }
+        )
+    return contacts
+
+
+def save_elder(session: Session, data: dict, today: date, profile: ElderProfile | None = None,
+               region: str = "CN") -> ElderProfile:
+    """Create or update an elder from plain values, validating everything before writing anything."""
+    name = clean_name(data.get("name"))
+    phone = normalize_phone(data.get("phone"), region)
+    area = community(session, data.get("community_id"))
+    address = clean_text(data.get("address"), "address", ADDRESS_MAX)
+    birth_date = check_birth_date(data.get("birth_date"), today)
+    living = data.get("living_situation") or "with_family"
+    if living not in LIVING_SITUATIONS:
+        raise DomainError(_l("Please choose a living situation from the list."), field="living_situation")
+    hardship = list(dict.fromkeys(data.get("hardship") or []))
+    if any(h not in HARDSHIP_CATEGORIES for h in hardship):
+        raise DomainError(_l("Please choose hardship categories from the list."), field="hardship")
+    ability = data.get("ability_level", 0)
+    if not isinstance(ability, int) or not 0 <= ability <= 4:
+        raise DomainError(_l("The ability level is between 0 and 4."), field="ability_level")
+    contacts = _contacts(data.get("emergency_contacts") or [], region)
+    override = data.get("tier_override") or None
+    reason = clean_text(data.get("tier_override_reason"), "tier_override_reason", 200, required=bool(override))
+    if override and override not in ("high_risk", "special_hardship", "general"):
+        raise DomainError(_l("Please choose a care tier from the list."), field="tier_override")
+    other = find_person(session, phone)
+    if other is not None and (profile is None or other.id != profile.person_id):
+        if session.get(ElderProfile, other.id) is not None:
+            raise DomainError(_l("An elder with this phone number is already registered."), field="phone")
+    with session.no_autoflush:
+        if profile is None:
+            person = other or Person(phone=phone, name=name)
+            if person.id is None:
+                session.add(person)
+                session.flush()
+            profile = ElderProfile(person_id=person.id, person=person, door_code=new_door_code(session))
+            creating = True
+        else:
+            person = profile.person
+            person.phone = phone
+            creating = False
+        person.name = name
+        person.locale = data.get("locale") or person.locale or "zh_Hans"
+        person.preferred_channel = data.get("preferred_channel") or person.preferred_channel or "sms"
+        profile.community_id = area.id
+        profile.community = area
+        profile.address = address
+        profile.birth_date = birth_date
+        profile.gender = data.get("gender") or None
+        profile.living_situation = living
+        profile.hardship = hardship
+        profile.ability_level = ability
+        profile.severe_illness = bool(data.get("severe_illness"))
+        profile.emergency_contacts = contacts
+        profile.tier_override = override
+        profile.tier_override_reason = reason or None
+        if creating:
+            session.add(profile)
+    if creating:
+        grant(session, person, "elder", area.id)
+    else:
+        for role_grant in person.grants:
+            if role_grant.role == "elder":
+                role_grant.area_id = area.id
+    profile.care_tier = derive_tier(profile, today)
+    session.flush()
+    return profile
+
+
+def save_volunteer(session: Session, data: dict, region: str = "CN") -> VolunteerProfile:
+    name = clean_name(data.get("name"))
+    phone = normalize_phone(data.get("phone"), region)
+    area = community(session, data.get("community_id"))
+    services = [s for s in (data.get("services") or []) if s in policy()["services"]]
+    person = ensure_person(session, phone, name)
+    profile = session.get(VolunteerProfile, person.id)
+    if profile is None:
+        profile = VolunteerProfile(person_id=person.id, person=person, community_id=area.id)
+        session.add(profile)
+    profile.community_id = area.id
+    profile.services = services
+    profile.birth_date = data.get("birth_date")
+    grant(session, person, "volunteer", area.id)
+    session.flush()
+    return profile
+
+
+def verify_volunteer(session: Session, profile: VolunteerProfile, worker: Person, now: datetime) -> None:
+    profile.verified_at = now
+    profile.verified_by_id = worker.id
+
+
+def request_family_link(session: Session, family: Person, elder_phone: str, relation: str,
+                        region: str = "CN") -> FamilyLink:
+    """A family member asks to be linked to an elder; the elder or a worker approves."""
+    phone = normalize_phone(elder_phone, region)
+    relation = clean_text(relation, "relation", 20)
+    elder = find_person(session, phone)
+    if elder is None or session.get(ElderProfile, elder.id) is None:
+        raise DomainError(_l("We could not find an elder with that phone number."), field="elder_phone")
+    if elder.id == family.id:
+        raise DomainError(_l("You cannot link to yourself."), field="elder_phone")
+    link = session.scalar(
+        select(FamilyLink).where(FamilyLink.family_id == family.id, FamilyLink.elder_id == elder.id)
+    )
+    if link is None:
+        link = FamilyLink(family_id=family.id, elder_id=elder.id, relation=relation, status="pending")
+        session.add(link)
+    elif link.status == "revoked":
+        link.status, link.relation = "pending", relation
+    grant(session, family, "family", session.get(ElderProfile, elder.id).community_id)
+    session.flush()
+    return link
+
+
+def decide_family_link(link: FamilyLink, approve: bool, decider: Person, now: datetime) -> None:
+    link.status = "approved" if approve else "revoked"
+    link.decided_at = now
+    link.decided_by_id = decider.id
+
+
+def pair(session: Session, volunteer: VolunteerProfile, elder: ElderProfile, worker: Person) -> Pairing:
+    existing = session.scalar(
+        select(Pairing).where(
+            Pairing.volunteer_id == volunteer.person_id, Pairing.elder_id == elder.person_id, Pairing.active
+        )
+    )
+    if existing:
+        return existing
+    pairing = Pairing(volunteer_id=volunteer.person_id, elder_id=elder.person_id, created_by_id=worker.id)
+    session.add(pairing)
+    session.flush()
+    return pairing
+
+
+def approved_elders_for_family(session: Session, family: Person) -> list[ElderProfile]:
+    return list(
+        session.scalars(
+            select(ElderProfile)
+            .join(FamilyLink, FamilyLink.elder_id == ElderProfile.person_id)
+            .where(FamilyLink.family_id == family.id, FamilyLink.status == "approved")
+        )
+    )

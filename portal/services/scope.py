@@ -1,0 +1,46 @@
+"""Area scoping: workers and officers see their own subtree and nothing outside it."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from portal.models import Area, Person
+
+
+def subtree_filter(session: Session, area_ids: list[int]):
+    """A WHERE clause on Area matching every area under (and including) `area_ids`."""
+    if not area_ids:
+        return Area.id.is_(None) & Area.id.is_not(None)  # matches nothing
+    paths = session.scalars(select(Area.path).where(Area.id.in_(area_ids))).all()
+    return or_(*[Area.path.startswith(path) for path in paths])
+
+
+def community_ids_in(session: Session, area_ids: list[int]) -> list[int]:
+    """The communities under `area_ids`."""
+    return list(
+        session.scalars(
+            select(Area.id).where(Area.level == "community", subtree_filter(session, area_ids))
+        )
+    )
+
+
+def staff_area_ids(person: Person) -> list[int]:
+    """Every area a worker, officer or admin grant gives `person`."""
+    return [g.area_id for g in person.grants if g.role in ("worker", "officer", "admin") and g.area_id]
+
+
+def staff_community_ids(session: Session, person: Person) -> list[int]:
+    return community_ids_in(session, staff_area_ids(person))
+
+
+def area_path(session: Session, parent: Area | None, area: Area) -> str:
+    return f"{parent.path if parent else '/'}{area.id}/"
+
+
+def add_area(session: Session, name: str, level: str, parent: Area | None = None, hotline=None) -> Area:
+    """Create an area and its materialised path."""
+    area = Area(name=name, level=level, parent=parent, hotline=hotline)
+    session.add(area)
+    session.flush()
+    area.path = area_path(session, parent, area)
+    return area

@@ -1,0 +1,104 @@
+"""Login by phone number and a one-time SMS code; staff add a password."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+
+from portal.db import utcnow
+from portal.i18n import _
+from portal.models import Person
+from portal.services import DomainError, audit
+from portal.services.login import check_password, request_code, verify_code
+from portal.services.phones import normalize_phone
+from portal.web import client_ip, commit, db
+from portal.web.access import public, signed_in
+from portal.web.forms import CodeForm, PasswordForm, PhoneForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _finish_login(person: Person):
+    session.pop("login_phone", None)
+    session.pop("pending_login", None)
+    next_url = _safe_next(session.pop("login_next", None))
+    login_user(person)
+    audit.record(db(), person.id, "login", "person", person.id, ip=client_ip())
+    commit()
+    return redirect(next_url or url_for("main.home"), code=303)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    form = PhoneForm()
+    if request.method == "GET" and request.args.get("next"):
+        session["login_next"] = request.args["next"]
+    if form.validate_on_submit():
+        limiter = current_app.extensions["linli"].limiter
+        try:
+            phone = normalize_phone(form.phone.data, current_app.config["LINLI_DEFAULT_REGION"])
+            request_code(db(), limiter, phone, client_ip(), utcnow())
+        except DomainError as error:
+            form.phone.errors.append(str(error.message))
+            db().rollback()
+            return render_template("auth/login.html", form=form)
+        commit()
+        session["login_phone"] = phone
+        return redirect(url_for("auth.code"), code=303)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+def code():
+    phone = session.get("login_phone")
+    if not phone:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        limiter = current_app.extensions["linli"].limiter
+        try:
+            person = verify_code(db(), limiter, phone, form.code.data, utcnow())
+        except DomainError as error:
+            form.code.errors.append(str(error.message))
+            return render_template("auth/code.html", form=form, phone=phone)
+        if person.is_staff():
+            commit()
+            session["pending_login"] = person.id
+            return redirect(url_for("auth.password"), code=303)
+        return _finish_login(person)
+    return render_template("auth/code.html", form=form, phone=phone)
+
+
+@bp.route("/login/password", methods=["GET", "POST"])
+@public
+def password():
+    person_id = session.get("pending_login")
+    person = db().get(Person, person_id) if person_id else None
+    if person is None:
+        return redirect(url_for("auth.login"))
+    form = PasswordForm()
+    if form.validate_on_submit():
+        limiter = current_app.extensions["linli"].limiter
+        if not limiter.hit(f"password:{person.id}", 5, 300):
+            form.password.errors.append(_("Too many tries. Please wait five minutes."))
+        elif check_password(person, form.password.data):
+            return _finish_login(person)
+        else:
+            form.password.errors.append(_("That password is not right."))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."))
+    return redirect(url_for("main.index"), code=303)

@@ -1,0 +1,57 @@
+"""The elder's pages: big tiles, one question at a time."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.db import utcnow
+from portal.i18n import _
+from portal.models import SERVICE_TYPES, ElderProfile, FamilyLink
+from portal.services.people import decide_family_link
+from portal.web import commit, db
+from portal.web.access import allow
+from portal.web.forms import DecisionForm
+
+bp = Blueprint("elder", __name__, url_prefix="/elder")
+
+
+def my_profile() -> ElderProfile:
+    profile = db().get(ElderProfile, current_user.id)
+    if profile is None:
+        abort(404)
+    return profile
+
+
+@bp.route("/")
+@allow("elder")
+def home():
+    profile = my_profile()
+    pending_links = db().scalars(
+        select(FamilyLink).where(FamilyLink.elder_id == profile.person_id, FamilyLink.status == "pending")
+    ).all()
+    return render_template("elder/home.html", profile=profile, services=SERVICE_TYPES,
+                           pending_links=pending_links, form=DecisionForm())
+
+
+@bp.route("/service/<service>")
+@allow("elder")
+def service(service: str):
+    if service not in SERVICE_TYPES:
+        abort(404)
+    return render_template("elder/service.html", service=service, profile=my_profile())
+
+
+@bp.route("/family-links/<int:link_id>", methods=["POST"])
+@allow("elder")
+def decide_link(link_id: int):
+    link = db().get(FamilyLink, link_id)
+    if link is None or link.elder_id != current_user.id or link.status != "pending":
+        abort(404)
+    if DecisionForm().validate_on_submit():
+        approve = request.form.get("decision") == "approve"
+        decide_family_link(link, approve, current_user, utcnow())
+        commit()
+        flash(_("Thank you. %(name)s can now order for you.", name=link.family.name) if approve
+              else _("You said no. %(name)s cannot order for you.", name=link.family.name))
+    return redirect(url_for("elder.home"), code=303)

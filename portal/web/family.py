@@ -1,0 +1,45 @@
+"""Family members: link to an elder, follow and order on their behalf."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.i18n import _
+from portal.models import FamilyLink
+from portal.services import DomainError
+from portal.services.people import request_family_link
+from portal.web import commit, db
+from portal.web.access import allow, signed_in
+from portal.web.forms import FamilyLinkForm
+
+bp = Blueprint("family", __name__, url_prefix="/family")
+
+
+def my_links() -> list[FamilyLink]:
+    return list(db().scalars(select(FamilyLink).where(FamilyLink.family_id == current_user.id)))
+
+
+@bp.route("/")
+@allow("family")
+def home():
+    return render_template("family/home.html", links=my_links(), form=FamilyLinkForm())
+
+
+@bp.route("/link", methods=["GET", "POST"])
+@signed_in
+def link():
+    """Anyone signed in may ask to become an elder's family contact; approval decides."""
+    form = FamilyLinkForm()
+    if form.validate_on_submit():
+        try:
+            request_family_link(db(), current_user, form.elder_phone.data, form.relation.data,
+                                current_app.config["LINLI_DEFAULT_REGION"])
+        except DomainError as error:
+            db().rollback()
+            getattr(form, error.field or "elder_phone", form.elder_phone).errors.append(str(error.message))
+            return render_template("family/link.html", form=form)
+        commit()
+        flash(_("Your request was sent. Your relative or the community worker will approve it."))
+        return redirect(url_for("family.home"), code=303)
+    return render_template("family/link.html", form=form)

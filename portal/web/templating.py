@@ -1,0 +1,70 @@
+"""Jinja helpers: labels, masking, local times, text size."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from portal import labels
+from portal.services.phones import display_phone, mask_phone
+
+TEXT_SIZES = ("normal", "large", "xlarge")
+
+# Where "home" is for each role, in the order a person with several roles lands.
+HOME_ENDPOINTS = (
+    ("worker", "worker.home"),
+    ("officer", "officer.home"),
+    ("admin", "officer.home"),
+    ("volunteer", "volunteer.home"),
+    ("family", "family.home"),
+    ("elder", "elder.home"),
+)
+
+
+def text_size() -> str:
+    size = request.cookies.get("linli_size", "normal")
+    return size if size in TEXT_SIZES else "normal"
+
+
+def html_lang() -> str:
+    locale = str(get_locale() or "zh_Hans")
+    return "en" if locale.startswith("en") else "zh-Hans"
+
+
+def local_time(value: datetime | None, fmt: str = "short") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(ZoneInfo(current_app.config["LINLI_TIMEZONE"])), fmt)
+
+
+def role_homes() -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    roles = current_user.roles()
+    seen, homes = set(), []
+    for role, endpoint in HOME_ENDPOINTS:
+        if role in roles and endpoint not in seen:
+            seen.add(endpoint)
+            homes.append((role, endpoint))
+    return homes
+
+
+def register_template_helpers(app) -> None:
+    app.jinja_env.globals.update(
+        labels=labels,
+        text_size=text_size,
+        html_lang=html_lang,
+        role_homes=role_homes,
+        dev_tools=lambda: current_app.config["LINLI_DEV_TOOLS"],
+        demo_mode=lambda: current_app.config["LINLI_DEMO"],
+        hotline=lambda: current_app.config["LINLI_HOTLINE"],
+    )
+    app.jinja_env.filters.update(
+        mask_phone=mask_phone,
+        display_phone=display_phone,
+        local_time=local_time,
+        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+    )

@@ -1,0 +1,325 @@
+"""Community workers: elders, volunteers, family links, pairings and door cards — their own area only."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import segno
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, or_, select
+
+from portal import labels
+from portal.db import utcnow
+from portal.i18n import _
+from portal.models import (
+    HARDSHIP_CATEGORIES,
+    LIVING_SITUATIONS,
+    Area,
+    ElderProfile,
+    FamilyLink,
+    Pairing,
+    Person,
+    VolunteerProfile,
+)
+from portal.services import DomainError, audit
+from portal.services.door import door_token
+from portal.services.people import decide_family_link, pair, save_elder, save_volunteer, verify_volunteer
+from portal.services.scope import staff_community_ids
+from portal.web import client_ip, commit, db, render_page
+from portal.web.access import allow
+from portal.web.forms import DecisionForm, ElderForm, PairForm, SearchForm, VolunteerForm
+
+bp = Blueprint("worker", __name__, url_prefix="/worker")
+PAGE_SIZE = 50
+WORKER = ("worker", "admin")
+
+
+def my_communities() -> list[Area]:
+    ids = staff_community_ids(db(), current_user)
+    if not ids:
+        return []
+    return list(db().scalars(select(Area).where(Area.id.in_(ids)).order_by(Area.name)))
+
+
+def elder_in_scope(elder_id: int) -> ElderProfile:
+    """The elder, or 404 when they live outside the worker's area (no hint that they exist)."""
+    profile = db().get(ElderProfile, elder_id)
+    if profile is None or profile.community_id not in staff_community_ids(db(), current_user):
+        abort(404)
+    return profile
+
+
+def volunteer_in_scope(person_id: int) -> VolunteerProfile:
+    profile = db().get(VolunteerProfile, person_id)
+    if profile is None or profile.community_id not in staff_community_ids(db(), current_user):
+        abort(404)
+    return profile
+
+
+def _community_choices(communities):
+    return [(area.id, area.name) for area in communities]
+
+
+@bp.route("/")
+@allow(*WORKER)
+def home():
+    session = db()
+    communities = my_communities()
+    form = SearchForm(request.args)
+    form.tier.choices = [("", _("All tiers"))] + [(k, v) for k, v in labels.TIER_LABELS.items()]
+    form.living.choices = [("", _("All"))] + [(k, v) for k, v in labels.LIVING_LABELS.items()]
+    form.community.choices = [("", _("All communities"))] + [(str(a.id), a.name) for a in communities]
+    community_ids = [area.id for area in communities]
+    query = select(ElderProfile).join(Person, Person.id == ElderProfile.person_id).where(
+        ElderProfile.community_id.in_(community_ids or [-1])
+    )
+    q = (form.q.data or "").strip()[:50]
+    if q:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        conditions = [Person.name.contains(q, autoescape=True)]
+        if digits and len(digits) >= 3:
+            conditions.append(Person.phone.endswith(digits, autoescape=True))
+        query = query.where(or_(*conditions))
+    if form.tier.data in labels.TIER_LABELS:
+        query = query.where(ElderProfile.care_tier == form.tier.data)
+    if form.living.data in labels.LIVING_LABELS:
+        query = query.where(ElderProfile.living_situation == form.living.data)
+    if (form.community.data or "").isdigit() and int(form.community.data) in community_ids:
+        query = query.where(ElderProfile.community_id == int(form.community.data))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, min(form.page.data or 1, 10_000))
+    elders = session.scalars(
+        query.order_by(ElderProfile.care_tier, Person.name).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    pending_links = session.scalar(
+        select(func.count(FamilyLink.id))
+        .join(ElderProfile, ElderProfile.person_id == FamilyLink.elder_id)
+        .where(FamilyLink.status == "pending", ElderProfile.community_id.in_(community_ids or [-1]))
+    )
+    return render_page(
+        "worker/home.html", partial="worker/_elder_list.html", target="elder-list",
+        form=form, elders=elders, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        communities=communities, pending_links=pending_links,
+    )
+
+
+def _elder_form(profile: ElderProfile | None = None) -> ElderForm:
+    form = ElderForm(obj=None)
+    form.community_id.choices = _community_choices(my_communities())
+    form.living_situation.choices = [(k, labels.LIVING_LABELS[k]) for k in LIVING_SITUATIONS]
+    form.hardship.choices = [(k, labels.HARDSHIP_LABELS[k]) for k in HARDSHIP_CATEGORIES]
+    form.ability_level.choices = list(labels.ABILITY_LABELS.items())
+    form.preferred_channel.choices = list(labels.CHANNEL_LABELS.items())
+    form.tier_override.choices = [("", _("No override (derived from the profile)"))] + list(labels.TIER_LABELS.items())
+    if profile is not None and request.method == "GET":
+        person = profile.person
+        form.name.data = person.name
+        form.phone.data = person.phone
+        form.community_id.data = profile.community_id
+        form.address.data = profile.address
+        form.birth_date.data = profile.birth_date
+        form.gender.data = profile.gender
+        form.living_situation.data = profile.living_situation
+        form.hardship.data = profile.hardship
+        form.ability_level.data = profile.ability_level
+        form.severe_illness.data = profile.severe_illness
+        form.preferred_channel.data = person.preferred_channel
+        contact = (profile.emergency_contacts or [{}])[0]
+        form.contact_name.data = contact.get("name")
+        form.contact_phone.data = contact.get("phone")
+        form.contact_relation.data = contact.get("relation")
+        form.tier_override.data = profile.tier_override or ""
+        form.tier_override_reason.data = profile.tier_override_reason
+    return form
+
+
+def _elder_data(form: ElderForm) -> dict:
+    return {
+        "name": form.name.data,
+        "phone": form.phone.data,
+        "community_id": form.community_id.data,
+        "address": form.address.data,
+        "birth_date": form.birth_date.data,
+        "gender": form.gender.data,
+        "living_situation": form.living_situation.data,
+        "hardship": form.hardship.data,
+        "ability_level": form.ability_level.data,
+        "severe_illness": form.severe_illness.data,
+        "preferred_channel": form.preferred_channel.data,
+        "emergency_contacts": [
+            {"name": form.contact_name.data, "phone": form.contact_phone.data, "relation": form.contact_relation.data}
+        ],
+        "tier_override": form.tier_override.data,
+        "tier_override_reason": form.tier_override_reason.data,
+    }
+
+
+def _save_elder_from(form: ElderForm, profile: ElderProfile | None):
+    """Validate and save; on any error re-render the same form with what was typed kept."""
+    if form.birth_date.raw_data and form.birth_date.raw_data[0] and form.birth_date.data is None:
+        form.birth_date.errors = [_("That date of birth is not possible.")]
+        return None
+    try:
+        saved = save_elder(db(), _elder_data(form), date.today(), profile=profile,
+                           region=current_app.config["LINLI_DEFAULT_REGION"])
+    except DomainError as error:
+        db().rollback()
+        field = getattr(form, (error.field or "name").removesuffix("_0"), None)
+        if field is None or not hasattr(field, "errors"):
+            field = form.name
+        field.errors = list(field.errors or []) + [str(error.message)]
+        return None
+    return saved
+
+
+@bp.route("/elders/new", methods=["GET", "POST"])
+@allow(*WORKER)
+def new_elder():
+    form = _elder_form()
+    if form.is_submitted():
+        if not form.validate():
+            return render_template("worker/elder_form.html", form=form, profile=None)
+        profile = _save_elder_from(form, None)
+        if profile is not None:
+            audit.record(db(), current_user.id, "create", "elder", profile.person_id, elder_id=profile.person_id,
+                         ip=client_ip())
+            commit()
+            flash(_("%(name)s is registered. Print the door card next.", name=profile.person.name))
+            return redirect(url_for("worker.elder", elder_id=profile.person_id), code=303)
+    return render_template("worker/elder_form.html", form=form, profile=None)
+
+
+@bp.route("/elders/<int:elder_id>")
+@allow(*WORKER)
+def elder(elder_id: int):
+    profile = elder_in_scope(elder_id)
+    session = db()
+    audit.record(session, current_user.id, "view", "elder", elder_id, elder_id=elder_id, ip=client_ip())
+    commit()
+    pairings = session.scalars(select(Pairing).where(Pairing.elder_id == elder_id, Pairing.active)).all()
+    links = session.scalars(select(FamilyLink).where(FamilyLink.elder_id == elder_id)).all()
+    volunteers = session.scalars(
+        select(VolunteerProfile).where(VolunteerProfile.community_id == profile.community_id,
+                                       VolunteerProfile.active, VolunteerProfile.verified_at.is_not(None))
+    ).all()
+    pair_form = PairForm()
+    pair_form.volunteer_id.choices = [(v.person_id, v.person.name) for v in volunteers]
+    return render_template("worker/elder.html", profile=profile, pairings=pairings, links=links,
+                           pair_form=pair_form, decision=DecisionForm())
+
+
+@bp.route("/elders/<int:elder_id>/edit", methods=["GET", "POST"])
+@allow(*WORKER)
+def edit_elder(elder_id: int):
+    profile = elder_in_scope(elder_id)
+    form = _elder_form(profile)
+    if form.is_submitted():
+        if form.validate() and _save_elder_from(form, profile) is not None:
+            audit.record(db(), current_user.id, "update", "elder", elder_id, elder_id=elder_id, ip=client_ip())
+            commit()
+            flash(_("Saved."))
+            return redirect(url_for("worker.elder", elder_id=elder_id), code=303)
+    return render_template("worker/elder_form.html", form=form, profile=profile)
+
+
+@bp.route("/elders/<int:elder_id>/card")
+@allow(*WORKER)
+def door_card(elder_id: int):
+    profile = elder_in_scope(elder_id)
+    token = door_token(current_app.config["SECRET_KEY"], profile)
+    url = f"{current_app.config['LINLI_PUBLIC_URL']}/d/{token}"
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True)
+    audit.record(db(), current_user.id, "print", "door_card", elder_id, elder_id=elder_id, ip=client_ip())
+    commit()
+    return render_template("worker/door_card.html", profile=profile, qr_svg=Markup(buffer.getvalue().decode()))
+
+
+@bp.route("/elders/<int:elder_id>/pair", methods=["POST"])
+@allow(*WORKER)
+def pair_elder(elder_id: int):
+    profile = elder_in_scope(elder_id)
+    volunteer_id = request.form.get("volunteer_id", "")
+    if DecisionForm().validate_on_submit() and volunteer_id.isdigit():
+        volunteer = volunteer_in_scope(int(volunteer_id))
+        if volunteer.verified_at is None:
+            flash(_("Verify the volunteer before pairing."))
+        else:
+            pair(db(), volunteer, profile, current_user)
+            commit()
+            flash(_("%(volunteer)s is paired with %(elder)s.", volunteer=volunteer.person.name,
+                    elder=profile.person.name))
+    return redirect(url_for("worker.elder", elder_id=elder_id), code=303)
+
+
+@bp.route("/volunteers")
+@allow(*WORKER)
+def volunteers():
+    ids = staff_community_ids(db(), current_user)
+    rows = db().scalars(
+        select(VolunteerProfile).where(VolunteerProfile.community_id.in_(ids or [-1]))
+        .order_by(VolunteerProfile.verified_at.is_not(None), VolunteerProfile.created_at.desc())
+    ).all()
+    return render_template("worker/volunteers.html", volunteers=rows, decision=DecisionForm())
+
+
+@bp.route("/volunteers/new", methods=["GET", "POST"])
+@allow(*WORKER)
+def new_volunteer():
+    form = VolunteerForm()
+    form.community_id.choices = _community_choices(my_communities())
+    form.services.choices = [(k, v) for k, v in labels.SERVICE_LABELS.items() if k != "emergency"]
+    if form.validate_on_submit():
+        try:
+            data = {k: getattr(form, k).data for k in ("name", "phone", "community_id", "services", "birth_date")}
+            profile = save_volunteer(db(), data, current_app.config["LINLI_DEFAULT_REGION"])
+        except DomainError as error:
+            db().rollback()
+            getattr(form, error.field or "name", form.name).errors.append(str(error.message))
+            return render_template("worker/volunteer_form.html", form=form)
+        verify_volunteer(db(), profile, current_user, utcnow())
+        commit()
+        flash(_("%(name)s is registered as a volunteer.", name=profile.person.name))
+        return redirect(url_for("worker.volunteers"), code=303)
+    return render_template("worker/volunteer_form.html", form=form)
+
+
+@bp.route("/volunteers/<int:person_id>/verify", methods=["POST"])
+@allow(*WORKER)
+def verify(person_id: int):
+    profile = volunteer_in_scope(person_id)
+    if DecisionForm().validate_on_submit():
+        verify_volunteer(db(), profile, current_user, utcnow())
+        commit()
+        flash(_("%(name)s is verified.", name=profile.person.name))
+    return redirect(url_for("worker.volunteers"), code=303)
+
+
+@bp.route("/family-links")
+@allow(*WORKER)
+def family_links():
+    ids = staff_community_ids(db(), current_user)
+    links = db().scalars(
+        select(FamilyLink)
+        .join(ElderProfile, ElderProfile.person_id == FamilyLink.elder_id)
+        .where(ElderProfile.community_id.in_(ids or [-1]))
+        .order_by(FamilyLink.status != "pending", FamilyLink.requested_at.desc())
+    ).all()
+    return render_template("worker/family_links.html", links=links, decision=DecisionForm())
+
+
+@bp.route("/family-links/<int:link_id>", methods=["POST"])
+@allow(*WORKER)
+def decide_link(link_id: int):
+    link = db().get(FamilyLink, link_id)
+    if link is None:
+        abort(404)
+    elder_in_scope(link.elder_id)
+    if DecisionForm().validate_on_submit() and link.status == "pending":
+        decide_family_link(link, request.form.get("decision") == "approve", current_user, utcnow())
+        commit()
+        flash(_("Saved."))
+    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/worker/")
+                    else url_for("worker.family_links"), code=303)
