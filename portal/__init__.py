@@ -145,6 +145,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         app.register_blueprint(dev.bp)
 
+    from portal.channels.inbound import load_handlers
+
+    load_handlers()
+
     from portal.cli import register_commands
 
     register_commands(app)

@@ -1,0 +1,45 @@
+"""Guarding Twilio webhooks: the signature against the exact public URL, CSRF exemption."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, request
+from twilio.request_validator import RequestValidator
+
+from portal.extensions import csrf
+from portal.web.access import public
+
+
+def public_url_for_request() -> str:
+    """The URL Twilio signed: LINLI_PUBLIC_URL + path + query string, never the Host header."""
+    query = request.query_string.decode()
+    return f"{current_app.config['LINLI_PUBLIC_URL']}{request.path}{'?' + query if query else ''}"
+
+
+def signature_is_valid() -> bool:
+    token = current_app.config.get("TWILIO_AUTH_TOKEN") or current_app.config.get("LINLI_WEBHOOK_TOKEN")
+    if not token:
+        return False
+    validator = RequestValidator(token)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    return validator.validate(public_url_for_request(), request.form.to_dict(flat=True), signature)
+
+
+def twilio_webhook(view):
+    """Public (Twilio is not signed in), CSRF-exempt, and refused with 403 unless signed."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not signature_is_valid():
+            current_app.logger.warning("twilio webhook with a bad signature refused: %s", request.path)
+            abort(403)
+        return view(*args, **kwargs)
+
+    guarded = public(guarded)
+    csrf.exempt(guarded)
+    return guarded
+
+
+def sign(url: str, params: dict, token: str) -> str:
+    """The X-Twilio-Signature for `params` posted to `url` (for the phone simulator and tests)."""
+    return RequestValidator(token).compute_signature(url, params)
