@@ -69,7 +69,10 @@ def request_code(session: Session, limiter, phone: str, ip: str, now: datetime) 
 
 
 def verify_code(session: Session, limiter, phone: str, code: str, now: datetime) -> Person:
-    """The person for a correct, fresh code; LoginRefused otherwise. Counts every try."""
+    """The person for a correct, fresh code; LoginRefused otherwise.
+
+    Every try is counted on the code row; the caller commits on success and on refusal alike.
+    """
     rules = _rules()
     refused_tries = LoginRefused(_l("Too many wrong codes. Please ask for a new code."), field="code")
     if not limiter.hit(f"verify:phone:{phone}", rules["max_attempts"], rules["code_ttl_seconds"]):
@@ -90,8 +93,7 @@ def verify_code(session: Session, limiter, phone: str, code: str, now: datetime)
     try:
         _code_hasher.verify(login_code.code_hash, code)
     except (VerificationError, InvalidHashError):
-        session.commit()  # the failed try must count even though the login fails
-        raise wrong from None
+        raise wrong from None  # the caller commits: the failed try must count
     login_code.used_at = now
     person = session.scalar(select(Person).where(Person.phone == phone))
     if person is None or not person.active:

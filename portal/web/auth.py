@@ -66,6 +66,7 @@ def code():
         try:
             person = verify_code(db(), limiter, phone, form.code.data, utcnow())
         except DomainError as error:
+            commit()  # keep the counted try
             form.code.errors.append(str(error.message))
             return render_template("auth/code.html", form=form, phone=phone)
         if person.is_staff():
