@@ -137,13 +137,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
 
     from portal.web import auth, main, elder, family, volunteer, worker, officer
+    from portal.channels import sms_webhook
 
-    for module in (auth, main, elder, family, volunteer, worker, officer):
+    for module in (auth, main, elder, family, volunteer, worker, officer, sms_webhook):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:
-        from portal.web import dev
+        from portal.web import dev, phone
 
+        if not app.config.get("TWILIO_AUTH_TOKEN") and not app.config.get("LINLI_WEBHOOK_TOKEN"):
+            # the phone simulator signs its webhooks with this; never accepted in production
+            import secrets
+
+            app.config["LINLI_WEBHOOK_TOKEN"] = secrets.token_urlsafe(24)
         app.register_blueprint(dev.bp)
+        app.register_blueprint(phone.bp)
 
     from portal.channels.inbound import load_handlers
 

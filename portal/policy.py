@@ -54,6 +54,12 @@ DEFAULT_POLICY: dict = {
         "quiet_start": "21:00",
         "quiet_end": "08:00",
         "max_attempts": 6,
+        # calls that were busy or not answered are tried again this many times in all
+        "call_max_attempts": 3,
+        "call_retry_minutes": 5,
+        # loop guard: the Nth identical text from one number within the window gets no auto-reply
+        "loop_guard_count": 3,
+        "loop_guard_minutes": 10,
     },
     "login": {
         "code_ttl_seconds": 300,

@@ -35,15 +35,16 @@ class MemoryLimiter:
 class RedisLimiter:
     """The same counts in Redis, shared by every web worker."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, prefix: str = "linli:rl:"):
         import redis
 
         self._redis = redis.Redis.from_url(url, socket_timeout=2)
+        self.prefix = prefix
 
     def hit(self, key: str, limit: int, window_seconds: int, now: float | None = None) -> bool:
         now = time.time() if now is None else now
         window = int(now // window_seconds)
-        bucket = f"linli:rl:{key}:{window_seconds}:{window}"
+        bucket = f"{self.prefix}{key}:{window_seconds}:{window}"
         pipe = self._redis.pipeline()
         pipe.incr(bucket)
         pipe.expire(bucket, window_seconds + 5)
@@ -51,7 +52,7 @@ class RedisLimiter:
         return int(count) <= limit
 
     def reset(self) -> None:
-        for key in self._redis.scan_iter("linli:rl:*"):
+        for key in self._redis.scan_iter(f"{self.prefix}*"):
             self._redis.delete(key)
 
 

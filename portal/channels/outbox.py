@@ -2,10 +2,13 @@
 
 `enqueue` only adds rows to the caller's session; nothing leaves until the caller commits.
 `send_due` claims due rows one at a time (a conditional UPDATE, so two senders never send the
-same row), calls the transport, and records the outcome with retries and backoff.
+same row), checks opt-out and quiet hours again at send time, calls the transport, and records
+the outcome: retried with backoff on 5xx, 429 and time-outs, failed on other 4xx. Calls that are
+busy or not answered (the provider's status callback) are placed again a bounded number of times.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,14 +17,17 @@ from sqlalchemy.orm import Session
 
 from portal.channels.transport import TransportError
 from portal.db import utcnow
-from portal.models import MESSAGE_STATUS_ORDER, ContactStatus, OutboundMessage, Person
+from portal.models import MESSAGE_STATUS_ORDER, ContactStatus, ElderProfile, OutboundMessage, Person
 from portal.policy import policy
+from portal.services.sms_text import SMS_MAX_CHARS, truncate
+
+log = logging.getLogger("linli.outbox")
 
 # Replies to what a person just sent, and login codes they just asked for, are not marketing:
 # they go out even after STOP (the provider's own opt-out list still applies).
 ALWAYS_ALLOWED_KINDS = frozenset({"login_code", "opt_out_confirmation"})
-SMS_MAX_CHARS = 1600
 STALE_SENDING = timedelta(minutes=5)
+CALL_RETRY_STATUSES = frozenset({"busy", "no-answer"})
 
 
 def _parse_hhmm(value: str) -> time:
@@ -47,6 +53,14 @@ def is_stopped(session: Session, phone: str) -> bool:
     return status is not None and status.status == "stopped"
 
 
+def _is_elder(session: Session, person: Person | None, phone: str) -> bool:
+    if person is None:
+        person = session.scalar(select(Person).where(Person.phone == phone))
+    if person is None:
+        return False
+    return session.get(ElderProfile, person.id) is not None
+
+
 def enqueue(
     session: Session,
     to_phone: str,
@@ -56,12 +70,16 @@ def enqueue(
     person: Person | None = None,
     channel: str = "sms",
     urgent: bool = False,
-    elder_quiet_hours: bool = False,
+    elder_quiet_hours: bool | None = None,
     dedupe_key: str | None = None,
     now: datetime | None = None,
     tz: str = "Asia/Shanghai",
 ) -> OutboundMessage | None:
-    """Queue a text or call in `session`. Returns None when the person opted out or it was queued before."""
+    """Queue a text or call in `session`. Returns None when the person opted out or it was queued before.
+
+    `elder_quiet_hours`: hold a non-urgent message until the quiet hours end. None (the default)
+    decides by the recipient: elders get quiet hours, everybody else does not.
+    """
     now = now or utcnow()
     if kind not in ALWAYS_ALLOWED_KINDS and is_stopped(session, to_phone):
         return None
@@ -69,18 +87,21 @@ def enqueue(
         existing = session.scalar(select(OutboundMessage).where(OutboundMessage.dedupe_key == dedupe_key))
         if existing is not None:
             return None
-    send_at = now
-    if elder_quiet_hours and not urgent:
-        send_at = quiet_hours_end(now, tz) or now
+    if elder_quiet_hours is None:
+        elder_quiet_hours = not urgent and _is_elder(session, person, to_phone)
+    quiet = bool(elder_quiet_hours) and not urgent
+    send_at = (quiet_hours_end(now, tz) or now) if quiet else now
     message = OutboundMessage(
         channel=channel,
         to_phone=to_phone,
         person_id=person.id if person else None,
         kind=kind,
-        body=body[:SMS_MAX_CHARS],
+        body=truncate(body, SMS_MAX_CHARS),
         urgent=urgent,
+        quiet_hours=quiet,
         dedupe_key=dedupe_key,
         status="queued",
+        attempts=0,
         next_attempt_at=send_at,
         created_at=now,
     )
@@ -110,12 +131,34 @@ def _scrub(message: OutboundMessage) -> None:
         message.body = "[login code]"
 
 
-def send_one(session: Session, transport, message: OutboundMessage, now: datetime) -> None:
+def _retry_or_fail(message: OutboundMessage, error: str, retryable: bool, now: datetime) -> None:
+    message.last_error = error[:500]
+    if retryable and message.attempts < policy()["messages"]["max_attempts"]:
+        message.status = "queued"
+        message.next_attempt_at = now + backoff(message.attempts)
+    else:
+        message.status = "failed"
+        _scrub(message)
+
+
+def send_one(session: Session, transport, message: OutboundMessage, now: datetime,
+             tz: str = "Asia/Shanghai") -> None:
     """Send a claimed message and record the result."""
-    max_attempts = policy()["messages"]["max_attempts"]
     if message.kind == "login_code" and now - message.created_at > timedelta(minutes=5):
         message.status, message.last_error = "failed", "expired before it could be sent"
         _scrub(message)
+        session.commit()
+        return
+    if message.kind not in ALWAYS_ALLOWED_KINDS and is_stopped(session, message.to_phone):
+        # STOP arrived after this was queued: it never leaves.
+        message.status, message.last_error = "opted_out", "the recipient opted out"
+        session.commit()
+        return
+    quiet_end = quiet_hours_end(now, tz) if message.quiet_hours and not message.urgent else None
+    if quiet_end is not None:
+        # A retry (or a late sender) landed inside the quiet hours: wait, without using up an attempt.
+        message.status, message.next_attempt_at = "queued", quiet_end
+        message.attempts = max(message.attempts - 1, 0)
         session.commit()
         return
     try:
@@ -124,13 +167,12 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
         else:
             sid = transport.send_sms(message.to_phone, message.body, kind=message.kind)
     except TransportError as exc:
-        message.last_error = str(exc)[:500]
-        if exc.retryable and message.attempts < max_attempts:
-            message.status = "queued"
-            message.next_attempt_at = now + backoff(message.attempts)
-        else:
-            message.status = "failed"
-            _scrub(message)
+        _retry_or_fail(message, str(exc), exc.retryable, now)
+        session.commit()
+        return
+    except Exception as exc:  # a bug or an unexpected provider answer: keep the message, try later
+        log.exception("sending message %s failed unexpectedly", message.id)
+        _retry_or_fail(message, f"unexpected error: {type(exc).__name__}", True, now)
         session.commit()
         return
     message.status = "sent"
@@ -165,17 +207,49 @@ def send_due(session: Session, transport, now: datetime | None = None, ids: list
         if not _claim(session, message_id, now):
             continue
         message = session.get(OutboundMessage, message_id)
+        session.refresh(message)
         send_one(session, transport, message, now)
         attempted += 1
     return attempted
 
 
-def apply_status(session: Session, provider_sid: str, new_status: str) -> bool:
-    """Move a message's status forward from a provider callback; never backwards."""
+def _earlier_than(status: str) -> list[str]:
+    rank = MESSAGE_STATUS_ORDER[status]
+    return [name for name, order in MESSAGE_STATUS_ORDER.items() if order < rank]
+
+
+def apply_status(session: Session, provider_sid: str, new_status: str, now: datetime | None = None) -> bool:
+    """Move a message's status forward from a provider callback; never backwards.
+
+    A call that was busy or not answered is queued again (a new call, a new sid) until
+    `call_max_attempts` calls were placed. Returns True when something changed.
+    """
+    now = now or utcnow()
+    new_status = (new_status or "").strip().lower()
+    if not provider_sid or new_status not in MESSAGE_STATUS_ORDER:
+        return False
     message = session.scalar(select(OutboundMessage).where(OutboundMessage.provider_sid == provider_sid))
-    if message is None or new_status not in MESSAGE_STATUS_ORDER:
+    if message is None:
         return False
-    if MESSAGE_STATUS_ORDER[new_status] <= MESSAGE_STATUS_ORDER.get(message.status, 0):
-        return False
-    message.status = new_status
-    return True
+    rules = policy()["messages"]
+    if (message.channel == "call" and new_status in CALL_RETRY_STATUSES
+            and message.attempts < rules["call_max_attempts"]):
+        result = session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == message.id, OutboundMessage.provider_sid == provider_sid,
+                   OutboundMessage.status.in_(_earlier_than(new_status)))
+            .values(status="queued", provider_sid=None, last_error=new_status, updated_at=now,
+                    next_attempt_at=now + timedelta(minutes=rules["call_retry_minutes"]))
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        # One conditional UPDATE: two callbacks racing each other still only move forward.
+        result = session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.provider_sid == provider_sid,
+                   OutboundMessage.status.in_(_earlier_than(new_status)))
+            .values(status=new_status, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire(message)
+    return result.rowcount == 1

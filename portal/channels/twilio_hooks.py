@@ -16,8 +16,19 @@ def public_url_for_request() -> str:
     return f"{current_app.config['LINLI_PUBLIC_URL']}{request.path}{'?' + query if query else ''}"
 
 
+def webhook_token(config) -> str | None:
+    """The key webhooks are signed with: Twilio's auth token. Without one, the dev-only
+    LINLI_WEBHOOK_TOKEN (the phone simulator's) counts only while dev tools are on outside
+    production, so a production config without a Twilio token refuses every webhook."""
+    if config.get("TWILIO_AUTH_TOKEN"):
+        return config["TWILIO_AUTH_TOKEN"]
+    if config.get("LINLI_DEV_TOOLS") and config.get("LINLI_ENV") != "production":
+        return config.get("LINLI_WEBHOOK_TOKEN") or None
+    return None
+
+
 def signature_is_valid() -> bool:
-    token = current_app.config.get("TWILIO_AUTH_TOKEN") or current_app.config.get("LINLI_WEBHOOK_TOKEN")
+    token = webhook_token(current_app.config)
     if not token:
         return False
     validator = RequestValidator(token)

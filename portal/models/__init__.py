@@ -11,6 +11,7 @@ from portal.models.elder import (
     Pairing,
     VolunteerProfile,
 )
+from portal.models.inbound import INBOUND_STATUSES, InboundMessage
 from portal.models.messages import MESSAGE_STATUS_ORDER, ContactStatus, OutboundMessage
 from portal.models.people import CHANNELS, ROLES, STAFF_ROLES, LoginCode, Person, RoleGrant
 
@@ -18,5 +19,5 @@ __all__ = [
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",
     "SERVICE_TYPES", "ElderProfile", "FamilyLink", "Pairing", "VolunteerProfile",
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
-    "STAFF_ROLES", "LoginCode", "Person", "RoleGrant",
+    "STAFF_ROLES", "LoginCode", "Person", "RoleGrant", "INBOUND_STATUSES", "InboundMessage",
 ]

@@ -20,6 +20,9 @@ MESSAGE_STATUS_ORDER = {
     "busy": 3,
     "no-answer": 3,
     "completed": 3,
+    "canceled": 3,
+    # Not sent because the phone opted out (STOP / 退订) after the message was queued.
+    "opted_out": 3,
 }
 
 
@@ -33,6 +36,8 @@ class OutboundMessage(Base):
     kind: Mapped[str] = mapped_column(String(32), default="notice")  # login_code, notice, urgent, reminder…
     body: Mapped[str] = mapped_column(Text)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Held back during the elder quiet hours (21:00–08:00), also when a retry falls inside them.
+    quiet_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # A key that makes enqueueing idempotent (e.g. "reminder:obligation:17:day10").
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)

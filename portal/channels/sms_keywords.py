@@ -1,0 +1,97 @@
+"""Inbound-SMS handlers every number gets: unknown senders, STOP / START / HELP, and the fallback.
+
+Priorities (portal.channels.inbound): 1 unknown number, 10 global keywords, 100 fallback help.
+Replies are in the person's language; the STOP confirmation goes through the outbox (kind
+"opt_out_confirmation") so that it is recorded like every other text.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
+
+from portal.channels import outbox
+from portal.channels.inbound import inbound_handler
+from portal.i18n import translate_for
+from portal.models import Person
+from portal.services.inbox import hotline_for, set_contact_status
+from portal.services.sms_text import keyword
+
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "end", "quit", "退订", "td"})
+START_WORDS = frozenset({"start", "unstop", "订阅", "恢复"})
+HELP_WORDS = frozenset({"help", "info", "帮助"})
+_CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def default_hotline() -> str:
+    return current_app.config["LINLI_HOTLINE"] if has_app_context() else "12349"
+
+
+def _guess_locale(text: str) -> str:
+    """For an unknown sender: English only when they wrote Latin letters and no Chinese."""
+    return "en" if _LATIN.search(text) and not _CJK.search(text) else "zh_Hans"
+
+
+def help_text(session: Session, person: Person | None) -> str:
+    return translate_for(
+        person.locale if person else "zh_Hans",
+        "Linli: to ask for a service send 订餐 (meal), 打扫 (cleaning), 陪同 (escort) or 洗澡 (bathing), "
+        "then answer with the number of your choice. 救命 or SOS: emergency help. 帮助 or HELP: this text. "
+        "退订 or STOP: no more texts. Hotline %(hotline)s.",
+        hotline=hotline_for(session, person, default_hotline()),
+    )
+
+
+@inbound_handler(1, "unknown-number")
+def unknown_number(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    if person is not None:
+        return None
+    return translate_for(
+        _guess_locale(text),
+        "Linli: this phone number is not registered with us, so we cannot act on texts from it. "
+        "Please call the community hotline %(hotline)s.",
+        hotline=default_hotline(),
+    )
+
+
+@inbound_handler(10, "stop")
+def stop(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    if person is None or keyword(text) not in STOP_WORDS:
+        return None
+    set_contact_status(session, person.phone, "stopped", now)
+    body = translate_for(
+        person.locale,
+        "Linli: you will get no more texts from us. Send 订阅 or START to get them again. Hotline %(hotline)s.",
+        hotline=hotline_for(session, person, default_hotline()),
+    )
+    outbox.enqueue(session, person.phone, body, kind="opt_out_confirmation", person=person,
+                   elder_quiet_hours=False, now=now)
+    return ""  # the confirmation above is the only answer
+
+
+@inbound_handler(10, "start")
+def start(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    if person is None or keyword(text) not in START_WORDS:
+        return None
+    set_contact_status(session, person.phone, "active", now)
+    return translate_for(
+        person.locale, "Linli: you will get our texts again. Send 帮助 or HELP to see what you can send."
+    )
+
+
+@inbound_handler(10, "help")
+def help_keyword(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    if person is None or keyword(text) not in HELP_WORDS:
+        return None
+    return help_text(session, person)
+
+
+@inbound_handler(100, "fallback-help")
+def fallback(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    """Nothing understood the text: explain what can be sent. Any open conversation is left as it is."""
+    if person is None:
+        return None
+    return translate_for(person.locale, "Sorry, we did not understand that.") + " " + help_text(session, person)

@@ -1,0 +1,110 @@
+"""Inbound texts: who sent them, whether we saw them before (replays), and the loop guard.
+
+A provider retries a webhook it thinks failed, and two deliveries can arrive at once: the
+message id is UNIQUE, so the second insert fails and the caller answers without acting again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.models import ContactStatus, ElderProfile, InboundMessage, Person, RoleGrant, Area
+from portal.policy import policy
+from portal.services.phones import InvalidPhone, normalize_phone
+from portal.services.sms_text import clean_inbound
+
+
+@dataclass
+class Sender:
+    phone: str
+    person: Person | None
+
+
+def identify_sender(session: Session, raw_from: str | None, region: str = "CN") -> Sender:
+    """The sender's E.164 number and the active person with it (None for an unknown number)."""
+    raw = clean_inbound(raw_from, 32)
+    try:
+        phone = normalize_phone(raw, region)
+    except InvalidPhone:
+        return Sender(raw or "unknown", None)
+    person = session.scalar(select(Person).where(Person.phone == phone))
+    if person is not None and not person.active:
+        person = None
+    return Sender(phone, person)
+
+
+def already_received(session: Session, provider_sid: str) -> bool:
+    return session.scalar(select(InboundMessage.id).where(InboundMessage.provider_sid == provider_sid)) is not None
+
+
+def is_loop(session: Session, from_phone: str, body: str, now: datetime) -> bool:
+    """True when this text would be the Nth identical one from this number inside the window."""
+    rules = policy()["messages"]
+    earlier = session.scalar(
+        select(func.count(InboundMessage.id)).where(
+            InboundMessage.from_phone == from_phone,
+            InboundMessage.body == body,
+            InboundMessage.received_at > now - timedelta(minutes=rules["loop_guard_minutes"]),
+        )
+    )
+    return earlier + 1 >= rules["loop_guard_count"]
+
+
+def store(session: Session, provider_sid: str, sender: Sender, to_phone: str | None, body: str,
+          status: str, now: datetime) -> InboundMessage:
+    """Insert the message. Raises IntegrityError when the same message id was stored meanwhile."""
+    message = InboundMessage(
+        provider_sid=provider_sid,
+        from_phone=sender.phone,
+        to_phone=clean_inbound(to_phone, 32) or None,
+        body=body,
+        person_id=sender.person.id if sender.person else None,
+        status=status,
+        received_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def thread(session: Session, phone: str, limit: int = 40) -> list[InboundMessage]:
+    return list(reversed(session.scalars(
+        select(InboundMessage).where(InboundMessage.from_phone == phone)
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit)
+    ).all()))
+
+
+def set_contact_status(session: Session, phone: str, status: str, now: datetime) -> ContactStatus:
+    """Opt a phone out of (stopped) or back into (active) everything but replies and login codes."""
+    contact = session.get(ContactStatus, phone)
+    if contact is None:
+        contact = ContactStatus(phone=phone, status=status, updated_at=now)
+        session.add(contact)
+    else:
+        contact.status, contact.updated_at = status, now
+    session.flush()
+    return contact
+
+
+def hotline_for(session: Session, person: Person | None, default: str) -> str:
+    """The community hotline of the person's community (an elder's, else a role's), or `default`."""
+    if person is None:
+        return default
+    profile = session.get(ElderProfile, person.id)
+    area_ids = [profile.community_id] if profile else []
+    area_ids += [g.area_id for g in session.scalars(select(RoleGrant).where(RoleGrant.person_id == person.id))
+                 if g.area_id]
+    for area_id in area_ids:
+        area = session.get(Area, area_id)
+        while area is not None:
+            if area.hotline:
+                return area.hotline
+            area = area.parent
+    return default
+
+
+def clean_body(raw: str | None) -> str:
+    return clean_inbound(raw)
