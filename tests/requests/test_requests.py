@@ -267,3 +267,35 @@ def test_nobody_answered_jobs_are_idempotent(world, app, session):
         assert jobs["requests.expire"].fn(session, later)["expired"] == 1
         assert jobs["requests.expire"].fn(session, later)["expired"] == 0
     assert requests_of(session, world.elder_a.person_id)[0].status == "expired"
+
+
+def test_voice_low_confidence_reprompts_and_a_person(world, app, session, client):
+    person = world.elder_a.person
+    call = {"CallSid": "CA9", "From": person.phone}
+    voice(client, "/twilio/voice", call)
+    heard = voice(client, "/twilio/voice/answer", {**call, "SpeechResult": "洗澡", "Confidence": "0.3"},
+                  {"kind": "flow", "t": 2}).get_data(as_text=True)
+    assert "kind=lowconf" in heard and "按1" in heard  # confirm by key
+    voice(client, "/twilio/voice/answer", {**call, "Digits": "1"}, {"kind": "lowconf", "t": 3})
+    session.expire_all()
+    state = session.scalar(select(ConversationState).where(ConversationState.person_id == person.id))
+    assert state.data["service"] == "bathing" and state.step == "date"
+    replies = [voice(client, "/twilio/voice/answer", {**call, "Digits": "8"}, {"kind": "flow", "t": t})
+               .get_data(as_text=True) for t in (4, 5, 6)]
+    assert "<Dial" not in replies[0] and "<Dial" not in replies[1] and "<Dial>" in replies[2]
+    assert world.worker_a.phone in replies[2]
+    assert "<Dial>" in voice(client, "/twilio/voice/answer", {**call, "Digits": "0"}, {"kind": "flow", "t": 7}).get_data(as_text=True)
+    unknown = voice(client, "/twilio/voice", {"CallSid": "CA10", "From": "+8613999999999"}).get_data(as_text=True)
+    assert "12349" in unknown.replace(" ", "") and "<Hangup" in unknown
+    assert session.scalar(select(func.count(ServiceRequest.id))) == 0
+
+
+def test_voice_key_9_is_an_emergency(world, app, session, client):
+    person = world.elder_a.person
+    call = {"CallSid": "CA11", "From": person.phone}
+    voice(client, "/twilio/voice", call)
+    reply = voice(client, "/twilio/voice/answer", {**call, "Digits": "9"}, {"kind": "flow", "t": 2})
+    assert "120" in reply.get_data(as_text=True)
+    assert requests_of(session, person.id)[0].service == "emergency"
+    assert session.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to_phone == world.worker_a.phone,
+                                                                     OutboundMessage.channel == "call")) == 1
