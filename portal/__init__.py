@@ -137,9 +137,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
 
     from portal.web import auth, main, elder, family, volunteer, worker, officer
-    from portal.channels import sms_webhook
+    from portal.channels import sms_webhook, voice
+    from portal.web import requests as request_pages, volunteer_requests, worker_requests
 
-    for module in (auth, main, elder, family, volunteer, worker, officer, sms_webhook):
+    for module in (auth, main, elder, family, volunteer, worker, officer, sms_webhook,
+                   request_pages, volunteer_requests, worker_requests, voice):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:
         from portal.web import dev, phone

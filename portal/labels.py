@@ -65,3 +65,28 @@ AREA_LEVEL_LABELS = {
     "street": _l("Street"),
     "community": _l("Community"),
 }
+REQUEST_STATUS_LABELS = {
+    "open": _l("Waiting for a volunteer"),
+    "accepted": _l("A volunteer accepted"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done, please confirm"),
+    "confirmed": _l("Confirmed"),
+    "cancelled": _l("Cancelled"),
+    "expired": _l("Nobody could come"),
+    "refused": _l("Refused by the elder"),
+}
+REQUEST_EVENT_LABELS = {
+    "created": _l("Request sent"),
+    "accepted": _l("Accepted by a volunteer"),
+    "assigned": _l("Assigned by the community worker"),
+    "in_progress": _l("Volunteer started"),
+    "done": _l("Volunteer finished"),
+    "confirmed": _l("Confirmed by the elder"),
+    "rated": _l("Rated"),
+    "cancelled": _l("Cancelled"),
+    "refused": _l("Refused by the elder"),
+    "expired": _l("Closed: nobody could come"),
+    "alerted": _l("Community worker alerted"),
+    "acknowledged": _l("Community worker is handling it"),
+    "repeated": _l("Asked for help again"),
+}

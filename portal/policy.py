@@ -49,6 +49,9 @@ DEFAULT_POLICY: dict = {
         "expire_hours": 48,
         "family_refusal_window_minutes": 120,
         "undo_minutes": 10,
+        "expire_after_start_minutes": 120,  # an open request this long past its time is closed
+        "conversation_minutes": 30,
+        "web_draft_hours": 24,
     },
     "messages": {
         "quiet_start": "21:00",

@@ -14,10 +14,19 @@ from portal.models.elder import (
 from portal.models.inbound import INBOUND_STATUSES, InboundMessage
 from portal.models.messages import MESSAGE_STATUS_ORDER, ContactStatus, OutboundMessage
 from portal.models.people import CHANNELS, ROLES, STAFF_ROLES, LoginCode, Person, RoleGrant
+from portal.models.requests import (
+    REQUEST_STATUSES,
+    ConversationState,
+    RequestDecline,
+    RequestEvent,
+    ServiceRequest,
+    VoiceTurn,
+)
 
 __all__ = [
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",
     "SERVICE_TYPES", "ElderProfile", "FamilyLink", "Pairing", "VolunteerProfile",
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant", "INBOUND_STATUSES", "InboundMessage",
+    "REQUEST_STATUSES", "ConversationState", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
 ]

@@ -1,0 +1,271 @@
+"""The voice adapter of the conversation: TwiML <Say> + <Gather input="dtmf speech"> in Mandarin.
+
+Keys are always the fallback for speech; speech heard with low confidence is confirmed by key.
+0 at any time, or a third failed answer, reaches a person (<Dial> the community worker); 9 at any
+time is 助急. Every answer is remembered by a digest of the call, URL and posted fields, so a
+Twilio retry of the same step gets the same TwiML and acts once; each reply carries a turn number
+in its action URL, so a person pressing the same key twice is two different turns.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, current_app, request, url_for
+from sqlalchemy import func, select
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from portal.channels.twilio_hooks import twilio_webhook
+from portal.conversation import engine
+from portal.conversation.engine import CHECK, FLOWS, NoMatch, normalize
+from portal.conversation.flows import REQUEST_FLOW
+from portal.db import utcnow
+from portal.i18n import force_locale, gettext, msg
+from portal.models import ElderProfile, Person, VoiceTurn
+from portal.services import DomainError
+from portal.services import requests as service_requests
+from portal.services.phones import normalize_phone
+from portal.web import commit, db
+
+bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
+LOW_CONFIDENCE = 0.6
+MAX_FAILURES = 2        # re-prompts; the next failure offers a person
+PERSON_WORDS = ("人工", "转人工", "工作人员", "operator", "person")
+EMERGENCY_WORDS = ("救命", "救救我", "sos", "help me")
+
+
+def _caller() -> Person | None:
+    try:
+        phone = normalize_phone(request.form.get("From", ""), current_app.config["LINLI_DEFAULT_REGION"])
+    except DomainError:
+        return None
+    return db().scalar(select(Person).where(Person.phone == phone, Person.active))
+
+
+def _language(person: Person | None) -> str:
+    return "en-US" if person is not None and person.locale == "en" else "cmn-CN"
+
+
+def _say(response, person, message: str, **variables) -> None:
+    with force_locale(person.locale if person and person.locale in ("zh_Hans", "en") else "zh_Hans"):
+        response.say(gettext(message, **variables), language=_language(person))
+
+
+def _text(person, message) -> str:
+    with force_locale(person.locale if person.locale in ("zh_Hans", "en") else "zh_Hans"):
+        return str(message)
+
+
+def _turn() -> int:
+    return (db().scalar(select(func.count(VoiceTurn.id)).where(VoiceTurn.call_sid == request.form.get("CallSid", "")))
+            or 0) + 1
+
+
+def _gather(response: VoiceResponse, person: Person, kind: str, text: str, **params) -> None:
+    action = url_for("voice.answer", kind=kind, t=_turn(), **params)
+    gather = Gather(input="dtmf speech", language=_language(person), action=action, method="POST",
+                    num_digits=1, timeout=6, speech_timeout="auto")
+    gather.say(text, language=_language(person))
+    response.append(gather)
+    response.redirect(url_for("voice.answer", kind=kind, t=_turn(), silent=1, **params), method="POST")
+
+
+def _step_text(person: Person, state) -> str:
+    flow = FLOWS[state.flow]
+    with force_locale(person.locale if person.locale in ("zh_Hans", "en") else "zh_Hans"):
+        if state.step == CHECK:
+            parts = [gettext("You asked for:")]
+            parts += [f"{label}, {value}." for _n, label, value in engine.summary(flow, state.data)]
+            parts.append(gettext("To send it, press 1. To start again, press 2."))
+            return " ".join(parts)
+        step = flow.steps[state.step]
+        parts = [str(step.question)]
+        parts += [gettext("For %(label)s, press %(key)s.", label=option.label, key=index)
+                  for index, option in enumerate(step.options, start=1)]
+        parts.append(gettext("To talk to a person, press 0."))
+        return " ".join(parts)
+
+
+def _dial_person(response: VoiceResponse, person: Person | None, elder: ElderProfile | None) -> None:
+    hotline = current_app.config["LINLI_HOTLINE"]
+    target = None
+    if elder is not None:
+        workers = service_requests.community_workers(db(), elder.community_id)
+        target = workers[0].phone if workers else service_requests.hotline_for(db(), elder.community_id, hotline)
+    _say(response, person, msg("Please hold, we are putting you through to a person."))
+    response.dial(target or hotline)
+
+
+def _emergency(response: VoiceResponse, person: Person, elder: ElderProfile) -> None:
+    service_requests.emergency(db(), elder, "voice", utcnow())
+    _say(response, person, msg("We are alerting your community worker and your family now. If you are in danger, "
+                           "hang up and call 120."))
+    _dial_person(response, person, elder)
+
+
+def _remembered(view):
+    """Answer a replayed webhook (same call, URL and fields) with the TwiML already given."""
+
+    def wrapper(*args, **kwargs):
+        fields = sorted((k, v) for k, v in request.form.items(multi=True))
+        digest = hashlib.sha256(repr((request.full_path, fields)).encode()).hexdigest()
+        known = db().scalar(select(VoiceTurn).where(VoiceTurn.digest == digest))
+        if known is not None:
+            return Response(known.response, mimetype="text/xml")
+        twiml = str(view(*args, **kwargs))
+        db().add(VoiceTurn(digest=digest, call_sid=request.form.get("CallSid", "")[:64], response=twiml,
+                           created_at=utcnow()))
+        commit()
+        return Response(twiml, mimetype="text/xml")
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@bp.route("", methods=["POST"])
+@twilio_webhook
+@_remembered
+def incoming():
+    """A call comes in: greet a known elder by name; anyone else hears the hotline."""
+    response = VoiceResponse()
+    person = _caller()
+    elder = db().get(ElderProfile, person.id) if person is not None else None
+    if elder is None:
+        _say(response, None, msg("Hello, this is Linli. Please call the community hotline %(hotline)s."),
+             hotline=" ".join(current_app.config["LINLI_HOTLINE"]))
+        response.hangup()
+        return response
+    now = utcnow()
+    _say(response, person, msg("Hello, %(name)s."), name=person.name)
+    refusable = service_requests.pending_refusal(db(), person.id, now)
+    if refusable is not None:
+        with force_locale(person.locale):
+            text = gettext("%(family)s ordered %(service)s for you. If you do not want it, press 2. "
+                           "To keep it, press 1.", family=refusable.placed_by.name,
+                           service=service_requests.service_name(person.locale, refusable.service))
+        _gather(response, person, "refuse", text, ref=refusable.reference)
+        return response
+    done = service_requests.pending_confirmation(db(), person.id)
+    if done is not None:
+        with force_locale(person.locale):
+            text = gettext("%(volunteer)s says %(service)s is done. If it happened, press 1. Otherwise press 2.",
+                           volunteer=done.volunteer.name if done.volunteer else "",
+                           service=service_requests.service_name(person.locale, done.service))
+        _gather(response, person, "confirm", text, ref=done.reference)
+        return response
+    return _continue(response, person, now)
+
+
+def _continue(response: VoiceResponse, person: Person, now, fresh: bool = False) -> VoiceResponse:
+    state = None if fresh else engine.load(db(), person, "voice", now)
+    if state is None:
+        state = engine.begin(db(), person, "voice", REQUEST_FLOW, now)
+    _gather(response, person, "flow", _step_text(person, state))
+    return response
+
+
+@bp.route("/answer", methods=["POST"])
+@twilio_webhook
+@_remembered
+def answer():
+    """Every <Gather> comes back here; `kind` says what was asked."""
+    response = VoiceResponse()
+    person = _caller()
+    elder = db().get(ElderProfile, person.id) if person is not None else None
+    if elder is None:
+        _say(response, None, msg("Hello, this is Linli. Please call the community hotline %(hotline)s."),
+             hotline=" ".join(current_app.config["LINLI_HOTLINE"]))
+        response.hangup()
+        return response
+    now = utcnow()
+    digits = normalize(request.form.get("Digits"))
+    speech = normalize(request.form.get("SpeechResult"))
+    confidence = request.form.get("Confidence", type=float)
+    if digits == "0" or (not digits and any(w in speech for w in PERSON_WORDS)):
+        _dial_person(response, person, elder)
+        return response
+    if digits == "9" or (not digits and any(w in speech for w in EMERGENCY_WORDS)):
+        _emergency(response, person, elder)
+        return response
+    kind = request.args.get("kind", "flow")
+    reference = request.args.get("ref", "")
+    if kind in ("refuse", "confirm"):
+        found = service_requests.by_reference(db(), reference)
+        if found is not None and found.elder_id == person.id:
+            try:
+                if kind == "refuse" and digits == "2":
+                    service_requests.refuse(db(), found, person, "voice", now)
+                    _say(response, person, msg("All right, it is cancelled. We have told %(family)s."),
+                         family=found.placed_by.name)
+                    response.hangup()
+                    return response
+                if kind == "confirm" and digits == "1":
+                    service_requests.confirm(db(), found, person, "voice", now)
+                    _say(response, person, msg("Thank you for confirming. Take care!"))
+                    response.hangup()
+                    return response
+            except DomainError as error:
+                response.say(_text(person, error.message), language=_language(person))
+        return _continue(response, person, now)
+    state = engine.load(db(), person, "voice", now)
+    if state is None:
+        return _continue(response, person, now)
+    if kind == "lowconf":
+        pending = state.data.get("_pending")
+        if digits == "1" and pending and pending.get("step") == state.step:
+            engine.record(db(), state, pending["step"], pending["value"], now)
+        else:
+            state.data = {k: v for k, v in state.data.items() if k != "_pending"}
+        return _next(response, person, elder, state, now)
+    if state.step == CHECK:
+        if digits == "1" or (not digits and speech in ("确认", "好", "是", "对", "yes")):
+            try:
+                reference = engine.finish(db(), person, state, now)
+            except DomainError as error:
+                response.say(_text(person, error.message), language=_language(person))
+                return _continue(response, person, now, fresh=True)
+            _say(response, person, msg("Received. Your reference number is %(ref)s. We will text you when a volunteer "
+                                   "accepts it. Goodbye."), ref=" ".join(reference))
+            response.hangup()
+            return response
+        if digits == "2":
+            return _continue(response, person, now, fresh=True)
+        return _failed(response, person, elder, state, now)
+    step = FLOWS[state.flow].steps[state.step]
+    raw = digits or speech
+    if not raw:
+        return _failed(response, person, elder, state, now)
+    try:
+        value = engine.parse(step, raw, now.astimezone(engine.TZ).date(), allow_free=bool(speech and not digits))
+    except NoMatch:
+        return _failed(response, person, elder, state, now)
+    except DomainError as error:
+        response.say(_text(person, error.message), language=_language(person))
+        return _failed(response, person, elder, state, now)
+    if not digits and (confidence is None or confidence < LOW_CONFIDENCE):
+        state.data = {**state.data, "_pending": {"step": step.name, "value": value}}
+        with force_locale(person.locale):
+            text = gettext("Did you say %(answer)s? If yes, press 1. If not, press 2.",
+                           answer=engine.display(FLOWS[state.flow], step.name, value))
+        _gather(response, person, "lowconf", text)
+        return response
+    engine.record(db(), state, step.name, value, now)
+    return _next(response, person, elder, state, now)
+
+
+def _next(response, person, elder, state, now):
+    _gather(response, person, "flow", _step_text(person, state))
+    return response
+
+
+def _failed(response, person, elder, state, now):
+    failures = int(state.data.get("_retries", 0)) + 1
+    if failures > MAX_FAILURES:
+        state.data = {**state.data, "_retries": 0}
+        _dial_person(response, person, elder)
+        return response
+    state.data = {**state.data, "_retries": failures}
+    engine.touch(state, now)
+    _say(response, person, msg("Sorry, I did not get that."))
+    _gather(response, person, "flow", _step_text(person, state))
+    return response

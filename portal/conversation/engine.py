@@ -1,0 +1,314 @@
+"""The conversation engine: flows are data (steps with options) plus small step functions.
+
+State lives in `conversation_states`, one row per (person, channel), so a call, a text and a web
+page never trample on each other. Crossing channels works by *adoption*: when a channel finds no
+open state of its own for the person, it takes over the person's most recent open state on
+another channel (the row's channel is switched, its time-out restarted). So an elder who hangs up
+after choosing "meal" on a call can text "2" and carry on from the same question, and a web draft
+left open on a phone can be finished by text. Time-outs: 30 minutes for SMS and voice, 24 hours
+for web drafts (policy()["requests"]).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from portal.i18n import _l, force_locale
+from portal.models import ConversationState, Person
+from portal.policy import policy
+from portal.services import DomainError
+from portal.services.people import clean_text
+
+TZ = ZoneInfo("Asia/Shanghai")
+CHECK = "check"
+DONE = "done"
+
+
+class NoMatch(Exception):
+    """The answer matches none of the options (the channel decides what to do: help text, re-prompt)."""
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: object                      # a lazy translated string
+    keywords: tuple[str, ...] = ()     # extra words that pick this option (any language, lower case)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    question: object                   # lazy string
+    summary: object                    # lazy string for the check-answers page
+    options: tuple[Option, ...]
+    next: Callable[[dict], str]
+    free: str | None = None            # "date" | "time" | "text": a typed answer is accepted too (web, SMS)
+    max_length: int = 100
+
+
+@dataclass
+class Flow:
+    name: str
+    first: str
+    steps: dict[str, Step]
+    complete: Callable                 # (session, person, state, now) -> result
+    options_for: dict = field(default_factory=dict)
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def register(flow: Flow) -> Flow:
+    FLOWS[flow.name] = flow
+    return flow
+
+
+# ---------------------------------------------------------------- state
+
+def _lifetime(channel: str) -> timedelta:
+    rules = policy()["requests"]
+    if channel == "web":
+        return timedelta(hours=rules.get("web_draft_hours", 24))
+    return timedelta(minutes=rules.get("conversation_minutes", 30))
+
+
+def touch(state: ConversationState, now: datetime) -> None:
+    state.updated_at = now
+    state.expires_at = now + _lifetime(state.channel)
+
+
+def load(session: Session, person: Person, channel: str, now: datetime, adopt: bool = True) -> ConversationState | None:
+    """The person's open conversation on `channel`, adopting one from another channel if need be."""
+    rows = session.scalars(select(ConversationState).where(ConversationState.person_id == person.id)
+                           .order_by(ConversationState.updated_at.desc())).all()
+    own = next((r for r in rows if r.channel == channel), None)
+    if own is not None and own.expires_at > now and own.step != DONE:
+        return own
+    if not adopt:
+        return None
+    other = next((r for r in rows if r.channel != channel and r.expires_at > now and r.step != DONE), None)
+    if other is None:
+        return None
+    if own is not None:
+        session.delete(own)
+        session.flush()
+    other.channel = channel
+    other.data = {k: v for k, v in other.data.items() if k not in ("_retries", "_pending")}
+    touch(other, now)
+    session.flush()
+    return other
+
+
+def begin(session: Session, person: Person, channel: str, flow_name: str, now: datetime,
+          data: dict | None = None) -> ConversationState:
+    """Start `flow_name` afresh for the person on `channel` (replacing whatever was there)."""
+    session.execute(delete(ConversationState).where(ConversationState.person_id == person.id,
+                                                    ConversationState.channel == channel))
+    flow = FLOWS[flow_name]
+    state = ConversationState(person_id=person.id, channel=channel, flow=flow_name, data=dict(data or {}),
+                              step=flow.first, updated_at=now, expires_at=now)
+    state.step = first_open(flow, state.data)
+    touch(state, now)
+    session.add(state)
+    session.flush()
+    return state
+
+
+def end(session: Session, state: ConversationState) -> None:
+    session.delete(state)
+    session.flush()
+
+
+def path(flow: Flow, data: dict) -> list[str]:
+    """The steps this set of answers walks through, in order (up to the first unanswered one)."""
+    steps, name = [], flow.first
+    while name not in (CHECK, DONE) and len(steps) < 50:
+        steps.append(name)
+        if name not in data:
+            break
+        name = flow.steps[name].next(data)
+    return steps
+
+
+def first_open(flow: Flow, data: dict) -> str:
+    steps = path(flow, data)
+    return steps[-1] if steps and steps[-1] not in data else CHECK
+
+
+def previous(flow: Flow, state: ConversationState) -> str | None:
+    steps = path(flow, state.data)
+    if state.step == CHECK:
+        return steps[-1] if steps else None
+    if state.step in steps:
+        index = steps.index(state.step)
+        return steps[index - 1] if index > 0 else None
+    return None
+
+
+def go_to(session: Session, state: ConversationState, step: str, now: datetime) -> bool:
+    """Move to an earlier step (back link, change link). Only steps on the current path."""
+    flow = FLOWS[state.flow]
+    if step != CHECK and step not in path(flow, state.data):
+        return False
+    state.step = step
+    touch(state, now)
+    session.flush()
+    return True
+
+
+# ---------------------------------------------------------------- answers
+
+def normalize(raw: str | None) -> str:
+    text = unicodedata.normalize("NFKC", raw or "").strip().lower()
+    return re.sub(r"[\s。.!！?？,，、]+$", "", text)
+
+
+def _labels(option: Option) -> list[str]:
+    names = []
+    for locale in ("zh_Hans", "en"):
+        with force_locale(locale):
+            names.append(str(option.label).lower())
+    return names
+
+
+def match_option(step: Step, raw: str) -> Option | None:
+    text = normalize(raw)
+    if not text:
+        return None
+    if text.isdigit():
+        index = int(text)
+        return step.options[index - 1] if 1 <= index <= len(step.options) else None
+    for option in step.options:
+        if text == option.value or text in _labels(option):
+            return option
+    for option in step.options:
+        if any(word and word in text for word in option.keywords + tuple(_labels(option))):
+            return option
+    return None
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})[日号]?$"),
+    re.compile(r"^(?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})[日号]?$"),
+)
+
+
+def parse_date(raw: str, today: date) -> date:
+    text = normalize(raw).replace(" ", "")
+    for pattern in _DATE_PATTERNS:
+        found = pattern.match(text)
+        if found:
+            year = int(found.groupdict().get("y") or today.year)
+            try:
+                value = date(year, int(found["m"]), int(found["d"]))
+            except ValueError:
+                raise DomainError(_l("That date does not exist. Please check it."), field="date") from None
+            if value < today:
+                raise DomainError(_l("That day has already passed. Please choose today or a later day."),
+                                  field="date")
+            if value > today + timedelta(days=60):
+                raise DomainError(_l("Please choose a day within the next two months."), field="date")
+            return value
+    raise NoMatch(raw)
+
+
+_TIME = re.compile(r"^(?P<h>\d{1,2})(?:[:：点時时](?P<m>\d{1,2}|半)?分?)?$")
+
+
+def parse_time(raw: str) -> str:
+    found = _TIME.match(normalize(raw).replace(" ", ""))
+    if not found:
+        raise NoMatch(raw)
+    hour = int(found["h"])
+    minute = 30 if found["m"] == "半" else int(found["m"] or 0)
+    if not (6 <= hour <= 20 and 0 <= minute < 60):
+        raise DomainError(_l("Please choose a time between 6:00 and 20:00."), field="time")
+    return f"{hour:02d}:{minute:02d}"
+
+
+RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day_after": 2}
+
+
+def parse(step: Step, raw: str, today: date, allow_free: bool = True) -> str:
+    """The stored value for an answer. NoMatch when it matches nothing; DomainError when it is wrong."""
+    option = match_option(step, raw)
+    if option is not None:
+        if step.free == "date":
+            return (today + timedelta(days=RELATIVE_DAYS[option.value])).isoformat()
+        return option.value
+    if not allow_free or step.free is None:
+        raise NoMatch(raw)
+    if step.free == "date":
+        return parse_date(raw, today).isoformat()
+    if step.free == "time":
+        return parse_time(raw)
+    text = clean_text(raw, step.name, step.max_length, required=True)
+    if normalize(text).isdigit():
+        raise NoMatch(raw)
+    return "note:" + text
+
+
+def answer(session: Session, state: ConversationState, raw: str, now: datetime, allow_free: bool = True) -> str:
+    """Record the answer to the current step and move on. Returns the next step's name."""
+    flow = FLOWS[state.flow]
+    step = flow.steps[state.step]
+    value = parse(step, raw, now.astimezone(TZ).date(), allow_free)
+    record(session, state, step.name, value, now)
+    return state.step
+
+
+def record(session: Session, state: ConversationState, step_name: str, value: str, now: datetime) -> None:
+    flow = FLOWS[state.flow]
+    data = {k: v for k, v in state.data.items() if k not in ("_retries", "_pending")}
+    data[step_name] = value
+    on_path = set(path(flow, data))
+    state.data = {k: v for k, v in data.items() if k.startswith("_") or k in on_path}
+    state.step = first_open(flow, state.data)
+    touch(state, now)
+    session.flush()
+
+
+def display(flow: Flow, step_name: str, value: str | None) -> str:
+    """How an answer reads back to the person (in the current locale)."""
+    if value is None:
+        return ""
+    if value.startswith("note:"):
+        return value[5:]
+    step = flow.steps[step_name]
+    if step.free == "date":
+        day = date.fromisoformat(value)
+        from flask_babel import format_date
+
+        return format_date(day, "full")
+    for option in step.options:
+        if option.value == value:
+            return str(option.label)
+    return value
+
+
+def summary(flow: Flow, data: dict) -> list[tuple[str, str, str]]:
+    """(step, what was asked, the answer) for every answered step on the path."""
+    return [(name, str(flow.steps[name].summary), display(flow, name, data.get(name)))
+            for name in path(flow, data) if name in data]
+
+
+def finish(session: Session, person: Person, state: ConversationState, now: datetime):
+    """Complete the flow (e.g. place the request). The state is kept as DONE, so a retry cannot repeat it."""
+    flow = FLOWS[state.flow]
+    if state.step == DONE:
+        return state.data.get("_result")
+    if first_open(flow, state.data) != CHECK:
+        raise DomainError(_l("Some answers are missing. Please answer every question."))
+    result = flow.complete(session, person, state, now)
+    state.step = DONE
+    state.data = {**state.data, "_result": result}
+    touch(state, now)
+    session.flush()
+    return result

@@ -1,0 +1,106 @@
+"""The request flow, defined once: what service → type-specific questions → check → confirm."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy.orm import Session
+
+from portal.conversation.engine import CHECK, TZ, Flow, Option, Step, register
+from portal.i18n import _l
+from portal.models import ConversationState, ElderProfile, Person
+from portal.services import DomainError
+from portal.services import requests as service_requests
+
+REQUEST_FLOW = "request"
+
+SERVICE_OPTIONS = (
+    Option("meal", _l("Meals"), ("订餐", "助餐", "吃饭", "送饭", "饭", "meal", "food")),
+    Option("cleaning", _l("Cleaning"), ("打扫", "保洁", "助洁", "卫生", "clean")),
+    Option("escort", _l("Escort"), ("陪同", "陪", "助行", "看病", "escort", "walk")),
+    Option("bathing", _l("Bathing"), ("洗澡", "助浴", "bath", "shower")),
+)
+DAY_OPTIONS = (
+    Option("today", _l("Today"), ("今天", "today")),
+    Option("tomorrow", _l("Tomorrow"), ("明天", "tomorrow")),
+    Option("day_after", _l("The day after tomorrow"), ("后天",)),
+)
+HALF_DAY = (
+    Option("morning", _l("Morning"), ("上午", "早上", "morning")),
+    Option("afternoon", _l("Afternoon"), ("下午", "afternoon")),
+)
+SLOT_TIMES = {"morning": time(9, 0), "afternoon": time(14, 0), "lunch": time(11, 30), "dinner": time(17, 30),
+              "both": time(11, 30)}
+
+
+def _then(step: str):
+    return lambda data: step
+
+
+def _after_service(data: dict) -> str:
+    return "meals" if data.get("service") == "meal" else "date"
+
+
+def _after_date(data: dict) -> str:
+    return {"meal": "days", "cleaning": "half_day", "escort": "time", "bathing": "slot"}.get(data.get("service"), CHECK)
+
+
+STEPS = {
+    "service": Step("service", _l("What do you need?"), _l("Service"), SERVICE_OPTIONS, _after_service),
+    "meals": Step("meals", _l("Which meals?"), _l("Meals"), (
+        Option("lunch", _l("Lunch"), ("午餐", "午饭", "中午", "lunch")),
+        Option("dinner", _l("Dinner"), ("晚餐", "晚饭", "晚上", "dinner", "supper")),
+        Option("both", _l("Lunch and dinner"), ("都要", "两顿", "both")),
+    ), _then("date")),
+    "date": Step("date", _l("Which day?"), _l("Day"), DAY_OPTIONS, _after_date, free="date"),
+    "days": Step("days", _l("For how many days?"), _l("Number of days"), (
+        Option("1", _l("Just that day")), Option("3", _l("Three days")), Option("7", _l("A week")),
+    ), _then("diet")),
+    "diet": Step("diet", _l("Anything about the food?"), _l("Food note"), (
+        Option("none", _l("Nothing special"), ("没有", "不用", "none", "no")),
+        Option("low_salt", _l("Less salt"), ("少盐", "低盐", "salt")),
+        Option("soft", _l("Soft food"), ("软", "soft")),
+        Option("diabetic", _l("Low sugar (diabetes)"), ("糖尿病", "少糖", "无糖", "sugar", "diabetic")),
+    ), _then(CHECK), free="text"),
+    "half_day": Step("half_day", _l("Morning or afternoon?"), _l("Time of day"), HALF_DAY, _then(CHECK)),
+    "time": Step("time", _l("At what time?"), _l("Time"), (
+        Option("08:00", _l("8 in the morning")), Option("09:00", _l("9 in the morning")),
+        Option("10:00", _l("10 in the morning")), Option("14:00", _l("2 in the afternoon")),
+        Option("15:00", _l("3 in the afternoon")),
+    ), _then("destination"), free="time"),
+    "destination": Step("destination", _l("Where to?"), _l("Destination"), (
+        Option("clinic", _l("Community clinic"), ("诊所", "卫生站", "卫生服务", "clinic")),
+        Option("hospital", _l("Hospital"), ("医院", "hospital")),
+        Option("market", _l("Market or shop"), ("菜市场", "超市", "买菜", "market", "shop")),
+        Option("bank", _l("Bank"), ("银行", "bank")),
+    ), _then("return_trip"), free="text"),
+    "return_trip": Step("return_trip", _l("Do you need someone to bring you back home?"), _l("Way back"), (
+        Option("yes", _l("Yes, bring me back"), ("要", "需要", "是", "yes")),
+        Option("no", _l("No, just one way"), ("不要", "不用", "no")),
+    ), _then(CHECK)),
+    "slot": Step("slot", _l("Morning or afternoon?"), _l("Time of day"), HALF_DAY, _then(CHECK)),
+}
+
+
+def scheduled_at(data: dict) -> datetime:
+    day = date.fromisoformat(data["date"])
+    if data.get("service") == "escort":
+        hour, minute = (int(part) for part in data["time"].split(":"))
+        at = time(hour, minute)
+    else:
+        at = SLOT_TIMES.get(data.get("meals") or data.get("half_day") or data.get("slot"), time(9, 0))
+    return datetime.combine(day, at, tzinfo=TZ)
+
+
+def complete_request(session: Session, person: Person, state: ConversationState, now: datetime) -> str:
+    """Place the request; returns its reference. Family members' state carries the elder's id."""
+    data = state.data
+    elder = session.get(ElderProfile, data.get("_elder_id") or person.id)
+    if elder is None:
+        raise DomainError(_l("We could not find whom this request is for."))
+    details = {k: v for k, v in data.items() if not k.startswith("_") and k not in ("service", "date")}
+    request = service_requests.create_request(session, elder, person, state.channel, data["service"], details,
+                                              scheduled_at(data), now)
+    return request.reference
+
+
+register(Flow(REQUEST_FLOW, "service", STEPS, complete_request))

@@ -1,0 +1,153 @@
+"""The SMS adapter of the conversation, and the short SMS answers about requests.
+
+Registered inbound handlers (portal.channels.inbound):
+    15 emergency words (救命 / SOS / help me): alert at once, before any open conversation
+    30 answers to what the portal asked: "2" refuses a family order, "1" confirms a finished visit
+       (only when no SMS conversation is open, which then owns the digits)
+    50 the request conversation: numbered options in one text, digits (full-width too) and keywords
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from portal.channels.inbound import inbound_handler
+from portal.conversation import engine
+from portal.conversation.engine import CHECK, FLOWS, NoMatch, normalize
+from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
+from portal.i18n import force_locale, gettext, msg
+from portal.models import ElderProfile, Person
+from portal.services import DomainError
+from portal.services import requests as service_requests
+
+EMERGENCY_WORDS = {"救命", "救救我", "sos", "help me", "救命啊", "快来人", "急救"}
+MENU_WORDS = {"服务", "下单", "菜单", "申请", "menu", "order", "request", "service"}
+CANCEL_WORDS = {"取消", "退出", "算了", "cancel", "quit"}
+CONFIRM_WORDS = {"1", "确认", "好", "好的", "是", "对", "yes", "ok", "y"}
+REFUSE_WORDS = {"2", "不要", "拒绝", "不需要", "refuse", "no"}
+
+
+def _locale(person: Person) -> str:
+    return person.locale if person.locale in ("zh_Hans", "en") else "zh_Hans"
+
+
+def _elder(session: Session, person: Person | None) -> ElderProfile | None:
+    if person is None or not person.has_role("elder"):
+        return None
+    return session.get(ElderProfile, person.id)
+
+
+def _hotline(session: Session, elder: ElderProfile) -> str:
+    return service_requests.hotline_for(session, elder.community_id, current_app.config["LINLI_HOTLINE"])
+
+
+def render(state, person: Person) -> str:
+    """One text: the question and its numbered options (or the answers to check)."""
+    flow = FLOWS[state.flow]
+    with force_locale(_locale(person)):
+        if state.step == CHECK:
+            lines = [gettext("Please check:")]
+            lines += [f"{label}: {value}" for _name, label, value in engine.summary(flow, state.data)]
+            lines.append(gettext("Reply 1 to send it, 2 to start again, 3 to stop."))
+            return "\n".join(lines)
+        step = flow.steps[state.step]
+        lines = [str(step.question)]
+        lines += [f"{index} {option.label}" for index, option in enumerate(step.options, start=1)]
+        if step.free == "date":
+            lines.append(gettext("Or write a date, like 11月25日."))
+        elif step.free == "time":
+            lines.append(gettext("Or write a time, like 9:30."))
+        elif step.free == "text":
+            lines.append(gettext("Or write it in a few words."))
+        lines.append(gettext("Reply with the number. Reply 取消 to stop."))
+        return "\n".join(lines)
+
+
+def _say(person: Person, message: str, **variables) -> str:
+    with force_locale(_locale(person)):
+        return gettext(message, **variables)
+
+
+@inbound_handler(15, "request-emergency")
+def emergency_words(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    elder = _elder(session, person)
+    if elder is None or normalize(text) not in EMERGENCY_WORDS:
+        return None
+    service_requests.emergency(session, elder, "sms", now)
+    return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
+                        "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, elder))
+
+
+@inbound_handler(30, "request-answers")
+def request_answers(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    elder = _elder(session, person)
+    if elder is None or engine.load(session, person, "sms", now, adopt=False) is not None:
+        return None
+    word = normalize(text)
+    if word in REFUSE_WORDS:
+        pending = service_requests.pending_refusal(session, person.id, now)
+        if pending is not None:
+            service_requests.refuse(session, pending, person, "sms", now)
+            return _say(person, msg("All right, %(service)s (reference %(ref)s) is cancelled. We have told %(family)s."),
+                        service=service_requests.service_name(person.locale, pending.service),
+                        ref=pending.reference, family=pending.placed_by.name)
+    if word in CONFIRM_WORDS:
+        pending = service_requests.pending_confirmation(session, person.id)
+        if pending is not None:
+            service_requests.confirm(session, pending, person, "sms", now)
+            return _say(person, msg("Thank you for confirming. Take care!"))
+    return None
+
+
+@inbound_handler(50, "request-conversation")
+def conversation(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    elder = _elder(session, person)
+    if elder is None:
+        return None
+    word = normalize(text)
+    state = engine.load(session, person, "sms", now)
+    if state is not None and word in CANCEL_WORDS:
+        engine.end(session, state)
+        return _say(person, msg("All right, we stopped. Nothing was ordered."))
+    if state is None:
+        if len(word) > 40 or word.isdigit():
+            return None
+        picked = next((o for o in SERVICE_OPTIONS if any(k in word for k in o.keywords)), None)
+        if picked is not None:
+            state = engine.begin(session, person, "sms", REQUEST_FLOW, now, {"service": picked.value})
+        elif word in MENU_WORDS:
+            state = engine.begin(session, person, "sms", REQUEST_FLOW, now)
+        else:
+            return None
+        return render(state, person)
+    if state.step == CHECK:
+        if word in CONFIRM_WORDS:
+            try:
+                reference = engine.finish(session, person, state, now)
+            except DomainError as error:
+                engine.end(session, state)
+                return _say(person, msg("Sorry: %(reason)s"), reason=_in_locale(person, error.message))
+            return _say(person, msg("Received. Your reference is %(ref)s. We will text you when a volunteer "
+                                "accepts it. To change it, call %(hotline)s."), ref=reference,
+                        hotline=_hotline(session, elder))
+        if word == "2":
+            state = engine.begin(session, person, "sms", REQUEST_FLOW, now)
+            return render(state, person)
+        if word == "3":
+            engine.end(session, state)
+            return _say(person, msg("All right, we stopped. Nothing was ordered."))
+        return None
+    try:
+        engine.answer(session, state, text, now, allow_free=True)
+    except NoMatch:
+        return None  # the fallback help answers; the conversation is kept
+    except DomainError as error:
+        return _in_locale(person, error.message) + "\n" + render(state, person)
+    return render(state, person)
+
+
+def _in_locale(person: Person, message) -> str:
+    with force_locale(_locale(person)):
+        return str(message)

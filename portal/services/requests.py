@@ -1,0 +1,491 @@
+"""Service requests: placing, accepting, doing, confirming, refusing, cancelling, emergencies.
+
+Every transition writes a timeline row, queues the texts it causes (outbox, same transaction)
+and sends its signal from portal.events. Refused and expired requests send `request_cancelled`
+with `reason="refused"` / `reason="expired"` (events.py has no signal of their own for them).
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal import events
+from portal.channels.outbox import enqueue
+from portal.i18n import _l, force_locale, msg, translate_for
+from portal.models import (
+    Area,
+    ElderProfile,
+    FamilyLink,
+    Pairing,
+    Person,
+    RequestDecline,
+    RequestEvent,
+    RoleGrant,
+    ServiceRequest,
+    VolunteerProfile,
+)
+from portal.models.requests import ACTIVE_STATUSES
+from portal.policy import policy
+from portal.services import DomainError
+
+TZ = ZoneInfo("Asia/Shanghai")
+REQUESTABLE = ("meal", "cleaning", "escort", "bathing")
+MAX_VOLUNTEER_ALERTS = 10
+EMERGENCY_REPEAT_MINUTES = 10
+
+
+# ---------------------------------------------------------------- helpers
+
+def service_name(locale: str | None, service: str) -> str:
+    from portal.labels import SERVICE_LABELS
+
+    with force_locale(locale if locale in ("zh_Hans", "en") else "zh_Hans"):
+        return str(SERVICE_LABELS.get(service, service))
+
+
+def when_text(locale: str | None, moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(TZ)
+    if locale == "en":
+        return local.strftime("%d %b %H:%M")
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def new_reference(session: Session) -> str:
+    """Six digits: easy to say on the phone and to type on a feature phone."""
+    while True:
+        reference = f"{secrets.randbelow(900_000) + 100_000}"
+        if session.scalar(select(ServiceRequest.id).where(ServiceRequest.reference == reference)) is None:
+            return reference
+
+
+def by_reference(session: Session, reference: str) -> ServiceRequest | None:
+    return session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+
+
+def community_workers(session: Session, community_id: int) -> list[Person]:
+    """Workers whose area contains the community (the community itself or a street/district above)."""
+    community = session.get(Area, community_id)
+    if community is None:
+        return []
+    ancestor_ids = [int(part) for part in community.path.strip("/").split("/") if part]
+    return list(session.scalars(
+        select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(RoleGrant.role == "worker", RoleGrant.area_id.in_(ancestor_ids), Person.active)
+        .order_by(RoleGrant.area_id.desc(), Person.id)
+    ).unique())
+
+
+def hotline_for(session: Session, community_id: int, default: str) -> str:
+    area = session.get(Area, community_id)
+    while area is not None:
+        if area.hotline:
+            return area.hotline
+        area = area.parent
+    return default
+
+
+def approved_family(session: Session, family: Person, elder_id: int) -> bool:
+    return session.scalar(select(FamilyLink.id).where(
+        FamilyLink.family_id == family.id, FamilyLink.elder_id == elder_id, FamilyLink.status == "approved"
+    )) is not None
+
+
+def may_view(session: Session, person: Person, request: ServiceRequest) -> bool:
+    if person.id in (request.elder_id, request.placed_by_id, request.volunteer_id):
+        return True
+    if approved_family(session, person, request.elder_id):
+        return True
+    if person.has_role("worker", "officer", "admin"):
+        from portal.services.scope import staff_community_ids
+
+        return request.community_id in staff_community_ids(session, person)
+    return False
+
+
+def _event(session: Session, request: ServiceRequest, kind: str, now: datetime, actor: Person | None = None,
+           channel: str | None = None, note: str | None = None) -> None:
+    session.add(RequestEvent(request_id=request.id, kind=kind, at=now, actor_id=actor.id if actor else None,
+                             channel=channel, note=note))
+
+
+def _tell(session: Session, person: Person | None, message: str, now: datetime, key: str | None = None,
+          urgent: bool = False, quiet: bool = False, **variables) -> None:
+    if person is None or not person.active:
+        return
+    variables = {k: (v(person.locale) if callable(v) else v) for k, v in variables.items()}
+    body = translate_for(person.locale, message, **variables)
+    enqueue(session, person.phone, body, kind="urgent" if urgent else "notice", person=person, urgent=urgent,
+            elder_quiet_hours=quiet, dedupe_key=key, now=now)
+
+
+def _tell_family(session: Session, request: ServiceRequest, message: str, now: datetime, step: str, **variables):
+    """The family member who ordered hears about every step."""
+    if request.placed_by_family:
+        _tell(session, request.placed_by, message, now, key=f"req:{request.id}:family:{step}", **variables)
+
+
+def _service(request: ServiceRequest):
+    return lambda locale: service_name(locale, request.service)
+
+
+def _when(request: ServiceRequest):
+    return lambda locale: when_text(locale, request.scheduled_at)
+
+
+# ---------------------------------------------------------------- placing
+
+def create_request(session: Session, elder: ElderProfile, placed_by: Person, channel: str, service: str,
+                   details: dict, scheduled_at: datetime | None, now: datetime) -> ServiceRequest:
+    """Place a request for `elder`. A family member must hold an approved link to that elder."""
+    if service not in REQUESTABLE:
+        raise DomainError(_l("Please choose a service from the list."), field="service")
+    if scheduled_at is not None and scheduled_at.astimezone(TZ).date() < now.astimezone(TZ).date():
+        raise DomainError(_l("That day has already passed. Please choose today or a later day."), field="date")
+    family_order = placed_by.id != elder.person_id and channel != "worker"
+    if family_order and not approved_family(session, placed_by, elder.person_id):
+        raise DomainError(_l("You can only order for a relative who has approved your link."), field="elder")
+    request = ServiceRequest(
+        reference=new_reference(session), elder_id=elder.person_id, placed_by_id=placed_by.id, placed_via=channel,
+        service=service, scheduled_at=scheduled_at, details=dict(details), status="open",
+        community_id=elder.community_id, created_at=now,
+    )
+    if family_order:
+        request.refusal_deadline = now + timedelta(minutes=policy()["requests"]["family_refusal_window_minutes"])
+    session.add(request)
+    session.flush()
+    session.refresh(request)
+    _event(session, request, "created", now, placed_by, channel)
+    if family_order:
+        elder_person = elder.person
+        body = translate_for(elder_person.locale, "%(family)s ordered %(service)s for you (%(when)s), reference "
+                             "%(ref)s. If you do not want it, reply 2 (or press 2 when you call us) before "
+                             "%(deadline)s.", family=placed_by.name,
+                             service=service_name(elder_person.locale, service),
+                             when=when_text(elder_person.locale, scheduled_at), ref=request.reference,
+                             deadline=when_text(elder_person.locale, request.refusal_deadline))
+        channel_for_elder = "call" if elder_person.preferred_channel == "voice" else "sms"
+        enqueue(session, elder_person.phone, body, person=elder_person, channel=channel_for_elder,
+                dedupe_key=f"req:{request.id}:elder:family-order", now=now)
+    _alert_volunteers(session, request, now, round_="new")
+    events.request_created.send(request, session=session, now=now)
+    return request
+
+
+def _alert_volunteers(session: Session, request: ServiceRequest, now: datetime, round_: str) -> int:
+    """Tell volunteers of the elder's community who offer this service and have not declined it."""
+    declined = select(RequestDecline.volunteer_id).where(RequestDecline.request_id == request.id)
+    volunteers = session.scalars(
+        select(VolunteerProfile).where(
+            VolunteerProfile.community_id == request.community_id, VolunteerProfile.active,
+            VolunteerProfile.verified_at.is_not(None), VolunteerProfile.person_id.not_in(declined),
+        ).order_by(VolunteerProfile.person_id)
+    ).all()
+    told = 0
+    for profile in volunteers:
+        if request.service not in (profile.services or []) or told >= MAX_VOLUNTEER_ALERTS:
+            continue
+        _tell(session, profile.person, msg("New request %(ref)s: %(service)s, %(when)s. Open Linli to accept it."),
+              now, key=f"req:{request.id}:vol:{profile.person_id}:{round_}", ref=request.reference,
+              service=_service(request), when=_when(request))
+        told += 1
+    return told
+
+
+# ---------------------------------------------------------------- elder / family actions
+
+def cancel(session: Session, request: ServiceRequest, person: Person, channel: str, now: datetime) -> None:
+    """Undo: the person who placed it (or the elder) within the undo window."""
+    if person.id not in (request.placed_by_id, request.elder_id):
+        raise DomainError(_l("You cannot cancel this request."))
+    if request.status not in ("open", "accepted"):
+        raise DomainError(_l("This request can no longer be cancelled."))
+    if now - request.created_at > timedelta(minutes=policy()["requests"]["undo_minutes"]):
+        raise DomainError(_l("The time to undo has passed. Please call the community hotline to change it."))
+    _close(session, request, "cancelled", now, person, channel)
+    if request.volunteer is not None:
+        _tell(session, request.volunteer, msg("Request %(ref)s was cancelled. You do not need to go."), now,
+              key=f"req:{request.id}:vol-cancel", ref=request.reference)
+    _tell_family(session, request, msg("Request %(ref)s was cancelled."), now, "cancelled", ref=request.reference)
+    events.request_cancelled.send(request, session=session, now=now, reason="cancelled")
+
+
+def refusable(request: ServiceRequest, now: datetime) -> bool:
+    return (request.placed_by_family and request.status in ("open", "accepted")
+            and request.refusal_deadline is not None and now <= request.refusal_deadline)
+
+
+def refuse(session: Session, request: ServiceRequest, elder: Person, channel: str, now: datetime) -> None:
+    """The elder says no to what a family member ordered, within the refusal window."""
+    if elder.id != request.elder_id:
+        raise DomainError(_l("You cannot refuse this request."))
+    if not refusable(request, now):
+        raise DomainError(_l("This order can no longer be refused. Please call the community hotline."))
+    _close(session, request, "refused", now, elder, channel)
+    _tell(session, request.placed_by, msg("%(elder)s does not want %(service)s (reference %(ref)s). Nothing will happen."),
+          now, key=f"req:{request.id}:family:refused", elder=elder.name, service=_service(request),
+          ref=request.reference)
+    if request.volunteer is not None:
+        _tell(session, request.volunteer, msg("Request %(ref)s was cancelled. You do not need to go."), now,
+              key=f"req:{request.id}:vol-cancel", ref=request.reference)
+    events.request_cancelled.send(request, session=session, now=now, reason="refused")
+
+
+def _close(session: Session, request: ServiceRequest, status: str, now: datetime, actor: Person | None,
+           channel: str | None) -> None:
+    request.status = status
+    request.closed_at = now
+    _event(session, request, status, now, actor, channel)
+    session.flush()
+
+
+def confirm(session: Session, request: ServiceRequest, elder: Person, channel: str, now: datetime) -> None:
+    if elder.id != request.elder_id:
+        raise DomainError(_l("Only the elder can confirm this visit."))
+    if request.status != "done":
+        raise DomainError(_l("There is nothing to confirm yet."))
+    request.status = "confirmed"
+    request.confirmed_at = now
+    request.closed_at = now
+    _event(session, request, "confirmed", now, elder, channel)
+    _tell_family(session, request, msg("%(elder)s confirmed that %(service)s (reference %(ref)s) happened."), now,
+                 "confirmed", elder=elder.name, service=_service(request), ref=request.reference)
+    session.flush()
+    events.request_confirmed.send(request, session=session, now=now)
+
+
+def rate(session: Session, request: ServiceRequest, elder: Person, rating: int, now: datetime) -> None:
+    if elder.id != request.elder_id:
+        raise DomainError(_l("Only the elder can rate this visit."))
+    if request.status not in ("done", "confirmed"):
+        raise DomainError(_l("You can rate a visit once it is done."))
+    if rating not in (1, 2, 3):
+        raise DomainError(_l("Please choose one of the three faces."))
+    if request.status == "done":
+        confirm(session, request, elder, "web", now)
+    request.rating = rating
+    request.rated_at = now
+    _event(session, request, "rated", now, elder, note=str(rating))
+
+
+def pending_confirmation(session: Session, elder_id: int) -> ServiceRequest | None:
+    return session.scalar(select(ServiceRequest).where(
+        ServiceRequest.elder_id == elder_id, ServiceRequest.status == "done").order_by(ServiceRequest.done_at.desc()))
+
+
+def pending_refusal(session: Session, elder_id: int, now: datetime) -> ServiceRequest | None:
+    candidates = session.scalars(select(ServiceRequest).where(
+        ServiceRequest.elder_id == elder_id, ServiceRequest.status.in_(("open", "accepted")),
+        ServiceRequest.refusal_deadline >= now).order_by(ServiceRequest.created_at.desc())).all()
+    return next((r for r in candidates if refusable(r, now)), None)
+
+
+# ---------------------------------------------------------------- volunteers and workers
+
+def accept(session: Session, request_id: int, volunteer: Person, now: datetime, by: Person | None = None,
+           channel: str = "web") -> ServiceRequest:
+    """Exactly one volunteer gets it: a conditional UPDATE that only an open request passes."""
+    result = session.execute(
+        update(ServiceRequest)
+        .where(ServiceRequest.id == request_id, ServiceRequest.status == "open")
+        .values(status="accepted", volunteer_id=volunteer.id, accepted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    request = session.get(ServiceRequest, request_id)
+    if request is None:
+        raise DomainError(_l("This request does not exist."))
+    if result.rowcount != 1:
+        session.refresh(request)
+        if request.status in ("cancelled", "refused", "expired"):
+            raise DomainError(_l("This request was cancelled. You do not need to go."))
+        raise DomainError(_l("Someone else has already accepted this request. Thank you all the same."))
+    session.refresh(request)
+    assigned = by is not None and by.id != volunteer.id
+    _event(session, request, "assigned" if assigned else "accepted", now, by or volunteer, channel,
+           note=volunteer.name if assigned else None)
+    elder = request.elder
+    _tell(session, elder, msg("%(volunteer)s will come for %(service)s (%(when)s). Reference %(ref)s."), now,
+          key=f"req:{request.id}:elder:accepted", quiet=True, volunteer=volunteer.name,
+          service=_service(request), when=_when(request), ref=request.reference)
+    _tell_family(session, request, msg("%(volunteer)s accepted %(service)s for %(elder)s (reference %(ref)s)."), now,
+                 "accepted", volunteer=volunteer.name, service=_service(request), elder=elder.name,
+                 ref=request.reference)
+    if assigned:
+        _tell(session, volunteer, msg("The community worker gave you request %(ref)s: %(service)s for %(elder)s, %(when)s."),
+              now, key=f"req:{request.id}:vol-assigned", ref=request.reference, service=_service(request),
+              elder=elder.name, when=_when(request))
+    session.flush()
+    events.request_accepted.send(request, session=session, now=now)
+    return request
+
+
+def decline(session: Session, request: ServiceRequest, volunteer: Person, now: datetime) -> None:
+    if session.scalar(select(RequestDecline.id).where(RequestDecline.request_id == request.id,
+                                                      RequestDecline.volunteer_id == volunteer.id)) is None:
+        session.add(RequestDecline(request_id=request.id, volunteer_id=volunteer.id, at=now))
+        session.flush()
+
+
+def _volunteer_step(session: Session, request: ServiceRequest, volunteer: Person, now: datetime,
+                    before: str, after: str, column: str) -> None:
+    if request.volunteer_id != volunteer.id:
+        raise DomainError(_l("This request is not yours."))
+    result = session.execute(
+        update(ServiceRequest).where(ServiceRequest.id == request.id, ServiceRequest.status == before)
+        .values(status=after, **{column: now}).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError(_l("This request cannot be changed now."))
+    session.refresh(request)
+    _event(session, request, after, now, volunteer, "web")
+
+
+def start(session: Session, request: ServiceRequest, volunteer: Person, now: datetime) -> None:
+    _volunteer_step(session, request, volunteer, now, "accepted", "in_progress", "started_at")
+    _tell_family(session, request, msg("%(volunteer)s has started %(service)s for %(elder)s."), now, "started",
+                 volunteer=volunteer.name, service=_service(request), elder=request.elder.name)
+    events.request_started.send(request, session=session, now=now)
+
+
+def finish(session: Session, request: ServiceRequest, volunteer: Person, now: datetime) -> None:
+    _volunteer_step(session, request, volunteer, now, "in_progress", "done", "done_at")
+    _tell(session, request.elder, msg("%(volunteer)s says %(service)s is done. If it happened, reply 1. Thank you!"),
+          now, key=f"req:{request.id}:elder:done", quiet=True, volunteer=volunteer.name, service=_service(request))
+    _tell_family(session, request, msg("%(volunteer)s finished %(service)s for %(elder)s."), now, "done",
+                 volunteer=volunteer.name, service=_service(request), elder=request.elder.name)
+    events.request_done.send(request, session=session, now=now)
+
+
+def feed(session: Session, volunteer: VolunteerProfile) -> list[tuple[ServiceRequest, bool]]:
+    """Open requests in the volunteer's community, then in neighbouring ones (same street)."""
+    declined = select(RequestDecline.request_id).where(RequestDecline.volunteer_id == volunteer.person_id)
+    community = volunteer.community
+    neighbours = [volunteer.community_id]
+    if community.parent_id:
+        neighbours = list(session.scalars(select(Area.id).where(Area.parent_id == community.parent_id,
+                                                                Area.level == "community")))
+    rows = session.scalars(
+        select(ServiceRequest).where(ServiceRequest.status == "open", ServiceRequest.community_id.in_(neighbours),
+                                     ServiceRequest.id.not_in(declined))
+        .order_by(ServiceRequest.urgent.desc(), ServiceRequest.scheduled_at, ServiceRequest.id)
+    ).all()
+    own = [(r, False) for r in rows if r.community_id == volunteer.community_id]
+    near = [(r, True) for r in rows if r.community_id != volunteer.community_id]
+    return own + near
+
+
+def my_tasks(session: Session, volunteer_id: int) -> list[ServiceRequest]:
+    return list(session.scalars(select(ServiceRequest).where(
+        ServiceRequest.volunteer_id == volunteer_id, ServiceRequest.status.in_(("accepted", "in_progress", "done"))
+    ).order_by(ServiceRequest.scheduled_at)))
+
+
+# ---------------------------------------------------------------- emergency
+
+def emergency(session: Session, elder: ElderProfile, channel: str, now: datetime) -> ServiceRequest:
+    """助急: one step. Alert the workers, emergency contacts and paired volunteers by SMS and call, now."""
+    recent = session.scalar(select(ServiceRequest).where(
+        ServiceRequest.elder_id == elder.person_id, ServiceRequest.service == "emergency",
+        ServiceRequest.acknowledged_at.is_(None), ServiceRequest.status.in_(ACTIVE_STATUSES),
+        ServiceRequest.created_at >= now - timedelta(minutes=EMERGENCY_REPEAT_MINUTES)))
+    if recent is not None:
+        _event(session, recent, "repeated", now, elder.person, channel)
+        return recent  # pressing again does not start a second round of calls
+    request = ServiceRequest(
+        reference=new_reference(session), elder_id=elder.person_id, placed_by_id=elder.person_id,
+        placed_via=channel, service="emergency", scheduled_at=now, details={}, status="open",
+        community_id=elder.community_id, urgent=True, created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    session.refresh(request)
+    _event(session, request, "created", now, elder.person, channel)
+    person = elder.person
+    targets: list[tuple[str, str | None, Person | None]] = []
+    for worker in community_workers(session, elder.community_id):
+        targets.append((worker.phone, worker.locale, worker))
+    for contact in elder.emergency_contacts or []:
+        if contact.get("phone"):
+            known = session.scalar(select(Person).where(Person.phone == contact["phone"]))
+            targets.append((contact["phone"], known.locale if known else "zh_Hans", known))
+    for pairing in session.scalars(select(Pairing).where(Pairing.elder_id == elder.person_id, Pairing.active)):
+        targets.append((pairing.volunteer.phone, pairing.volunteer.locale, pairing.volunteer))
+    seen = set()
+    for phone, locale, who in targets:
+        if phone in seen or phone == person.phone:
+            continue
+        seen.add(phone)
+        body = translate_for(locale, "EMERGENCY: %(name)s (%(phone)s) asked for help now. "
+                             "Please call or go at once. Reference %(ref)s.", name=person.name, phone=person.phone,
+                             ref=request.reference)
+        for medium in ("sms", "call"):
+            enqueue(session, phone, body, kind="urgent", person=who, channel=medium, urgent=True,
+                    dedupe_key=f"req:{request.id}:sos:{medium}:{phone}", now=now)
+    events.request_created.send(request, session=session, now=now)
+    return request
+
+
+def acknowledge(session: Session, request: ServiceRequest, worker: Person, now: datetime) -> None:
+    if request.acknowledged_at is None:
+        request.acknowledged_at = now
+        request.acknowledged_by_id = worker.id
+        _event(session, request, "acknowledged", now, worker, "web")
+        session.flush()
+
+
+def open_emergencies(session: Session, community_ids: list[int]) -> list[ServiceRequest]:
+    return list(session.scalars(select(ServiceRequest).where(
+        ServiceRequest.service == "emergency", ServiceRequest.acknowledged_at.is_(None),
+        ServiceRequest.community_id.in_(community_ids), ServiceRequest.status.not_in(("cancelled",)),
+    ).order_by(ServiceRequest.created_at)))
+
+
+# ---------------------------------------------------------------- nobody answered (jobs)
+
+def alert_unaccepted(session: Session, now: datetime) -> int:
+    """Tell the worker once about a request nobody accepted in time; remind non-declining volunteers."""
+    rules = policy()["requests"]
+    normal = now - timedelta(minutes=rules["unaccepted_alert_minutes"])
+    urgent = now - timedelta(minutes=rules["emergency_alert_minutes"])
+    rows = session.scalars(select(ServiceRequest).where(
+        ServiceRequest.status == "open", ServiceRequest.alerted_at.is_(None),
+        ((ServiceRequest.urgent.is_(True)) & (ServiceRequest.created_at <= urgent))
+        | ((ServiceRequest.urgent.is_(False)) & (ServiceRequest.created_at <= normal)),
+    )).all()
+    for request in rows:
+        request.alerted_at = now
+        _event(session, request, "alerted", now)
+        for worker in community_workers(session, request.community_id):
+            _tell(session, worker, msg("Nobody has accepted request %(ref)s (%(service)s for %(elder)s, %(when)s) yet. "
+                  "Please assign a volunteer."), now, key=f"req:{request.id}:worker-unaccepted:{worker.id}",
+                  urgent=request.urgent, ref=request.reference, service=_service(request),
+                  elder=request.elder.name, when=_when(request))
+        if not request.urgent:
+            _alert_volunteers(session, request, now, round_="reminder")
+    session.flush()
+    return len(rows)
+
+
+def expire_unaccepted(session: Session, now: datetime) -> int:
+    """Close open requests whose time has passed with nobody accepting; tell the elder (and family)."""
+    rules = policy()["requests"]
+    late = now - timedelta(minutes=rules.get("expire_after_start_minutes", 120))
+    rows = session.scalars(select(ServiceRequest).where(
+        ServiceRequest.status == "open",
+        ((ServiceRequest.urgent.is_(False)) & (ServiceRequest.scheduled_at <= late))
+        | (ServiceRequest.created_at <= now - timedelta(hours=rules["expire_hours"])),
+    )).all()
+    for request in rows:
+        _close(session, request, "expired", now, None, None)
+        _tell(session, request.elder, msg("Sorry, nobody could come for %(service)s (reference %(ref)s). "
+              "Please call the community hotline if you still need help."), now,
+              key=f"req:{request.id}:elder:expired", quiet=True, service=_service(request), ref=request.reference)
+        _tell_family(session, request, msg("Nobody could take %(service)s for %(elder)s (reference %(ref)s)."), now,
+                     "expired", service=_service(request), elder=request.elder.name, ref=request.reference)
+        events.request_cancelled.send(request, session=session, now=now, reason="expired")
+    return len(rows)

@@ -1,0 +1,236 @@
+"""Elders and family members: the request conversation on the web, status, undo, refuse, confirm, 助急."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.conversation import engine
+from portal.conversation.engine import CHECK, FLOWS, NoMatch
+from portal.conversation.flows import REQUEST_FLOW
+from portal.db import utcnow
+from portal.i18n import _
+from portal.models import ElderProfile, FamilyLink, ServiceRequest
+from portal.policy import policy
+from portal.services import DomainError
+from portal.services import requests as service_requests
+from portal.services.audit import record as audit
+from portal.web import client_ip, commit, db, render_page
+from portal.web.access import allow, signed_in
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+
+def _state():
+    return engine.load(db(), current_user, "web", utcnow(), adopt=current_user.has_role("elder"))
+
+
+def _for_whom(state) -> ElderProfile | None:
+    return db().get(ElderProfile, state.data.get("_elder_id") or current_user.id)
+
+
+def _found(reference: str) -> ServiceRequest:
+    found = service_requests.by_reference(db(), reference)
+    if found is None or not service_requests.may_view(db(), current_user, found):
+        abort(404)
+    return found
+
+
+@bp.app_context_processor
+def _helpers():
+    def my_requests(limit: int = 5):
+        if not current_user.is_authenticated:
+            return []
+        return db().scalars(select(ServiceRequest).where(ServiceRequest.elder_id == current_user.id)
+                            .order_by(ServiceRequest.created_at.desc()).limit(limit)).all()
+
+    def ordered_by_me(limit: int = 10):
+        if not current_user.is_authenticated:
+            return []
+        return db().scalars(select(ServiceRequest).where(ServiceRequest.placed_by_id == current_user.id,
+                                                         ServiceRequest.elder_id != current_user.id)
+                            .order_by(ServiceRequest.created_at.desc()).limit(limit)).all()
+
+    return {"my_requests": my_requests, "ordered_by_me": ordered_by_me, "request_flow": FLOWS[REQUEST_FLOW]}
+
+
+@bp.route("/new")
+@allow("elder", "family")
+def new():
+    """Start the request conversation (an elder for themself, a family member for a linked elder)."""
+    now = utcnow()
+    data = {}
+    elder_id = request.args.get("elder", type=int)
+    if elder_id and elder_id != current_user.id:
+        if not service_requests.approved_family(db(), current_user, elder_id):
+            return render_template("requests/refused.html"), 403
+        data["_elder_id"] = elder_id
+    elif not current_user.has_role("elder") or db().get(ElderProfile, current_user.id) is None:
+        abort(404)
+    service = request.args.get("service")
+    if service in service_requests.REQUESTABLE:
+        data["service"] = service
+    engine.begin(db(), current_user, "web", REQUEST_FLOW, now, data)
+    commit()
+    return redirect(url_for("requests.step"), code=303)
+
+
+@bp.route("/step", methods=["GET", "POST"])
+@allow("elder", "family")
+def step():
+    state = _state()
+    if state is None:
+        flash(_("That request was not finished in time. Please start again."))
+        return redirect(url_for("requests.new") if current_user.has_role("elder") else url_for("family.home"), code=303)
+    flow = FLOWS[state.flow]
+    wanted = request.args.get("step")
+    if request.method == "GET" and wanted and wanted != state.step:
+        engine.go_to(db(), state, wanted, utcnow())
+        commit()
+    if state.step == CHECK:
+        return redirect(url_for("requests.check"), code=303)
+    error = None
+    if request.method == "POST":
+        raw = (request.form.get("other") or "").strip() or request.form.get("answer") or ""
+        try:
+            engine.answer(db(), state, raw, utcnow(), allow_free=True)
+        except NoMatch:
+            error = _("Please choose one of the answers.")
+        except DomainError as problem:
+            error = str(problem.message)
+        if error is None:
+            commit()
+            target = url_for("requests.check") if state.step == CHECK else url_for("requests.step")
+            return redirect(target, code=303)
+        db().rollback()
+        state = _state()
+    current = flow.steps[state.step]
+    back = engine.previous(flow, state)
+    return render_page("requests/step.html", "requests/_step.html", "conversation", state=state, step=current,
+                       chosen=state.data.get(current.name), error=error, elder=_for_whom(state),
+                       back_url=url_for("requests.step", step=back) if back else _home_url()), (400 if error else 200)
+
+
+def _home_url() -> str:
+    return url_for("elder.home") if current_user.has_role("elder") else url_for("family.home")
+
+
+@bp.route("/check", methods=["GET", "POST"])
+@allow("elder", "family")
+def check():
+    state = _state()
+    if state is None:
+        flash(_("That request was not finished in time. Please start again."))
+        return redirect(_home_url(), code=303)
+    flow = FLOWS[state.flow]
+    if engine.first_open(flow, state.data) != CHECK:
+        return redirect(url_for("requests.step"), code=303)
+    if state.step != CHECK:
+        engine.go_to(db(), state, CHECK, utcnow())
+    error = None
+    if request.method == "POST":
+        try:
+            reference = engine.finish(db(), current_user, state, utcnow())
+        except DomainError as problem:
+            db().rollback()
+            error = str(problem.message)
+            state = _state()
+        else:
+            commit()
+            return redirect(url_for("requests.placed", reference=reference), code=303)
+    back = engine.previous(flow, state)
+    return render_template("requests/check.html", state=state, rows=engine.summary(flow, state.data), error=error,
+                           elder=_for_whom(state), back_url=url_for("requests.step", step=back)), (400 if error else 200)
+
+
+@bp.route("/<reference>/placed")
+@allow("elder", "family")
+def placed(reference: str):
+    found = _found(reference)
+    return render_template("requests/placed.html", req=found, can_undo=_can_undo(found),
+                           hotline_number=_hotline(found))
+
+
+def _hotline(found: ServiceRequest) -> str:
+    return service_requests.hotline_for(db(), found.community_id, current_app.config["LINLI_HOTLINE"])
+
+
+def _can_undo(found: ServiceRequest) -> bool:
+    from datetime import timedelta
+
+    return (current_user.id in (found.placed_by_id, found.elder_id) and found.status in ("open", "accepted")
+            and utcnow() - found.created_at <= timedelta(minutes=policy()["requests"]["undo_minutes"]))
+
+
+@bp.route("/<reference>")
+@signed_in
+def status(reference: str):
+    found = _found(reference)
+    if current_user.id != found.elder_id:
+        audit(db(), current_user.id, "view", "service_request", found.id, elder_id=found.elder_id, ip=client_ip())
+        commit()
+    return render_page("requests/status.html", "requests/_timeline.html", "timeline", req=found,
+                       can_undo=_can_undo(found), can_refuse=(current_user.id == found.elder_id
+                                                              and service_requests.refusable(found, utcnow())),
+                       hotline_number=_hotline(found))
+
+
+def _act(reference: str, action) -> object:
+    found = _found(reference)
+    try:
+        action(found)
+    except DomainError as problem:
+        db().rollback()
+        flash(str(problem.message))
+    else:
+        commit()
+    return redirect(url_for("requests.status", reference=reference), code=303)
+
+
+@bp.route("/<reference>/cancel", methods=["POST"])
+@allow("elder", "family")
+def cancel(reference: str):
+    def run(found):
+        service_requests.cancel(db(), found, current_user, "web", utcnow())
+        flash(_("Your request was cancelled."))
+    return _act(reference, run)
+
+
+@bp.route("/<reference>/refuse", methods=["POST"])
+@allow("elder")
+def refuse(reference: str):
+    def run(found):
+        service_requests.refuse(db(), found, current_user, "web", utcnow())
+        flash(_("All right, it is cancelled. We told %(name)s.", name=found.placed_by.name))
+    return _act(reference, run)
+
+
+@bp.route("/<reference>/confirm", methods=["POST"])
+@allow("elder")
+def confirm(reference: str):
+    def run(found):
+        rating = request.form.get("rating", type=int)
+        if rating:
+            service_requests.rate(db(), found, current_user, rating, utcnow())
+        else:
+            service_requests.confirm(db(), found, current_user, "web", utcnow())
+        flash(_("Thank you!"))
+    return _act(reference, run)
+
+
+@bp.route("/emergency", methods=["POST"])
+@allow("elder")
+def emergency():
+    profile = db().get(ElderProfile, current_user.id)
+    if profile is None:
+        abort(404)
+    found = service_requests.emergency(db(), profile, "web", utcnow())
+    commit()
+    return redirect(url_for("requests.emergency_page", reference=found.reference), code=303)
+
+
+@bp.route("/emergency/<reference>")
+@allow("elder")
+def emergency_page(reference: str):
+    found = _found(reference)
+    return render_template("requests/emergency.html", req=found, hotline_number=_hotline(found))

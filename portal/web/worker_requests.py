@@ -1,0 +1,76 @@
+"""Community workers: requests in their area, direct assignment, emergency alerts."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.db import utcnow
+from portal.i18n import _
+from portal.models import ServiceRequest, VolunteerProfile
+from portal.services import DomainError
+from portal.services import requests as service_requests
+from portal.services.scope import staff_community_ids
+from portal.web import commit, db
+from portal.web.access import allow
+
+bp = Blueprint("worker_requests", __name__, url_prefix="/worker/requests")
+
+
+@bp.app_context_processor
+def _alerts():
+    def open_emergency_alerts():
+        if not current_user.is_authenticated or not current_user.has_role("worker"):
+            return []
+        return service_requests.open_emergencies(db(), staff_community_ids(db(), current_user))
+
+    return {"open_emergency_alerts": open_emergency_alerts}
+
+
+def _in_scope(reference: str) -> ServiceRequest:
+    found = service_requests.by_reference(db(), reference)
+    if found is None or found.community_id not in staff_community_ids(db(), current_user):
+        abort(404)
+    return found
+
+
+@bp.route("/")
+@allow("worker")
+def index():
+    communities = staff_community_ids(db(), current_user)
+    rows = db().scalars(select(ServiceRequest).where(ServiceRequest.community_id.in_(communities))
+                        .order_by(ServiceRequest.created_at.desc()).limit(200)).all()
+    volunteers = db().scalars(select(VolunteerProfile).where(
+        VolunteerProfile.community_id.in_(communities), VolunteerProfile.active,
+        VolunteerProfile.verified_at.is_not(None))).all()
+    return render_template("worker/requests.html", rows=rows, volunteers=volunteers)
+
+
+@bp.route("/<reference>/assign", methods=["POST"])
+@allow("worker")
+def assign(reference: str):
+    found = _in_scope(reference)
+    volunteer = db().get(VolunteerProfile, request.form.get("volunteer_id", type=int) or 0)
+    if volunteer is None or volunteer.community_id not in staff_community_ids(db(), current_user):
+        flash(_("Please choose a volunteer from the list."))
+        return redirect(url_for("worker_requests.index"), code=303)
+    try:
+        service_requests.accept(db(), found.id, volunteer.person, utcnow(), by=current_user)
+    except DomainError as problem:
+        db().rollback()
+        flash(str(problem.message))
+    else:
+        commit()
+        flash(_("%(name)s has been given the request.", name=volunteer.person.name))
+    return redirect(url_for("worker_requests.index"), code=303)
+
+
+@bp.route("/<reference>/acknowledge", methods=["POST"])
+@allow("worker")
+def acknowledge(reference: str):
+    found = _in_scope(reference)
+    service_requests.acknowledge(db(), found, current_user, utcnow())
+    commit()
+    flash(_("Thank you. The alert is marked as being handled."))
+    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
+                    else url_for("worker.home"), code=303)
