@@ -53,10 +53,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    from portal.production import check_production_config
+
+    check_production_config(app.config)
     if app.config["LINLI_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["LINLI_PROXY_HOPS"],
                                 x_proto=app.config["LINLI_PROXY_HOPS"], x_host=app.config["LINLI_PROXY_HOPS"])
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from portal.logs import configure_logging, init_request_logging
+
+    configure_logging(app.config["LINLI_LOG_FORMAT"], app.config["LINLI_LOG_LEVEL"])
 
     the_policy = load_policy(app.config.get("LINLI_POLICY_FILE") or None)
     set_policy(the_policy)
@@ -90,7 +95,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         person = db().get(Person, int(person_id))
         return person if person is not None and person.active else None
 
+    from portal.metrics import init_request_metrics
     from portal.web import access
+
+    init_request_logging(app)
+    init_request_metrics(app)
 
     @app.before_request
     def _enforce_access():
@@ -140,7 +149,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.channels import sms_webhook, voice
     from portal.web import requests as request_pages, volunteer_requests, worker_requests
 
-    for module in (auth, main, elder, family, volunteer, worker, officer, sms_webhook,
+    from portal import metrics
+
+    for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
                    request_pages, volunteer_requests, worker_requests, voice):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:

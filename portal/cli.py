@@ -21,6 +21,8 @@ def register_commands(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.group("db", help="Database migrations (Alembic).")
@@ -79,7 +81,58 @@ def seed_command(elders: int, random_seed: int):
     with session_factory()() as session:
         summary = seed_district(session, elders, date.today(), seed=random_seed)
         session.commit()
-    click.echo(f"{summary} in {time.perf_counter() - started:.1f} s")
+    seeded = time.perf_counter() - started
+    engine = current_app.extensions["linli"].engine
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))  # fresh planner statistics for the new rows
+    click.echo(f"{summary}")
+    click.echo(f"seeded in {seeded:.1f} s ({engine.dialect.name}), "
+               f"total with ANALYZE {time.perf_counter() - started:.1f} s")
+
+
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False), help="Where to write it (default: instance/backups/).")
+@with_appcontext
+def backup_command(output: str | None):
+    """Back up the database (SQLite: online backup API; PostgreSQL: pg_dump -Fc)."""
+    from pathlib import Path
+
+    from portal.db import utcnow
+    from portal.services.backup import BackupError, backup, default_backup_path
+
+    url = current_app.config["LINLI_DATABASE_URL"]
+    target = Path(output) if output else default_backup_path(url, utcnow(), Path(current_app.instance_path) / "backups")
+    started = time.perf_counter()
+    try:
+        written = backup(url, target)
+    except BackupError as error:
+        click.echo(f"backup failed: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"backup written to {written} ({written.stat().st_size} bytes, {time.perf_counter() - started:.1f} s)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Confirm: everything in the database is replaced by the backup.")
+@with_appcontext
+def restore_command(path: str, yes: bool):
+    """Replace the database with the backup in PATH. Stop the web workers and the scheduler first."""
+    from pathlib import Path
+
+    from portal.services.backup import BackupError, restore
+
+    if not yes and not click.confirm("Every row in the database will be replaced by the backup. Continue?"):
+        click.echo("nothing restored (pass --yes to confirm)", err=True)
+        sys.exit(1)
+    try:
+        restore(current_app.config["LINLI_DATABASE_URL"], Path(path))
+    except BackupError as error:
+        click.echo(f"restore failed: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"restored from {path}")
 
 
 @click.command("demo")

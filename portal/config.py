@@ -37,6 +37,8 @@ def load_config(instance_path: Path) -> dict:
     production = os.environ.get("LINLI_ENV", "development") == "production"
     return {
         "SECRET_KEY": _secret_key(instance_path),
+        # The production check refuses a key that was generated into the instance folder.
+        "LINLI_SECRET_KEY_FROM_ENV": bool(os.environ.get("LINLI_SECRET_KEY")),
         "LINLI_DATABASE_URL": database_url,
         "LINLI_ENV": "production" if production else "development",
         "LINLI_DEV_TOOLS": _bool("LINLI_DEV_TOOLS", False),
@@ -48,6 +50,9 @@ def load_config(instance_path: Path) -> dict:
         "LINLI_HOTLINE": os.environ.get("LINLI_HOTLINE", "12349"),
         "LINLI_POLICY_FILE": os.environ.get("LINLI_POLICY_FILE", ""),
         "LINLI_PROXY_HOPS": int(os.environ.get("LINLI_PROXY_HOPS", "0")),
+        "LINLI_METRICS_TOKEN": os.environ.get("LINLI_METRICS_TOKEN", ""),
+        "LINLI_LOG_FORMAT": os.environ.get("LINLI_LOG_FORMAT", "json" if production else "text"),
+        "LINLI_LOG_LEVEL": os.environ.get("LINLI_LOG_LEVEL", "INFO"),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),

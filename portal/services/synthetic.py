@@ -1,8 +1,17 @@
-"""Synthetic districts for load tests: `linli seed --elders N`, written with bulk inserts."""
+"""Synthetic districts for load tests: `linli seed --elders N`, written with bulk inserts.
+
+Shape (scaled from N = 130,000, about the 60+ population of Jialing district): ~433 elders per
+community, 20 communities per street, one volunteer per ~43 elders; about 10 % of the elders are
+in the special-hardship tier (monthly visits) and about 1.5 % high risk (weekly visits).
+
+Rows are built as plain tuples and written with the fastest path of each database: PostgreSQL's
+COPY (psycopg `cursor.copy`), SQLite's executemany inside one transaction.
+"""
 from __future__ import annotations
 
+import json
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from faker import Faker
 from sqlalchemy import func, insert, select
@@ -11,7 +20,23 @@ from sqlalchemy.orm import Session
 from portal.db import utcnow
 from portal.models import Area, ElderProfile, Pairing, Person, RoleGrant, VolunteerProfile
 
-BATCH = 5000
+BATCH = 20_000
+ELDERS_PER_COMMUNITY = 433
+COMMUNITIES_PER_STREET = 20
+ELDERS_PER_VOLUNTEER = 130_000 / 3_000
+SPECIAL_HARDSHIP_SHARE = 0.10
+HIGH_RISK_SHARE = 0.015
+PAIRINGS_PER_VOLUNTEER = 4
+
+PERSON_COLUMNS = ("id", "phone", "name", "locale", "preferred_channel", "active", "created_at")
+PROFILE_COLUMNS = ("person_id", "community_id", "address", "birth_date", "living_situation", "hardship",
+                   "ability_level", "severe_illness", "emergency_contacts", "care_tier", "door_code",
+                   "door_token_version", "created_at", "updated_at")
+GRANT_COLUMNS = ("person_id", "role", "area_id", "granted_at")
+VOLUNTEER_COLUMNS = ("person_id", "community_id", "services", "monthly_capacity", "verified_at", "active",
+                     "created_at")
+PAIRING_COLUMNS = ("volunteer_id", "elder_id", "active", "created_at")
+JSON_COLUMNS = {"hardship", "emergency_contacts", "services"}
 
 
 def _tier(age: int, living: str, hardship: list[str], ability: int) -> str:
@@ -22,18 +47,54 @@ def _tier(age: int, living: str, hardship: list[str], ability: int) -> str:
     return "general"
 
 
-def seed_district(session: Session, elders: int, today: date, seed: int = 7) -> dict:
-    """A district of `elders` elders: ~430 per community, 20 communities per street, volunteers 1 per 43."""
-    rng = random.Random(seed)
-    fake = Faker("zh_CN")
-    fake.seed_instance(seed)
-    names = [fake.name() for _ in range(2000)]
-    words = [fake.street_name() for _ in range(300)]
-    now = utcnow()
-    n_communities = max(2, round(elders / 433))
-    n_streets = max(1, round(n_communities / 20))
-    district_name = f"{fake.city_name()}区"
-    district = Area(name=district_name, level="district", path="")
+def _profile(rng: random.Random, group: str) -> tuple[int, str, list[str], int]:
+    """Age, living situation, hardship and ability for an elder of `group`; _tier() gives `group` back."""
+    if group == "high_risk":
+        if rng.random() < 0.6:
+            return 80 + int(rng.expovariate(1 / 6)), "alone", [], rng.choice((0, 1, 2))
+        return 65 + rng.randrange(25), rng.choice(("with_family", "empty_nest")), ["disabled_care"], rng.choice((3, 4))
+    if group == "special_hardship":
+        kind = rng.random()
+        if kind < 0.3:
+            return 60 + rng.randrange(20), "alone", [], rng.choice((0, 0, 1, 2))
+        if kind < 0.6:
+            return 60 + rng.randrange(20), rng.choice(("empty_nest", "left_behind")), [], rng.choice((0, 1))
+        if kind < 0.85:
+            category = rng.choice(("low_income", "extreme_poverty", "severe_disability", "bereaved_family"))
+            return 60 + rng.randrange(25), "with_family", [category], rng.choice((0, 1, 2))
+        return 80 + int(rng.expovariate(1 / 5)), "with_family", ["advanced_age"], rng.choice((0, 1, 2))
+    return 60 + min(19, int(rng.expovariate(1 / 7))), "with_family", [], rng.choice((0, 0, 0, 1, 2))
+
+
+class _Writer:
+    """Bulk rows into one table: COPY on PostgreSQL, executemany on SQLite."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.postgres = session.bind.dialect.name == "postgresql"
+
+    def write(self, model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        if self.postgres:
+            raw = self.session.connection().connection.driver_connection
+            with raw.cursor() as cursor:
+                with cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
+                    json_at = [i for i, name in enumerate(columns) if name in JSON_COLUMNS]
+                    for row in rows:
+                        if json_at:
+                            row = list(row)
+                            for i in json_at:
+                                row[i] = json.dumps(row[i], ensure_ascii=False)
+                        copy.write_row(row)
+            return
+        table = model.__table__
+        for start in range(0, len(rows), BATCH):
+            self.session.execute(insert(table), [dict(zip(columns, row)) for row in rows[start:start + BATCH]])
+
+
+def _areas(session: Session, fake: Faker, words: list[str], n_streets: int, n_communities: int) -> tuple[int, list[int]]:
+    district = Area(name=f"{fake.city_name()}区", level="district", path="")
     session.add(district)
     session.flush()
     district.path = f"/{district.id}/"
@@ -44,84 +105,90 @@ def seed_district(session: Session, elders: int, today: date, seed: int = 7) -> 
         session.flush()
         street.path = f"{district.path}{street.id}/"
         per_street = n_communities // n_streets + (1 if s < n_communities % n_streets else 0)
-        for c in range(per_street):
-            community = Area(name=f"{words[(s * 20 + c) % len(words)]}社区{s + 1}-{c + 1}", level="community",
-                             parent_id=street.id, path="")
-            session.add(community)
-            session.flush()
+        batch = [Area(name=f"{words[(s * 20 + c) % len(words)]}社区{s + 1}-{c + 1}", level="community",
+                      parent_id=street.id, path="") for c in range(per_street)]
+        session.add_all(batch)
+        session.flush()
+        for community in batch:
             community.path = f"{street.path}{community.id}/"
             communities.append(community.id)
     session.flush()
+    return district.id, communities
+
+
+def seed_district(session: Session, elders: int, today: date, seed: int = 7) -> dict:
+    """A district of `elders` elders with their communities, streets, volunteers and pairings."""
+    rng = random.Random(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    names = [fake.name() for _ in range(2000)]
+    words = [fake.street_name() for _ in range(300)]
+    now: datetime = utcnow()
+    n_communities = max(2, round(elders / ELDERS_PER_COMMUNITY))
+    n_streets = max(1, round(n_communities / COMMUNITIES_PER_STREET))
+    district_id, communities = _areas(session, fake, words, n_streets, n_communities)
+
     base_phone = 15_000_000_000 + (session.scalar(select(func.count(Person.id))) or 0) + rng.randint(0, 10_000) * 1000
     next_id = (session.scalar(select(func.max(Person.id))) or 0) + 1
     used_codes = set(session.scalars(select(ElderProfile.door_code)))
+    codes = [str(c) for c in rng.sample(range(100_000, 1_000_000), min(900_000, elders + len(used_codes)))]
+    codes = [c for c in codes if c not in used_codes][:elders]
+    if len(codes) < elders:
+        raise ValueError("not enough free 6-digit door codes for that many elders")
 
-    def door_code() -> str:
-        while True:
-            code = str(rng.randint(100_000, 999_999))
-            if code not in used_codes:
-                used_codes.add(code)
-                return code
-
+    writer = _Writer(session)
     people, profiles, grants = [], [], []
-    elder_ids_by_community: dict[int, list[int]] = {}
-
-    def flush() -> None:
-        if people:
-            session.execute(insert(Person), people)
-        if profiles:
-            session.execute(insert(ElderProfile), profiles)
-        if grants:
-            session.execute(insert(RoleGrant), grants)
-        people.clear(), profiles.clear(), grants.clear()
-
+    elder_ids_by_community: dict[int, list[tuple[int, str]]] = {}
+    tiers = {"high_risk": 0, "special_hardship": 0, "general": 0}
     for index in range(elders):
         person_id = next_id + index
         community_id = communities[index % len(communities)]
-        age = min(105, 60 + int(rng.expovariate(1 / 12)))
-        living = rng.choices(["alone", "empty_nest", "left_behind", "with_family"], [1, 1, 0.3, 7.7])[0]
-        hardship = ["low_income"] if rng.random() < 0.04 else []
-        ability = rng.choices(range(5), [70, 15, 8, 5, 2])[0]
-        people.append({"id": person_id, "phone": f"+86{base_phone + index}", "name": names[index % len(names)],
-                       "locale": "zh_Hans", "preferred_channel": "sms", "active": True, "created_at": now})
-        profiles.append({
-            "person_id": person_id, "community_id": community_id,
-            "address": f"{words[index % len(words)]}{index % 97 + 1}号", "birth_date": today - timedelta(days=age * 365 + rng.randint(0, 364)),
-            "living_situation": living, "hardship": hardship, "ability_level": ability, "severe_illness": False,
-            "emergency_contacts": [], "care_tier": _tier(age, living, hardship, ability), "door_code": door_code(),
-            "door_token_version": 1, "created_at": now, "updated_at": now,
-        })
-        grants.append({"person_id": person_id, "role": "elder", "area_id": community_id, "granted_at": now})
-        elder_ids_by_community.setdefault(community_id, []).append(person_id)
-        if len(people) >= BATCH:
-            flush()
-    flush()
+        draw = rng.random()
+        group = ("high_risk" if draw < HIGH_RISK_SHARE
+                 else "special_hardship" if draw < HIGH_RISK_SHARE + SPECIAL_HARDSHIP_SHARE else "general")
+        age, living, hardship, ability = _profile(rng, group)
+        age = min(age, 105)
+        tier = _tier(age, living, hardship, ability)
+        tiers[tier] += 1
+        people.append((person_id, f"+86{base_phone + index}", names[index % len(names)], "zh_Hans", "sms", True, now))
+        profiles.append((person_id, community_id, f"{words[index % len(words)]}{index % 97 + 1}号",
+                         today - timedelta(days=age * 365 + rng.randint(0, 364)), living, hardship, ability,
+                         False, [], tier, codes[index], 1, now, now))
+        grants.append((person_id, "elder", community_id, now))
+        elder_ids_by_community.setdefault(community_id, []).append((person_id, tier))
+    writer.write(Person, PERSON_COLUMNS, people)
+    writer.write(ElderProfile, PROFILE_COLUMNS, profiles)
+    writer.write(RoleGrant, GRANT_COLUMNS, grants)
+    people, profiles, grants = [], [], []
+
     next_id += elders
-    n_volunteers = max(len(communities), elders // 43)
-    volunteer_rows, pairings = [], []
+    n_volunteers = max(len(communities), round(elders / ELDERS_PER_VOLUNTEER))
+    volunteer_rows = []
+    volunteers_by_community: dict[int, list[int]] = {}
     for index in range(n_volunteers):
         person_id = next_id + index
         community_id = communities[index % len(communities)]
-        people.append({"id": person_id, "phone": f"+86{base_phone + elders + index}", "name": names[(index * 7) % len(names)],
-                       "locale": "zh_Hans", "preferred_channel": "sms", "active": True, "created_at": now})
-        grants.append({"person_id": person_id, "role": "volunteer", "area_id": community_id, "granted_at": now})
-        volunteer_rows.append({"person_id": person_id, "community_id": community_id, "services": ["visit", "meal"],
-                               "monthly_capacity": 8, "verified_at": now, "active": True, "created_at": now})
-    flush()
-    session.execute(insert(VolunteerProfile), volunteer_rows)
-    volunteers_by_community: dict[int, list[int]] = {}
-    for row in volunteer_rows:
-        volunteers_by_community.setdefault(row["community_id"], []).append(row["person_id"])
-    for community_id, elder_ids in elder_ids_by_community.items():
+        people.append((person_id, f"+86{base_phone + elders + index}", names[(index * 7) % len(names)],
+                       "zh_Hans", "sms", True, now))
+        grants.append((person_id, "volunteer", community_id, now))
+        volunteer_rows.append((person_id, community_id, ["visit", "meal"], 8, now, True, now))
+        volunteers_by_community.setdefault(community_id, []).append(person_id)
+    writer.write(Person, PERSON_COLUMNS, people)
+    writer.write(RoleGrant, GRANT_COLUMNS, grants)
+    writer.write(VolunteerProfile, VOLUNTEER_COLUMNS, volunteer_rows)
+
+    # Volunteers are paired first with the elders who must be visited most often.
+    order = {"high_risk": 0, "special_hardship": 1, "general": 2}
+    pairings = []
+    for community_id, members in elder_ids_by_community.items():
         helpers = volunteers_by_community.get(community_id, [])
-        for position, elder_id in enumerate(elder_ids[: len(helpers) * 4]):
-            pairings.append({"volunteer_id": helpers[position % len(helpers)], "elder_id": elder_id,
-                             "active": True, "created_at": now})
-    for start in range(0, len(pairings), BATCH):
-        session.execute(insert(Pairing), pairings[start:start + BATCH])
-    if session.bind.dialect.name == "postgresql":
+        ranked = sorted(members, key=lambda member: order[member[1]])
+        for position, (elder_id, _tier_name) in enumerate(ranked[: len(helpers) * PAIRINGS_PER_VOLUNTEER]):
+            pairings.append((helpers[position % len(helpers)], elder_id, True, now))
+    writer.write(Pairing, PAIRING_COLUMNS, pairings)
+    if writer.postgres:
         session.execute(  # explicit ids were inserted; move the sequence past them
             select(func.setval("people_id_seq", select(func.max(Person.id)).scalar_subquery()))
         )
-    return {"district": district.id, "communities": len(communities), "streets": n_streets,
-            "elders": elders, "volunteers": n_volunteers, "pairings": len(pairings)}
+    return {"district": district_id, "communities": len(communities), "streets": n_streets,
+            "elders": elders, "volunteers": n_volunteers, "pairings": len(pairings), **tiers}

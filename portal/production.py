@@ -1,0 +1,33 @@
+"""The start-up check for LINLI_ENV=production: refuse to run with settings that are only safe for a demo."""
+from __future__ import annotations
+
+
+class ProductionConfigError(RuntimeError):
+    pass
+
+
+def production_problems(config: dict) -> list[str]:
+    """What is wrong with `config` for production (empty when it is fine or not production)."""
+    if config.get("LINLI_ENV") != "production":
+        return []
+    problems = []
+    if not config.get("LINLI_SECRET_KEY_FROM_ENV"):
+        problems.append("LINLI_SECRET_KEY is not set (a key generated into the instance folder is not "
+                        "shared by several servers and is lost with the folder)")
+    if str(config.get("LINLI_DATABASE_URL", "")).startswith("sqlite"):
+        problems.append("LINLI_DATABASE_URL points at SQLite; production runs on PostgreSQL "
+                        "(several web workers and the scheduler write at once)")
+    if not str(config.get("LINLI_PUBLIC_URL", "")).startswith("https://"):
+        problems.append("LINLI_PUBLIC_URL must be the public https:// address (Twilio signatures are "
+                        "checked against it, and cookies are secure-only)")
+    if config.get("LINLI_DEV_TOOLS"):
+        problems.append("LINLI_DEV_TOOLS is on; it prints login codes and opens /dev/outbox")
+    if config.get("LINLI_DEMO"):
+        problems.append("LINLI_DEMO is on; it shows the demo password on the login page")
+    return problems
+
+
+def check_production_config(config: dict) -> None:
+    problems = production_problems(config)
+    if problems:
+        raise ProductionConfigError("Linli refuses to start in production: " + "; ".join(problems))

@@ -1,0 +1,84 @@
+"""Queries per page must not grow with the number of rows (no N+1): 10 vs 60 elders in a community."""
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from portal.models import FamilyLink, Pairing
+from tests.factories import PASSWORD, make_elder, make_person, make_volunteer
+
+
+@contextmanager
+def count_queries(app):
+    engine = app.extensions["linli"].engine
+    statements: list[str] = []
+
+    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before_cursor_execute)
+
+
+def grow(session, world, elders: int, volunteers: int, links: int) -> None:
+    """Bring community A up to `elders` elders and `volunteers` verified volunteers; give elder A
+    `links` pending family links and as many pairings."""
+    from sqlalchemy import func, select
+
+    from portal.models import ElderProfile, VolunteerProfile
+
+    have = session.scalar(select(func.count()).where(ElderProfile.community_id == world.community_a.id))
+    for i in range(have, elders):
+        make_elder(session, world.community_a, _name("老人", i), living_situation="with_family", hardship=[])
+    have = session.scalar(select(func.count()).where(VolunteerProfile.community_id == world.community_a.id))
+    for i in range(have, volunteers):
+        volunteer = make_volunteer(session, world.community_a, _name("志愿者", i), verified_by=world.worker_a)
+        session.add(Pairing(volunteer_id=volunteer.person_id, elder_id=world.elder_a.person_id, active=True))
+    have = session.scalar(select(func.count()).where(FamilyLink.elder_id == world.elder_a.person_id))
+    for i in range(have, links):
+        relative = make_person(session, _name("亲属", i), role="family", area=world.community_a)
+        session.add(FamilyLink(family_id=relative.id, elder_id=world.elder_a.person_id, relation="侄子",
+                               status="pending"))
+    session.commit()
+
+
+def _name(prefix: str, i: int) -> str:
+    return f"{prefix}{'甲乙丙丁戊己庚辛壬癸'[i % 10]}{'子丑寅卯辰巳午未申酉戌亥'[i // 10 % 12]}"
+
+
+PAGES = {
+    "worker elder list": ("worker", lambda w: f"/worker/?community={w.community_a.id}"),
+    "worker elder detail": ("worker", lambda w: f"/worker/elders/{w.elder_a.person_id}"),
+    "officer overview": ("officer", lambda w: "/officer/"),
+    "elder home": ("elder", lambda w: "/elder/"),
+}
+
+
+def _login(browser, world, role):
+    if role == "worker":
+        browser.login(world.worker_a.phone, PASSWORD)
+    elif role == "officer":
+        browser.login(world.officer.phone, PASSWORD)
+    else:
+        browser.login(world.elder_a.person.phone)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_queries_per_page_do_not_grow_with_rows(app, world, session, browser, page):
+    role, url_for_world = PAGES[page]
+    _login(browser, world, role)
+    url = url_for_world(world)
+    counts = []
+    for elders, volunteers, links in ((10, 5, 2), (60, 30, 12)):
+        grow(session, world, elders, volunteers, links)
+        browser.get(url)  # warm: first-request work (e.g. catalogue loading) is not counted
+        with count_queries(app) as statements:
+            response = browser.get(url)
+        assert response.status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], f"{page}: {counts[0]} queries with 10 elders, {counts[1]} with 60"
+    # Person.grants is selectin-loaded: every query that loads people adds one grants query.
+    assert counts[0] <= 16, f"{page}: {counts[0]} queries is a lot for one page"
