@@ -253,12 +253,18 @@ def test_a_failing_handler_still_keeps_the_text_and_apologises(client, session, 
 
 # --- production without a Twilio token ----------------------------------------------------
 
-def test_production_without_a_twilio_token_refuses_every_webhook(database_url, transport, world):
-    from portal import create_app
+def test_production_without_a_twilio_token_refuses_every_webhook(database_url, transport, world, monkeypatch):
+    import pytest
+
+    from portal import create_app, production as production_check
 
     config = {"TESTING": True, "SECRET_KEY": "x", "LINLI_DATABASE_URL": database_url, "LINLI_TRANSPORT": transport,
               "LINLI_PUBLIC_URL": PUBLIC_URL, "LINLI_ENV": "production", "LINLI_DEV_TOOLS": True,
               "LINLI_WEBHOOK_TOKEN": "dev-token", "TWILIO_AUTH_TOKEN": ""}
+    with pytest.raises(production_check.ProductionConfigError):
+        create_app(config)  # dev tools in production never start
+    # and should the start-up check be bypassed, the webhook guard still refuses the dev token
+    monkeypatch.setattr(production_check, "check_production_config", lambda config: None)
     production = create_app(config)
     client = production.test_client()
     params = {"MessageSid": new_sid(), "From": world.elder_a.person.phone, "Body": "帮助"}
