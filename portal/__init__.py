@@ -138,7 +138,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal.web import auth, main, elder, family, volunteer, worker, officer
 
-    for module in (auth, main, elder, family, volunteer, worker, officer):
+    from portal.web import timebank, visits, visits_worker
+
+    for module in (auth, main, elder, family, volunteer, worker, officer, visits, timebank, visits_worker):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:
         from portal.web import dev

@@ -13,10 +13,14 @@ from portal.models.elder import (
 )
 from portal.models.messages import MESSAGE_STATUS_ORDER, ContactStatus, OutboundMessage
 from portal.models.people import CHANNELS, ROLES, STAFF_ROLES, LoginCode, Person, RoleGrant
+from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit
+from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
 
 __all__ = [
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",
     "SERVICE_TYPES", "ElderProfile", "FamilyLink", "Pairing", "VolunteerProfile",
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant",
+    "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",
+    "LedgerHead", "Transfer",
 ]
