@@ -419,58 +419,59 @@ def check_ledger(connection, max_findings: int = 50) -> CheckResult:
     seen_reversed: set[int] = set()
     prev = GENESIS_HASH
     expected_id = 0
-    group: list = []
     sha = hashlib.sha256
     entries = 0
+    # The transfer being read: its id, and what its entries must look like.
+    current = None
+    tail = kind = ""
+    sides: set = set()
+    matched = 0
 
-    def close(rows) -> None:
-        first = rows[0]
-        transfer_id, amount, source, target = first[1], first[7], first[8], first[9]
-        if transfer_id in seen_transfers:
-            find(f"transfer {transfer_id}: entries are not together in the chain")
-        seen_transfers.add(transfer_id)
-        if amount is None:
-            find(f"transfer {transfer_id}: entries without a transfer")
-            return
-        if len(rows) != 2 or sum(r[3] for r in rows) != 0 or {(r[2], r[3]) for r in rows} != {
-                (source, -amount), (target, amount)}:
-            find(f"transfer {transfer_id}: entries do not balance or do not match the transfer")
-        if amount <= 0:
-            find(f"transfer {transfer_id}: amount {amount} is not positive")
-        visit_id, reverses_id = first[10], first[11]
-        if visit_id is not None:
-            if visit_id in seen_visits:
-                find(f"visit {visit_id}: credited more than once")
-            seen_visits.add(visit_id)
-        if reverses_id is not None:
-            if reverses_id in seen_reversed:
-                find(f"transfer {reverses_id}: reversed more than once")
-            seen_reversed.add(reverses_id)
+    def close() -> None:
+        if current is not None and (matched != 2 or sides):
+            find(f"transfer {current}: entries do not balance or do not match the transfer")
 
     result = connection.execute(query, execution_options={"stream_results": True, "yield_per": 20_000})
-    for row in result:
+    for entry_id, transfer_id, account_id, amount, prev_hash, digest, t_kind, t_amount, source, target, \
+            visit_id, reverses_id, created in result:
         entries += 1
-        entry_id, transfer_id, account_id, amount = row[0], row[1], row[2], row[3]
         expected_id += 1
         if entry_id != expected_id:
             find(f"entry {entry_id}: expected entry {expected_id} (a row is missing or inserted)")
             expected_id = entry_id
-        if row[4] != prev:
+        if transfer_id != current:
+            close()
+            current, matched = transfer_id, 0
+            if transfer_id in seen_transfers:
+                find(f"transfer {transfer_id}: entries are not together in the chain")
+            seen_transfers.add(transfer_id)
+            if t_amount is None:
+                find(f"transfer {transfer_id}: entries without a transfer")
+                sides, kind, tail = set(), "", ""
+            else:
+                if t_amount <= 0:
+                    find(f"transfer {transfer_id}: amount {t_amount} is not positive")
+                sides = {(source, -t_amount), (target, t_amount)}
+                kind = t_kind
+                tail = f"|{visit_id or ''}|{reverses_id or ''}|{_created_us(created) if created else 0}"
+                if visit_id is not None:
+                    if visit_id in seen_visits:
+                        find(f"visit {visit_id}: credited more than once")
+                    seen_visits.add(visit_id)
+                if reverses_id is not None:
+                    if reverses_id in seen_reversed:
+                        find(f"transfer {reverses_id}: reversed more than once")
+                    seen_reversed.add(reverses_id)
+        matched += 1
+        sides.discard((account_id, amount))
+        if prev_hash != prev:
             find(f"entry {entry_id}: does not follow the entry before it (chain broken)")
-        created = row[12]
-        created_us = _created_us(created) if created is not None else 0
-        content = (f"{row[4]}|{entry_id}|{transfer_id}|{row[6]}|{account_id}|{amount}|"
-                   f"{row[10] or ''}|{row[11] or ''}|{created_us}")
-        if sha(content.encode()).hexdigest() != row[5]:
+        if sha(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()).hexdigest() \
+                != digest:
             find(f"entry {entry_id}: its content does not match its hash (changed after it was written)")
-        prev = row[5]
+        prev = digest
         sums[account_id] = sums.get(account_id, 0) + amount
-        if group and group[0][1] != transfer_id:
-            close(group)
-            group = []
-        group.append(row)
-    if group:
-        close(group)
+    close()
 
     head = connection.execute(select(LedgerHead.__table__.c.last_entry_id, LedgerHead.__table__.c.last_hash)
                               .where(LedgerHead.__table__.c.id == 1)).first()
