@@ -23,6 +23,7 @@ def register_commands(app) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(ledger_group)
 
 
 @click.group("db", help="Database migrations (Alembic).")
@@ -156,6 +157,29 @@ def demo_command(host: str, port: int):
 
     # Not app.run(): Flask ignores it inside a `flask`-style CLI command.
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+@click.group("ledger", help="The time bank's ledger.")
+def ledger_group():
+    pass
+
+
+@ledger_group.command("check")
+@with_appcontext
+def ledger_check():
+    """Verify balances, cached balances, single credits per visit and the hash chain (exit 1 on findings)."""
+    from portal.services.ledger import check_ledger
+
+    started = time.perf_counter()
+    with current_app.extensions["linli"].engine.connect() as connection:
+        result = check_ledger(connection)
+    click.echo(f"{result.summary()} ({time.perf_counter() - started:.1f} s)")
+    if not result.ok:
+        for finding in result.findings:
+            click.echo(f"  {finding}")
+        if result.finding_count > len(result.findings):
+            click.echo(f"  … and {result.finding_count - len(result.findings)} more")
+        sys.exit(1)
 
 
 def main() -> None:

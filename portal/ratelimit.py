@@ -27,6 +27,14 @@ class MemoryLimiter:
                 self._counts.clear()
         return count <= limit
 
+    def peek(self, key: str, window_seconds: int, now: float | None = None) -> int:
+        """How many hits `key` has in the current window, without counting one."""
+        now = time.time() if now is None else now
+        window = int(now // window_seconds)
+        with self._lock:
+            current_window, count = self._counts.get(f"{key}:{window_seconds}", (window, 0))
+        return count if current_window == window else 0
+
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
@@ -50,6 +58,11 @@ class RedisLimiter:
         pipe.expire(bucket, window_seconds + 5)
         count, _ = pipe.execute()
         return int(count) <= limit
+
+    def peek(self, key: str, window_seconds: int, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        value = self._redis.get(f"linli:rl:{key}:{window_seconds}:{int(now // window_seconds)}")
+        return int(value or 0)
 
     def reset(self) -> None:
         for key in self._redis.scan_iter(f"{self.prefix}*"):

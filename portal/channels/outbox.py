@@ -162,7 +162,10 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
         session.commit()
         return
     try:
-        if message.channel == "call":
+        if message.channel == "call" and message.body.startswith(("https://", "http://")):
+            # A call whose body is a URL is answered by the TwiML served there (a Gather, say).
+            sid = transport.place_call(message.to_phone, "", kind=message.kind, twiml_url=message.body)
+        elif message.channel == "call":
             sid = transport.place_call(message.to_phone, message.body, kind=message.kind)
         else:
             sid = transport.send_sms(message.to_phone, message.body, kind=message.kind)

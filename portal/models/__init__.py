@@ -22,6 +22,8 @@ from portal.models.requests import (
     ServiceRequest,
     VoiceTurn,
 )
+from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit
+from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
 
 __all__ = [
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",
@@ -29,4 +31,6 @@ __all__ = [
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant", "INBOUND_STATUSES", "InboundMessage",
     "REQUEST_STATUSES", "ConversationState", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
+    "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",
+    "LedgerHead", "Transfer",
 ]

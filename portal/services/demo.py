@@ -91,6 +91,18 @@ def seed_demo(session: Session, today: date, elders: int = 200, volunteers: int 
     decide_family_link(link, True, wang.person, now)
     verify_volunteer(session, li_na, worker, now)
     pair(session, li_na, wang, worker)
+    # 李娜's mother lives in another community; the time-bank demo ends with a gift to her.
+    li_mother = save_elder(session, {
+        "name": "李桂芳", "phone": "+8613800000006", "community_id": communities[1].id,
+        "address": "嘉陵区火花街道百花社区 8 栋 1 单元 202 室", "birth_date": date(today.year - 74, 9, 2),
+        "gender": "f", "living_situation": "empty_nest", "hardship": [], "ability_level": 0,
+        "preferred_channel": "sms",
+        "emergency_contacts": [{"name": "李娜", "phone": "+8613800000003", "relation": "女儿"}],
+    }, today)
+    grant(session, li_na.person, "family", communities[1].id)
+    session.add(FamilyLink(family_id=li_na.person_id, elder_id=li_mother.person_id, relation="女儿",
+                           status="approved", decided_at=now, decided_by_id=li_mother.person_id))
+    session.flush()
 
     # Three more workers, one per remaining community.
     workers = {home.id: worker}

@@ -1,0 +1,78 @@
+"""Text commands for visits: door-code check-in/out (priority 20) and the elder's yes/no (priority 30)."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from portal.channels.inbound import inbound_handler
+from portal.i18n import msg, translate_for
+from portal.models import Person, VolunteerProfile
+from portal.services import DomainError
+from portal.services import visits as visit_service
+
+DOOR_COMMAND = re.compile(r"^\s*(到|IN|走|OUT)\s*[:：]?\s*(\d{4,8})\s*$", re.IGNORECASE)
+YES = {"1", "是", "是的", "对", "YES", "Y"}
+NO = {"2", "不是", "不对", "否", "NO", "N"}
+
+
+def _reply(person: Person, message: str, **values) -> str:
+    return translate_for(person.locale, message, **values)
+
+
+def _error(person: Person, error: DomainError) -> str:
+    """The error in the sender's language (a lazy string keeps its msgid and values)."""
+    message = error.message
+    if hasattr(message, "_args") and message._args:
+        return translate_for(person.locale, message._args[0], **message._kwargs)
+    return str(message)
+
+
+@inbound_handler(20, "visit-door-code")
+def door_code_command(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    match = DOOR_COMMAND.match(text or "")
+    if match is None or person is None:
+        return None
+    if session.get(VolunteerProfile, person.id) is None:
+        return _reply(person, msg("Only registered volunteers can check in."))
+    arriving = match.group(1).upper() in ("到", "IN")
+    limiter = current_app.extensions["linli"].limiter
+    try:
+        elder = visit_service.elder_from_code(session, limiter, person.id, match.group(2), now)
+        if arriving:
+            visit_service.check_in(session, person, elder, "sms", now)
+            return _reply(person, msg("Checked in with %(name)s. Text 走 %(code)s when you leave."),
+                          name=elder.person.name, code=elder.door_code)
+        visit = visit_service.open_visit_for(session, person.id)
+        if visit is None or visit.elder_id != elder.person_id:
+            return _reply(person, msg("You are not checked in with %(name)s."), name=elder.person.name)
+        visit_service.check_out(session, visit, person, now, "sms",
+                                public_url=current_app.config["LINLI_PUBLIC_URL"])
+        return _reply(person, msg("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm."),
+                      minutes=visit.duration_minutes, name=elder.person.name)
+    except DomainError as error:
+        return _error(person, error)
+
+
+@inbound_handler(30, "visit-confirmation")
+def confirmation_answer(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    if person is None:
+        return None
+    answer = (text or "").strip().upper()
+    if answer not in YES and answer not in NO:
+        return None
+    visit = visit_service.last_asked(session, person.id, now)
+    if visit is None:
+        return None
+    try:
+        if answer in YES:
+            visit_service.confirm_by_elder(session, visit, person, "sms", now)
+            if visit.status == "verified":
+                return _reply(person, msg("Thank you. The visit by %(name)s is confirmed."), name=visit.volunteer.name)
+            return _reply(person, msg("Thank you. The community worker will also check this visit."))
+        visit_service.dispute_by_elder(session, visit, person, "sms", now)
+        return _reply(person, msg("Thank you for telling us. The community worker will call you."))
+    except DomainError as error:
+        return _error(person, error)

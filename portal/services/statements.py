@@ -1,0 +1,143 @@
+"""Statements: a person's history and monthly statement, community totals, outstanding credit by age."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from portal.models import Account, ElderProfile, Entry, Person, Transfer, Visit, VolunteerProfile
+from portal.services.ledger import person_account
+from portal.services.people import age_on
+
+TZ = ZoneInfo("Asia/Shanghai")
+AGE_BANDS = ((0, 39, "under 40"), (40, 59, "40–59"), (60, 69, "60–69"), (70, 79, "70–79"), (80, 200, "80+"))
+
+
+@dataclass
+class HistoryRow:
+    transfer_id: int
+    at: datetime
+    kind: str
+    minutes: int          # signed: + received, − given or spent
+    elder_initial: str    # the visited elder's family name only
+    verified_by: str
+    counterpart: str
+    reason: str | None
+    reversed: bool
+    balance_after: int
+
+
+def initial(name: str | None) -> str:
+    return f"{name[0]}*" if name else ""
+
+
+def history(session: Session, person_id: int, start: datetime | None = None, end: datetime | None = None
+            ) -> list[HistoryRow]:
+    account = session.scalar(select(Account).where(Account.key == f"person:{person_id}"))
+    if account is None:
+        return []
+    rows = session.execute(
+        select(Entry.amount, Transfer).join(Transfer, Transfer.id == Entry.transfer_id)
+        .where(Entry.account_id == account.id).order_by(Entry.id)
+    ).all()
+    reversed_ids = set(session.scalars(select(Transfer.reverses_id).where(Transfer.reverses_id.is_not(None))))
+    result, balance = [], 0
+    for amount, transfer in rows:
+        balance += amount
+        if (start and transfer.created_at < start) or (end and transfer.created_at >= end):
+            continue
+        visit = session.get(Visit, transfer.visit_id) if transfer.visit_id else None
+        other = transfer.from_account if amount > 0 else transfer.to_account
+        if other.kind == "person":
+            counterpart = other.person.name
+        else:
+            counterpart = other.kind
+        verifier = ""
+        if visit is not None and visit.verified_by is not None:
+            verifier = initial(visit.verified_by.name) if visit.verified_by_id == visit.elder_id else \
+                visit.verified_by.name
+        result.append(HistoryRow(transfer.id, transfer.created_at, transfer.kind, amount,
+                                 initial(visit.elder.name) if visit else "", verifier, counterpart,
+                                 transfer.reason, transfer.id in reversed_ids, balance))
+    return result
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    start = datetime(year, month, 1, tzinfo=TZ)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=TZ)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+@dataclass
+class Statement:
+    year: int
+    month: int
+    opening: int
+    rows: list[HistoryRow]
+    closing: int
+    earned: int
+    given: int
+
+
+def monthly_statement(session: Session, person_id: int, year: int, month: int) -> Statement:
+    start, end = month_bounds(year, month)
+    account = session.scalar(select(Account).where(Account.key == f"person:{person_id}"))
+    opening = 0
+    if account is not None:
+        opening = session.scalar(
+            select(func.coalesce(func.sum(Entry.amount), 0)).join(Transfer, Transfer.id == Entry.transfer_id)
+            .where(Entry.account_id == account.id, Transfer.created_at < start)) or 0
+    rows = history(session, person_id, start, end)
+    closing = opening + sum(r.minutes for r in rows)
+    earned = sum(r.minutes for r in rows if r.minutes > 0)
+    return Statement(year, month, opening, rows, closing, earned, -sum(r.minutes for r in rows if r.minutes < 0))
+
+
+def community_totals(session: Session, community_ids: list[int]) -> list[dict]:
+    """Per community: minted, reversed, held by people, in the donation pool, minutes not credited."""
+    totals = []
+    for community_id in community_ids:
+        issuance = session.scalar(select(Account).where(Account.key == f"issuance:{community_id}"))
+        pool = session.scalar(select(Account).where(Account.key == f"pool:{community_id}"))
+        minted = reversed_ = 0
+        if issuance is not None:
+            minted = session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0))
+                                    .where(Transfer.from_account_id == issuance.id, Transfer.kind == "mint")) or 0
+            reversed_ = session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0))
+                                       .where(Transfer.to_account_id == issuance.id,
+                                              Transfer.kind == "reversal")) or 0
+        held = session.scalar(select(func.coalesce(func.sum(Account.balance), 0))
+                              .where(Account.kind == "person", Account.community_id == community_id)) or 0
+        verified = session.scalar(select(func.count(Visit.id)).where(Visit.community_id == community_id,
+                                                                    Visit.status == "verified")) or 0
+        uncredited = session.scalar(select(func.coalesce(func.sum(Visit.uncredited_minutes), 0))
+                                    .where(Visit.community_id == community_id)) or 0
+        totals.append({"community_id": community_id, "minted": minted, "reversed": reversed_,
+                       "outstanding": minted - reversed_, "held": held,
+                       "pool": pool.balance if pool is not None else 0,
+                       "verified_visits": verified, "uncredited": uncredited})
+    return totals
+
+
+def outstanding_by_age_band(session: Session, community_ids: list[int], today: date) -> list[dict]:
+    """What the communities owe: positive balances of people, by the holder's age band."""
+    rows = session.execute(
+        select(Account.person_id, Account.balance, ElderProfile.birth_date, VolunteerProfile.birth_date)
+        .outerjoin(ElderProfile, ElderProfile.person_id == Account.person_id)
+        .outerjoin(VolunteerProfile, VolunteerProfile.person_id == Account.person_id)
+        .where(Account.kind == "person", Account.community_id.in_(community_ids or [-1]), Account.balance > 0)
+    ).all()
+    bands = {label: {"band": label, "holders": 0, "minutes": 0} for *_ignored, label in AGE_BANDS}
+    bands["unknown"] = {"band": "unknown", "holders": 0, "minutes": 0}
+    for _person_id, balance, elder_birth, volunteer_birth in rows:
+        birth = elder_birth or volunteer_birth
+        label = "unknown"
+        if birth is not None:
+            age = age_on(birth, today)
+            label = next(name for low, high, name in AGE_BANDS if low <= age <= high)
+        bands[label]["holders"] += 1
+        bands[label]["minutes"] += balance
+    return list(bands.values())

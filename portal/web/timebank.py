@@ -1,0 +1,107 @@
+"""The time bank on the web: balance and history, the monthly statement, gifts, paying with credits,
+and the officer's view of what the communities owe."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.db import utcnow
+from portal.i18n import _
+from portal.models import Area, Visit
+from portal.services import DomainError
+from portal.services import ledger, statements
+from portal.services.scope import staff_community_ids
+from portal.web import commit, db
+from portal.web.access import allow, signed_in
+
+bp = Blueprint("timebank", __name__, url_prefix="/time-bank")
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _gift_context(error=None, form=None):
+    session = db()
+    return {"balance": ledger.balance_of(session, current_user.id),
+            "relatives": ledger.relatives_of(session, current_user.id), "error": error, "form": form or {}}
+
+
+@bp.route("/")
+@signed_in
+def home():
+    session = db()
+    now = utcnow().astimezone(TZ)
+    return render_template("timebank/home.html", balance=ledger.balance_of(session, current_user.id),
+                           rows=list(reversed(statements.history(session, current_user.id)))[:100],
+                           year=now.year, month=now.month)
+
+
+@bp.route("/statement/<int:year>/<int:month>")
+@signed_in
+def statement(year: int, month: int):
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        abort(404)
+    return render_template("timebank/statement.html", person=current_user,
+                           statement=statements.monthly_statement(db(), current_user.id, year, month))
+
+
+@bp.route("/gift", methods=["GET", "POST"])
+@signed_in
+def gift():
+    """Step 1: choose whom and how much. Posting shows the check page; nothing is moved yet."""
+    if request.method == "GET":
+        return render_template("timebank/gift.html", **_gift_context())
+    try:
+        plan = ledger.plan_gift(db(), current_user, request.form.get("recipient", ""), request.form.get("amount", ""))
+    except DomainError as error:
+        return render_template("timebank/gift.html", **_gift_context(error.message, request.form)), 422
+    return render_template("timebank/gift_check.html", plan=plan, recipient=request.form.get("recipient"))
+
+
+@bp.route("/gift/confirm", methods=["POST"])
+@signed_in
+def gift_confirm():
+    """Step 2: the giver confirmed on the check page."""
+    session = db()
+    try:
+        transfer = ledger.give(session, current_user, request.form.get("recipient", ""),
+                               request.form.get("amount", ""), utcnow())
+    except DomainError as error:
+        session.rollback()
+        return render_template("timebank/gift.html", **_gift_context(error.message, request.form)), 422
+    name = transfer.to_account.person.name if transfer.to_account.person else _("the community donation pool")
+    commit()
+    flash(_("You gave %(minutes)s minutes to %(name)s.", minutes=transfer.amount, name=name))
+    return redirect(url_for("timebank.home"), code=303)
+
+
+@bp.route("/pay/<int:visit_id>", methods=["POST"])
+@signed_in
+def pay(visit_id: int):
+    """Pay a visit to oneself (from the redemption age) or to a linked relative with credits."""
+    session = db()
+    visit = session.get(Visit, visit_id)
+    if visit is None or not (visit.elder_id == current_user.id or ledger.are_relatives(session, current_user.id,
+                                                                                       visit.elder_id)):
+        abort(404)
+    try:
+        ledger.choose_to_pay(session, current_user, visit, utcnow())
+    except DomainError as error:
+        session.rollback()
+        flash(str(error.message))
+        return redirect(url_for("timebank.home"), code=303)
+    commit()
+    flash(_("This visit will be paid from your minutes when it is confirmed."))
+    return redirect(url_for("timebank.home"), code=303)
+
+
+@bp.route("/outstanding")
+@allow("officer", "admin")
+def outstanding():
+    session = db()
+    community_ids = staff_community_ids(session, current_user)
+    bands = statements.outstanding_by_age_band(session, community_ids, utcnow().astimezone(TZ).date())
+    totals = statements.community_totals(session, community_ids)
+    names = {a.id: a.name for a in session.query(Area).filter(Area.id.in_(community_ids or [-1]))}
+    return render_template("timebank/outstanding.html", bands=bands, totals=totals, names=names)

@@ -1,0 +1,227 @@
+"""Visits on the web: the door card's QR link, check-in by code, check-out, the elder's answer, the call."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from portal.channels.twilio_hooks import twilio_webhook
+from portal.db import utcnow
+from portal.i18n import _, translate_for
+from portal.models import Visit
+from portal.models.visits import WELLBEING_FLAGS
+from portal.services import DomainError
+from portal.services import visits as visit_service
+from portal.web import commit, db
+from portal.web.access import allow
+
+bp = Blueprint("visits", __name__)
+
+
+def flag_labels() -> dict:
+    return {"fell": _("Had a fall"), "unwell": _("Seems unwell"), "no_food": _("No food at home"),
+            "needs_follow_up": _("Needs a follow-up")}
+
+
+def _limiter():
+    return current_app.extensions["linli"].limiter
+
+
+def _public_url() -> str:
+    return current_app.config["LINLI_PUBLIC_URL"]
+
+
+@bp.route("/volunteer/visits/")
+@allow("volunteer")
+def index():
+    session = db()
+    current = visit_service.open_visit_for(session, current_user.id)
+    recent = session.scalars(select(Visit).where(Visit.volunteer_id == current_user.id)
+                             .order_by(Visit.checked_in_at.desc()).limit(20)).all()
+    return render_template("visits/index.html", current=current, recent=recent, flags=flag_labels())
+
+
+@bp.route("/volunteer/visits/check-in", methods=["POST"])
+@allow("volunteer")
+def check_in():
+    session = db()
+    now = utcnow()
+    try:
+        elder = visit_service.elder_from_code(session, _limiter(), current_user.id, request.form.get("code", ""), now)
+        visit_service.check_in(session, current_user, elder, "door_code", now)
+    except DomainError as error:
+        session.rollback()
+        current = visit_service.open_visit_for(session, current_user.id)
+        return render_template("visits/index.html", current=current, recent=[], flags=flag_labels(),
+                               error=error.message), 422
+    commit()
+    flash(_("You are checked in with %(name)s.", name=elder.person.name))
+    return redirect(url_for("visits.index"), code=303)
+
+
+@bp.route("/d/<token>", methods=["GET", "POST"])
+@allow("volunteer")
+def door(token: str):
+    """The door card's QR code: check in, or check out when already checked in with this elder."""
+    session = db()
+    try:
+        elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], token)
+    except DomainError as error:
+        return render_template("visits/door.html", error=error.message, elder=None, current=None), 404
+    current = visit_service.open_visit_for(session, current_user.id)
+    if current is not None and current.elder_id == elder.person_id:
+        return redirect(url_for("visits.check_out", visit_id=current.id, token=token), code=303)
+    if request.method == "POST":
+        try:
+            visit_service.check_in(session, current_user, elder, "door_qr", utcnow())
+        except DomainError as error:
+            session.rollback()
+            return render_template("visits/door.html", error=error.message, elder=elder, current=current), 422
+        commit()
+        flash(_("You are checked in with %(name)s.", name=elder.person.name))
+        return redirect(url_for("visits.index"), code=303)
+    return render_template("visits/door.html", elder=elder, current=current, token=token)
+
+
+@bp.route("/volunteer/visits/<int:visit_id>/check-out", methods=["GET", "POST"])
+@allow("volunteer")
+def check_out(visit_id: int):
+    session = db()
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.volunteer_id != current_user.id:
+        abort(404)
+    token = request.values.get("token") or ""
+    if request.method == "GET":
+        return render_template("visits/check_out.html", visit=visit, flags=flag_labels(), token=token)
+    now = utcnow()
+    try:
+        if token:
+            elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], token)
+            method = "door_qr"
+        else:
+            elder = visit_service.elder_from_code(session, _limiter(), current_user.id,
+                                                  request.form.get("code", ""), now)
+            method = "door_code"
+        if elder.person_id != visit.elder_id:
+            raise visit_service.VisitError(_("This is the door card of another elder."))
+        visit_service.check_out(session, visit, current_user, now, method, request.form.get("notes"),
+                                request.form.getlist("flags"), public_url=_public_url())
+    except DomainError as error:
+        session.rollback()
+        return render_template("visits/check_out.html", visit=session.get(Visit, visit_id), flags=flag_labels(),
+                               token=token, error=error.message, form=request.form), 422
+    commit()
+    flash(_("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm.",
+            minutes=visit.duration_minutes, name=visit.elder.name))
+    return redirect(url_for("visits.index"), code=303)
+
+
+# ---------------------------------------------------------------- the elder's answer on the web
+
+@bp.route("/elder/visits/")
+@allow("elder")
+def elder_confirm():
+    waiting = visit_service.awaiting_confirmation(db(), current_user.id)
+    return render_template("visits/elder_confirm.html", visit=waiting[0] if waiting else None)
+
+
+@bp.route("/elder/visits/<int:visit_id>", methods=["POST"])
+@allow("elder")
+def elder_answer(visit_id: int):
+    session = db()
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.elder_id != current_user.id:
+        abort(404)
+    try:
+        if request.form.get("answer") == "yes":
+            visit_service.confirm_by_elder(session, visit, current_user, "web", utcnow())
+            message = _("Thank you. The visit by %(name)s is confirmed.", name=visit.volunteer.name)
+        else:
+            visit_service.dispute_by_elder(session, visit, current_user, "web", utcnow())
+            message = _("Thank you for telling us. The community worker will call you.")
+    except DomainError as error:
+        session.rollback()
+        flash(str(error.message))
+        return redirect(url_for("visits.elder_confirm"), code=303)
+    commit()
+    flash(message)
+    return redirect(url_for("visits.elder_confirm"), code=303)
+
+
+# ---------------------------------------------------------------- the automated call
+
+def _twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+@bp.route("/twilio/voice/visit/<int:visit_id>", methods=["GET", "POST"])
+@twilio_webhook
+def call_visit(visit_id: int):
+    visit = db().get(Visit, visit_id)
+    response = VoiceResponse()
+    if visit is None or visit.status != "done":
+        response.say(translate_for("zh_Hans", "Thank you. Goodbye."), language="cmn-CN")
+        return _twiml(response)
+    locale = visit.elder.locale
+    gather = Gather(num_digits=1, input="dtmf", timeout=8,
+                    action=f"{_public_url()}/twilio/voice/visit/{visit.id}/answer", method="POST")
+    gather.say(translate_for(locale, "%(name)s from the community visited you today. If this is right, press 1. "
+                                     "If not, press 2.", name=visit.volunteer.name), language="cmn-CN")
+    response.append(gather)
+    response.say(translate_for(locale, "We did not hear a key. The community worker will call you."),
+                 language="cmn-CN")
+    return _twiml(response)
+
+
+@bp.route("/twilio/voice/visit/<int:visit_id>/answer", methods=["POST"])
+@twilio_webhook
+def call_visit_answer(visit_id: int):
+    session = db()
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        abort(404)
+    elder = visit.elder
+    digits = request.form.get("Digits", "")
+    response = VoiceResponse()
+    try:
+        if digits == "1":
+            visit_service.confirm_by_elder(session, visit, elder, "call", utcnow())
+            response.say(translate_for(elder.locale, "Thank you. The visit is confirmed."), language="cmn-CN")
+        elif digits == "2":
+            visit_service.dispute_by_elder(session, visit, elder, "call", utcnow())
+            response.say(translate_for(elder.locale, "Thank you for telling us. The community worker will call you."),
+                         language="cmn-CN")
+        else:
+            response.redirect(f"{_public_url()}/twilio/voice/visit/{visit.id}", method="POST")
+            return _twiml(response)
+    except DomainError:
+        session.rollback()
+        response.say(translate_for(elder.locale, "Thank you. Goodbye."), language="cmn-CN")
+        return _twiml(response)
+    commit()
+    return _twiml(response)
+
+
+def visit_status_label(visit: Visit) -> str:
+    labels = {"open": _("In progress"), "done": _("Waiting for the elder"), "verified": _("Confirmed"),
+              "disputed": _("Disputed")}
+    text = labels.get(visit.status, visit.status)
+    if visit.status == "done" and visit.needs_worker:
+        text = _("Waiting for the community worker (a relative's visit)")
+    return text
+
+
+def transfer_kind_label(kind: str) -> str:
+    return {"mint": _("Visit credit"), "gift": _("Gift"), "spend": _("Paid with credits"),
+            "reversal": _("Correction")}.get(kind, kind)
+
+
+def uncredited_label(reason: str | None) -> str:
+    return {"daily_cap": _("over the daily limit"), "yearly_cap": _("over the yearly limit")}.get(reason or "", "")
+
+
+@bp.app_context_processor
+def _visit_helpers():
+    return {"visit_status": visit_status_label, "flag_labels": flag_labels, "transfer_kind": transfer_kind_label,
+            "uncredited_label": uncredited_label}
