@@ -21,6 +21,9 @@ def register_commands(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_command)
     app.cli.add_command(demo_command)
+    from portal import compliance_cli
+
+    compliance_cli.register(app)
 
 
 @click.group("db", help="Database migrations (Alembic).")

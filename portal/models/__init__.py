@@ -1,6 +1,18 @@
 """All models, imported here so that the metadata is complete wherever it is used."""
 from portal.models.area import AREA_LEVELS, Area
 from portal.models.audit import AuditEvent
+from portal.models.compliance import (
+    EXCUSE_REASONS,
+    MAJOR_EVENT_KINDS,
+    OBLIGATION_STATUSES,
+    ComplianceSnapshot,
+    ElderVisitStat,
+    JobRun,
+    MajorEvent,
+    ObligationEvent,
+    SchedulerHeartbeat,
+    VisitObligation,
+)
 from portal.models.elder import (
     CARE_TIERS,
     HARDSHIP_CATEGORIES,
@@ -19,4 +31,6 @@ __all__ = [
     "SERVICE_TYPES", "ElderProfile", "FamilyLink", "Pairing", "VolunteerProfile",
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant",
+    "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",
+    "JobRun", "MajorEvent", "ObligationEvent", "SchedulerHeartbeat", "VisitObligation",
 ]
