@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import events
@@ -250,51 +250,67 @@ def plan_visits(session: Session, now: datetime) -> dict:
 
 def _plan_tier(session: Session, tier: str, window: Window, now: datetime) -> int:
     before = session.scalar(select(func.coalesce(func.max(VisitObligation.id), 0)))
+    # Planned inside its window, an obligation is due at once (both steps go into its history).
+    status = "due" if window.start <= now else "upcoming"
+    # The paired volunteer of the elder's own community, looked up once per elder by a join.
     paired = (
-        select(func.min(Pairing.volunteer_id))
+        select(Pairing.elder_id.label("elder_id"), VolunteerProfile.community_id.label("community_id"),
+               func.min(Pairing.volunteer_id).label("volunteer_id"))
         .join(VolunteerProfile, VolunteerProfile.person_id == Pairing.volunteer_id)
-        .where(Pairing.elder_id == ElderProfile.person_id, Pairing.active, VolunteerProfile.active,
-               VolunteerProfile.verified_at.is_not(None),
-               VolunteerProfile.community_id == ElderProfile.community_id)
-        .scalar_subquery()
+        .where(Pairing.active, VolunteerProfile.active, VolunteerProfile.verified_at.is_not(None))
+        .group_by(Pairing.elder_id, VolunteerProfile.community_id)
+        .subquery()
     )
     already = select(VisitObligation.id).where(VisitObligation.elder_id == ElderProfile.person_id,
                                                VisitObligation.period == window.period)
-    rows = session.execute(
+    session.execute(
         insert(VisitObligation).from_select(
             ["elder_id", "period", "cadence", "tier", "community_id", "window_start", "due_at", "window_end",
-             "status", "assigned_to_id", "created_at", "updated_at"],
+             "status", "assigned_to_id", "assigned_role", "created_at", "updated_at"],
             select(ElderProfile.person_id, literal(window.period), literal(window.cadence), literal(tier),
                    ElderProfile.community_id, literal(window.start, UTCDateTime), literal(window.due, UTCDateTime),
-                   literal(window.end, UTCDateTime), literal("upcoming"), paired,
+                   literal(window.end, UTCDateTime), literal(status), paired.c.volunteer_id,
+                   case((paired.c.volunteer_id.is_not(None), literal("volunteer")), else_=None),
                    literal(now, UTCDateTime), literal(now, UTCDateTime))
             .join(Person, Person.id == ElderProfile.person_id)
+            .outerjoin(paired, and_(paired.c.elder_id == ElderProfile.person_id,
+                                    paired.c.community_id == ElderProfile.community_id))
             .where(ElderProfile.care_tier == tier, Person.active, ~already.exists()),
         )
-    ).rowcount or 0
+    )
+    new = and_(VisitObligation.id > before, VisitObligation.period == window.period)
+    rows = session.scalar(select(func.count()).select_from(VisitObligation).where(new))
     if not rows:
         return 0
-    new = and_(VisitObligation.id > before, VisitObligation.period == window.period)
-    session.execute(update(VisitObligation).where(new, VisitObligation.assigned_to_id.is_not(None))
-                    .values(assigned_role="volunteer").execution_options(synchronize_session=False))
     _assign_by_capacity(session, new, now)
-    worker = (
-        select(func.min(RoleGrant.person_id)).join(Person, Person.id == RoleGrant.person_id)
-        .where(RoleGrant.role == "worker", RoleGrant.area_id == VisitObligation.community_id, Person.active)
-        .scalar_subquery()
-    )
-    session.execute(update(VisitObligation).where(new, VisitObligation.assigned_to_id.is_(None))
-                    .values(assigned_to_id=worker, assigned_role="worker")
-                    .execution_options(synchronize_session=False))
-    session.execute(update(VisitObligation).where(new, VisitObligation.assigned_to_id.is_(None))
-                    .values(assigned_role=None).execution_options(synchronize_session=False))
-    session.execute(
-        insert(ObligationEvent).from_select(
-            ["obligation_id", "at", "kind", "from_status", "to_status", "assigned_to_id", "reason"],
-            select(VisitObligation.id, literal(now, UTCDateTime), literal("status"), literal(None, VisitObligation.status.type),
-                   literal("upcoming"), VisitObligation.assigned_to_id, literal("planned")).where(new),
+    # Whoever is still unassigned goes to the community's worker: one statement per community
+    # (role_grants also holds every elder's grant, so a correlated lookup per row would crawl).
+    workers = session.execute(
+        select(RoleGrant.area_id, func.min(RoleGrant.person_id)).join(Person, Person.id == RoleGrant.person_id)
+        .where(RoleGrant.role == "worker", Person.active).group_by(RoleGrant.area_id)
+    ).all()
+    waiting = set(session.scalars(select(VisitObligation.community_id).where(
+        new, VisitObligation.assigned_to_id.is_(None)).distinct()))
+    params = [{"c": area_id, "w": worker_id} for area_id, worker_id in workers if area_id in waiting]
+    if params:
+        table = VisitObligation.__table__
+        session.connection().execute(
+            update(table)
+            .where(table.c.id > before, table.c.period == window.period, table.c.assigned_to_id.is_(None),
+                   table.c.community_id == bindparam("c"))
+            .values(assigned_to_id=bindparam("w"), assigned_role="worker"),
+            params,
         )
-    )
+    steps = [(None, "upcoming", "planned")] + ([("upcoming", "due", "window open")] if status == "due" else [])
+    for from_status, to_status, reason in steps:
+        session.execute(
+            insert(ObligationEvent).from_select(
+                ["obligation_id", "at", "kind", "from_status", "to_status", "assigned_to_id", "reason"],
+                select(VisitObligation.id, literal(now, UTCDateTime), literal("status"),
+                       literal(from_status, VisitObligation.status.type), literal(to_status),
+                       VisitObligation.assigned_to_id, literal(reason)).where(new),
+            )
+        )
     return rows
 
 
