@@ -137,9 +137,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
 
     from portal.web import auth, main, elder, family, volunteer, worker, officer
-    from portal.web import visits, officer_visits
+    from portal.web import completion, officer_visits
 
-    for module in (auth, main, elder, family, volunteer, worker, officer, visits, officer_visits):
+    for module in (auth, main, elder, family, volunteer, worker, officer, completion, officer_visits):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:
         from portal.web import dev

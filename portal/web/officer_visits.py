@@ -12,7 +12,7 @@ from portal.services import compliance
 from portal.services.scope import staff_area_ids, staff_community_ids
 from portal.web import db
 from portal.web.access import allow
-from portal.web.visits import download_report
+from portal.web.completion import download_report
 
 bp = Blueprint("officer_visits", __name__, url_prefix="/officer/visits")
 OFFICER = ("officer", "admin")
@@ -67,7 +67,7 @@ def index():
     last_rows = {r.community_id: r for r in compliance.community_rows(session, last, community_ids)}
     points = compliance.trend(session, [], community_ids, now)
     return render_template(
-        "visits/officer.html", period=period, last=last, rows=rows, last_rows=last_rows,
+        "completion/officer.html", period=period, last=last, rows=rows, last_rows=last_rows,
         streets=_streets(rows), last_streets={s["name"]: s for s in _streets(list(last_rows.values()))},
         total=compliance.totals(rows), at_full=compliance.communities_at_full(rows),
         with_elders=sum(1 for r in rows if r.figures.due), chart=trend_svg(points),

@@ -29,7 +29,7 @@ from portal.web import client_ip, commit, db, render_page, wants_partial
 from portal.web.access import allow
 from portal.web.forms import DecisionForm
 
-bp = Blueprint("visits", __name__, url_prefix="/worker/visits")
+bp = Blueprint("completion", __name__, url_prefix="/worker/completion")
 WORKER = ("worker", "admin")
 STATUS_ORDER = {"due": 0, "upcoming": 1, "missed": 2, "done": 3, "excused": 4}
 
@@ -114,7 +114,7 @@ def index():
     for obligation, _last in rows:
         counts[obligation.status] = counts.get(obligation.status, 0) + 1
     return render_page(
-        "visits/index.html", partial="visits/_list.html", target="visit-list",
+        "completion/index.html", partial="completion/_list.html", target="visit-list",
         period=period, previous=compliance.previous_month(period),
         following=None if period == compliance.current_month(now) else _next_month(period),
         communities=communities, chosen=chosen, rows=rows, figures=figures, counts=counts, now=now,
@@ -148,7 +148,7 @@ def assign(obligation_id: int):
         error = str(exc.message)
     if wants_partial(f"obligation-{obligation_id}"):
         last = db().scalar(select(ElderVisitStat.last_visit_at).where(ElderVisitStat.elder_id == obligation.elder_id))
-        return render_template("visits/_row.html", obligation=db().get(VisitObligation, obligation_id),
+        return render_template("completion/_row.html", obligation=db().get(VisitObligation, obligation_id),
                                last_visit=last, assignees={obligation.community_id: _assignees(obligation.community_id)},
                                now=utcnow(), error=error, excuse_labels=compliance.EXCUSE_LABELS, closed=False)
     if error:
@@ -156,8 +156,8 @@ def assign(obligation_id: int):
     else:
         flash(_("%(elder)s will be visited by %(name)s.", elder=obligation.elder.name,
                 name=obligation.assigned_to.name if obligation.assigned_to else ""))
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/worker/visits")
-                    else url_for("visits.index"), code=303)
+    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/worker/completion")
+                    else url_for("completion.index"), code=303)
 
 
 @bp.route("/<int:obligation_id>/excuse", methods=["POST"])
@@ -175,7 +175,7 @@ def excuse(obligation_id: int):
     except DomainError as exc:
         db().rollback()
         flash(str(exc.message))
-    return redirect(url_for("visits.index", period=request.form.get("period") or None), code=303)
+    return redirect(url_for("completion.index", period=request.form.get("period") or None), code=303)
 
 
 @bp.route("/elders/<int:elder_id>/event", methods=["GET", "POST"])
@@ -202,11 +202,11 @@ def major_event(elder_id: int):
             audit.record(db(), current_user.id, "create", "major_event", event.id, elder_id=elder_id, ip=client_ip())
             commit()
             flash(_("Recorded. A visit within 24 hours is planned for %(elder)s.", elder=profile.person.name))
-            return redirect(url_for("visits.index"), code=303)
+            return redirect(url_for("completion.index"), code=303)
         except DomainError as exc:
             db().rollback()
             error = str(exc.message)
-    return render_template("visits/event.html", profile=profile, kinds=MAJOR_EVENT_KINDS,
+    return render_template("completion/event.html", profile=profile, kinds=MAJOR_EVENT_KINDS,
                            labels_=compliance.MAJOR_EVENT_LABELS, error=error, values=request.form), \
         (200 if error is None else 422)
 
@@ -226,7 +226,7 @@ def volunteers():
         .where(VolunteerProfile.community_id.in_(ids or [-1]))
         .order_by(VolunteerProfile.active.desc(), VolunteerProfile.person_id)
     ).all()
-    return render_template("visits/volunteers.html", rows=rows)
+    return render_template("completion/volunteers.html", rows=rows)
 
 
 @bp.route("/volunteers/<int:person_id>/deactivate", methods=["POST"])
@@ -242,13 +242,13 @@ def deactivate(person_id: int):
         audit.record(db(), current_user.id, "update", "volunteer", person_id, ip=client_ip(), deactivated=True)
         commit()
         flash(_("%(name)s is no longer active; their visits were given to others.", name=profile.person.name))
-    return redirect(url_for("visits.volunteers"), code=303)
+    return redirect(url_for("completion.volunteers"), code=303)
 
 
 @bp.route("/report.<fmt>")
 @allow(*WORKER)
 def report(fmt: str):
-    return download_report(fmt, staff_community_ids(db(), current_user), "visits.index")
+    return download_report(fmt, staff_community_ids(db(), current_user), "completion.index")
 
 
 def download_report(fmt: str, community_ids: list[int], back: str):
@@ -300,4 +300,4 @@ def sheet():
     audit.record(db(), current_user.id, "print", "visit_sheet", period, ip=client_ip(),
                  volunteer=volunteer or None, community=community or None, elders=len(rows))
     commit()
-    return render_template("visits/sheet.html", rows=rows, period=period, title=title, now=now)
+    return render_template("completion/sheet.html", rows=rows, period=period, title=title, now=now)
