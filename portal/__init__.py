@@ -150,10 +150,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.web import requests as request_pages, volunteer_requests, worker_requests
 
     from portal import metrics
-    from portal.web import timebank, visits, visits_worker
+    from portal.web import completion, officer_visits, timebank, visits, visits_worker
 
     for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
-                   request_pages, volunteer_requests, worker_requests, voice, visits, timebank, visits_worker):
+                   request_pages, volunteer_requests, worker_requests, voice, visits, timebank, visits_worker,
+                   completion, officer_visits):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:
         from portal.web import dev, phone

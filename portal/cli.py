@@ -24,6 +24,9 @@ def register_commands(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(ledger_group)
+    from portal import compliance_cli
+
+    compliance_cli.register(app)
 
 
 @click.group("db", help="Database migrations (Alembic).")

@@ -17,7 +17,7 @@ DEFAULT_POLICY: dict = {
     },
     "tiers": {
         "high_risk": {"cadence": "weekly", "after_event_hours": 24},
-        "special_hardship": {"cadence": "monthly"},
+        "special_hardship": {"cadence": "monthly", "due_day": 20},
         "general": {"cadence": "quarterly"},
     },
     "tier_rules": {
@@ -28,6 +28,12 @@ DEFAULT_POLICY: dict = {
         "counting_methods": ["door_qr", "door_code", "sms", "worker"],
         "phone_visits_count": False,
         "max_minutes": 240,
+    },
+    "compliance": {
+        "timezone": "Asia/Shanghai",
+        "forecast_from": 0.5,          # the forecast shows from this share of the period onwards
+        "stale_visit_days": 30,        # officers see special-hardship elders unvisited for longer
+        "heartbeat_silent_minutes": 10,
     },
     "escalation": {
         "monthly": [

@@ -1,6 +1,18 @@
 """All models, imported here so that the metadata is complete wherever it is used."""
 from portal.models.area import AREA_LEVELS, Area
 from portal.models.audit import AuditEvent
+from portal.models.compliance import (
+    EXCUSE_REASONS,
+    MAJOR_EVENT_KINDS,
+    OBLIGATION_STATUSES,
+    ComplianceSnapshot,
+    ElderVisitStat,
+    JobRun,
+    MajorEvent,
+    ObligationEvent,
+    SchedulerHeartbeat,
+    VisitObligation,
+)
 from portal.models.elder import (
     CARE_TIERS,
     HARDSHIP_CATEGORIES,
@@ -33,4 +45,6 @@ __all__ = [
     "REQUEST_STATUSES", "ConversationState", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
     "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",
     "LedgerHead", "Transfer",
+    "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",
+    "JobRun", "MajorEvent", "ObligationEvent", "SchedulerHeartbeat", "VisitObligation",
 ]

@@ -164,6 +164,7 @@ def save_elder(session: Session, data: dict, today: date, profile: ElderProfile 
     if other is not None and (profile is None or other.id != profile.person_id):
         if session.get(ElderProfile, other.id) is not None:
             raise DomainError(_l("An elder with this phone number is already registered."), field="phone")
+    old_community_id = profile.community_id if profile is not None else None
     with session.no_autoflush:
         if profile is None:
             person = other or Person(phone=phone, name=name)
@@ -201,6 +202,11 @@ def save_elder(session: Session, data: dict, today: date, profile: ElderProfile 
                 role_grant.area_id = area.id
     profile.care_tier = derive_tier(profile, today)
     session.flush()
+    if old_community_id is not None and old_community_id != area.id:
+        from portal import events
+        from portal.db import utcnow
+
+        events.elder_moved.send(profile, session=session, now=utcnow(), old_community_id=old_community_id)
     return profile
 
 

@@ -1,0 +1,56 @@
+"""Visit-completion reports: one row per community, as CSV or XLSX (Chinese headers by default)."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from portal.i18n import msg, translate_for
+from portal.services.compliance import community_rows, month_window, totals
+
+HEADERS = [msg("Street"), msg("Community"), msg("Elders to visit"), msg("Visited"), msg("Not visited yet"),
+           msg("Missed"), msg("Excused"), msg("Visit rate")]
+
+
+def report_rows(session: Session, period: str, community_ids: list[int], now: datetime,
+                locale: str = "zh_Hans") -> tuple[list[str], list[list]]:
+    month_window(period, now)  # a clear error for a malformed or future month
+    rows = community_rows(session, period, community_ids)
+    body = []
+    for row in rows:
+        f = row.figures
+        body.append([row.street, row.community, f.due, f.done, f.open, f.missed, f.excused,
+                     "" if f.rate is None else f"{f.rate * 100:.1f}%"])
+    total = totals(rows)
+    body.append([translate_for(locale, "Total"), "", total.due, total.done, total.open, total.missed, total.excused,
+                 "" if total.rate is None else f"{total.rate * 100:.1f}%"])
+    return [translate_for(locale, header) for header in HEADERS], body
+
+
+def build_report(session: Session, period: str, community_ids: list[int], fmt: str, now: datetime,
+                 locale: str = "zh_Hans") -> bytes:
+    headers, body = report_rows(session, period, community_ids, now, locale)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(headers)
+        writer.writerows(body)
+        return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read the Chinese
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = period
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in body:
+        sheet.append(row)
+    for column, width in zip("ABCDEFGH", (14, 16, 12, 10, 12, 10, 10, 10)):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,168 @@
+"""The worker's visit-completion list, the officer's dashboard, downloads, sheets and the banner."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, timedelta
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from jobs.runner import beat, run_job
+from portal.db import utcnow
+from portal.models import AuditEvent, Person, VisitObligation, VolunteerProfile
+from portal.services.people import pair
+from tests.factories import PASSWORD, make_elder, make_volunteer
+from tests.jobs.test_compliance_month import verify_visit
+
+
+def _plan(app, session, world):
+    elder = make_elder(session, world.community_a, "孙奶奶", living_situation="with_family",
+                       hardship=["low_income"], birth_date=date(1950, 3, 1))
+    other = make_elder(session, world.community_a, "钱爷爷", living_situation="with_family",
+                       hardship=["low_income"], birth_date=date(1951, 3, 1))
+    pair(session, world.volunteer_a, elder, world.worker_a)
+    session.commit()
+    run_job(app.extensions["linli"].session_factory, "plan-visits", utcnow())
+    return elder, other
+
+
+def test_worker_sees_due_elders_and_reassigns_in_place(app, session, world, browser):
+    elder, other = _plan(app, session, world)
+    second = make_volunteer(session, world.community_a, "丁志愿者", verified_by=world.worker_a)
+    session.commit()
+    browser.login(world.worker_a.phone, PASSWORD)
+    html = browser.get("/worker/completion/").get_data(as_text=True)
+    assert "孙奶奶" in html and "甲志愿者" in html and "乙老人" not in html
+    assert elder.person.phone not in html and "****" in html          # masked phones
+    assert "上个月" in html or "Previous month" in html
+    ob = session.scalar(select(VisitObligation).where(VisitObligation.elder_id == other.person_id,
+                                                      VisitObligation.period.like("____-__")))
+    response = browser.post(f"/worker/completion/{ob.id}/assign", {"assignee": str(second.person_id)},
+                            page="/worker/completion/", headers={"HX-Request": "true", "HX-Target": f"obligation-{ob.id}"})
+    part = response.get_data(as_text=True)
+    assert response.status_code == 200 and part.strip().startswith("<li") and "丁志愿者" in part
+    session.expire_all()
+    assert session.get(VisitObligation, ob.id).assigned_to_id == second.person_id
+    # without JavaScript: a plain form post and a redirect back
+    response = browser.post(f"/worker/completion/{ob.id}/assign", {"assignee": str(world.volunteer_a.person_id)},
+                            page="/worker/completion/")
+    assert response.status_code == 303
+    # someone from another community is refused with a clear message
+    outsider = make_volunteer(session, world.community_b, "外社区志愿者", verified_by=world.worker_b)
+    session.commit()
+    response = browser.post(f"/worker/completion/{ob.id}/assign", {"assignee": str(outsider.person_id)},
+                            page="/worker/completion/", follow_redirects=True)
+    assert "请选择本社区已核实的志愿者" in response.get_data(as_text=True)
+    # an obligation in another community does not exist for this worker
+    theirs = session.scalar(select(VisitObligation).where(VisitObligation.elder_id == world.elder_b.person_id))
+    assert browser.post(f"/worker/completion/{theirs.id}/assign", {"assignee": "1"}, page="/worker/completion/").status_code == 404
+
+
+def test_previous_month_and_bad_period(app, session, world, browser):
+    _plan(app, session, world)
+    browser.login(world.worker_a.phone, PASSWORD)
+    html = browser.get("/worker/completion/?period=2025-01").get_data(as_text=True)
+    assert "2025-01" in html and "孙奶奶" not in html
+    html = browser.get("/worker/completion/?period=2999-01", follow_redirects=True).get_data(as_text=True)
+    assert "还没有开始" in html
+    html = browser.get("/worker/completion/report.csv?period=abc", follow_redirects=True).get_data(as_text=True)
+    assert "YYYY-MM" in html
+
+
+def test_downloads_and_visit_sheet_are_audited_and_never_show_door_codes(app, session, world, browser):
+    elder, _other = _plan(app, session, world)
+    browser.login(world.worker_a.phone, PASSWORD)
+    response = browser.get("/worker/completion/report.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet["A1"].value == "街道/乡镇" and sheet["H1"].value == "探访率"
+    assert sheet["B2"].value == "甲社区"
+    sheet_html = browser.get(f"/worker/completion/sheet?volunteer={world.volunteer_a.person_id}").get_data(as_text=True)
+    assert "孙奶奶" in sheet_html and elder.address in sheet_html and "签名" in sheet_html
+    visible = re.sub(r'value="[^"]*"|"X-CSRFToken": "[^"]*"', "", sheet_html)
+    assert elder.door_code not in visible and "乙老人" not in visible
+    actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == world.worker_a.id)))
+    assert {"export", "print"} <= actions
+
+
+def test_verified_visit_turns_the_row_done_and_the_rate_rises(app, session, world, browser):
+    elder, _other = _plan(app, session, world)
+    browser.login(world.worker_a.phone, PASSWORD)
+    before = browser.get("/worker/completion/").get_data(as_text=True)
+    assert "0%" in before
+    verify_visit(session, elder.person_id, world.volunteer_a.person_id, utcnow() - timedelta(minutes=5))
+    after = browser.get("/worker/completion/").get_data(as_text=True)
+    assert "50%" in after
+
+
+def test_deactivating_a_volunteer_reassigns_their_visits(app, session, world, browser):
+    elder, _other = _plan(app, session, world)
+    browser.login(world.worker_a.phone, PASSWORD)
+    response = browser.post(f"/worker/completion/volunteers/{world.volunteer_a.person_id}/deactivate", {},
+                            page="/worker/completion/volunteers")
+    assert response.status_code == 303
+    session.expire_all()
+    ob = session.scalar(select(VisitObligation).where(VisitObligation.elder_id == elder.person_id,
+                                                      VisitObligation.period.like("____-__")))
+    assert ob.assigned_to_id == world.worker_a.id
+    assert session.get(VolunteerProfile, world.volunteer_a.person_id).active is False
+
+
+def test_major_event_form(app, session, world, browser):
+    browser.login(world.worker_a.phone, PASSWORD)
+    url = f"/worker/completion/elders/{world.elder_a.person_id}/event"
+    bad = browser.post(url, {"kind": "fall", "occurred_at": "2999-01-01T10:00"})
+    assert bad.status_code == 422 and "不能是将来" in bad.get_data(as_text=True)
+    when = (datetime.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    assert browser.post(url, {"kind": "fall", "occurred_at": when}).status_code == 303
+    assert session.scalar(select(func.count()).select_from(VisitObligation)
+                          .where(VisitObligation.cadence == "event")) == 1
+    assert browser.get(f"/worker/completion/elders/{world.elder_b.person_id}/event").status_code == 404
+
+
+def test_officer_dashboard(app, session, world, browser):
+    elder, _other = _plan(app, session, world)
+    verify_visit(session, elder.person_id, world.volunteer_a.person_id, utcnow() - timedelta(minutes=5))
+    browser.login(world.officer.phone, PASSWORD)
+    assert "/officer/visits/" in browser.get("/officer/").get_data(as_text=True)
+    html = browser.get("/officer/visits/").get_data(as_text=True)
+    assert "<svg" in html and "甲社区" in html and "乙社区" in html and "甲街道" in html
+    assert "钱爷爷" in html          # never visited: listed as over 30 days
+    assert "50%" in html
+    response = browser.get("/officer/visits/report.csv")
+    assert response.status_code == 200 and "甲社区" in response.data.decode("utf-8-sig")
+    browser.logout()
+    browser.login(world.worker_a.phone, PASSWORD)
+    assert browser.get("/officer/visits/").status_code == 403
+
+
+def test_scheduler_banner_for_workers(app, session, world, browser):
+    browser.login(world.worker_a.phone, PASSWORD)
+    assert "调度程序" in browser.get("/worker/").get_data(as_text=True)
+    beat(app.extensions["linli"].session_factory)
+    assert "调度程序" not in browser.get("/worker/").get_data(as_text=True)
+
+
+def test_demo_wang_xiuying_is_due_for_li_na_then_done(app, session, browser):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    result = runner.invoke(args=["jobs", "run", "plan-visits"])
+    assert result.exit_code == 0, result.output
+    from portal.services.demo import DEMO_PASSWORD
+
+    browser.login("+8613800000004", DEMO_PASSWORD)
+    html = browser.get("/worker/completion/").get_data(as_text=True)
+    start = html.index("王秀英")
+    row = html[start:html.index("</li>", start)]
+    assert "李娜" in row and ("待探访" in row or "已逾期" in row)
+    report_before = runner.invoke(args=["report", "visits"]).output
+    wang = session.scalar(select(Person).where(Person.phone == "+8613800000001"))
+    li_na = session.scalar(select(Person).where(Person.phone == "+8613800000003"))
+    verify_visit(session, wang.id, li_na.id, utcnow() - timedelta(minutes=5))
+    html = browser.get("/worker/completion/").get_data(as_text=True)
+    start = html.index("王秀英")
+    assert "已完成" in html[start:html.index("</li>", start)]
+    report_after = runner.invoke(args=["report", "visits"]).output
+    line = lambda text: next(l for l in text.splitlines() if "燕京社区" in l).split(",")
+    assert int(line(report_after)[3]) == int(line(report_before)[3]) + 1
