@@ -14,18 +14,19 @@ from jobs.runner import catch_up, run_job, slot_for
 from jobs.registry import load_jobs
 from portal import events
 from portal.models import (
+    ElderProfile,
+    Visit,
     ComplianceSnapshot,
     JobRun,
     ObligationEvent,
     OutboundMessage,
     VisitObligation,
 )
-from portal.services import DomainError, compliance
+from portal.services import DomainError, compliance, visits
 from portal.services.people import pair, save_elder
 from tests.factories import make_elder, make_staff, make_volunteer
 
 SH = ZoneInfo("Asia/Shanghai")
-_visit_ids = iter(range(1000, 100000))
 
 
 def at(text: str) -> datetime:
@@ -40,10 +41,15 @@ def hardship_elder(session, community, name, **extra):
 
 
 def verify_visit(session, elder_id, volunteer_id, checked_in, method="door_qr", counts=True, now=None):
-    visit = SimpleNamespace(id=next(_visit_ids), elder_id=elder_id, volunteer_id=volunteer_id,
-                            checked_in_at=checked_in, checked_out_at=checked_in + timedelta(minutes=40),
-                            method=method, counts_for_compliance=counts, verified_at=now or checked_in)
-    events.visit_verified.send(visit, session=session, now=now or checked_in + timedelta(hours=1))
+    """A real visit of 40 minutes, confirmed by the elder (the visits service sends visit_verified)."""
+    elder = session.get(ElderProfile, elder_id)
+    visit = Visit(volunteer_id=volunteer_id, elder_id=elder_id, community_id=elder.community_id,
+                  service_type="visit", checked_in_at=checked_in, checked_out_at=checked_in + timedelta(minutes=40),
+                  duration_minutes=40, method=method, check_out_method=method, status="done",
+                  counts_for_compliance=counts, flags=[])
+    session.add(visit)
+    session.flush()
+    visits.confirm_by_elder(session, visit, elder.person, "web", now or checked_in + timedelta(hours=1))
     session.commit()
     return visit
 
@@ -217,8 +223,9 @@ def test_a_scheduler_down_for_three_days_catches_up_once(app, session, month):
     assert first["plan-visits"]["status"] == "done"
     # down from the 1st to the 4th: on restart each job runs once for its latest slot
     later = catch_up(factory, at("2026-11-04T10:00"))
-    assert set(later) == {"plan-visits", "visit-reminders", "close-period"}
-    assert catch_up(factory, at("2026-11-04T10:05")) == {}
+    daily = {"plan-visits", "visit-reminders", "close-period"}
+    assert daily <= set(later)  # frequent interval jobs (the outbox sender…) may also have a slot due
+    assert not daily & set(catch_up(factory, at("2026-11-04T10:05")))
     assert count(session, JobRun, JobRun.job_name == "plan-visits") == 2
 
 
