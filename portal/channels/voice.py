@@ -31,6 +31,7 @@ LOW_CONFIDENCE = 0.6
 MAX_FAILURES = 2        # re-prompts; the next failure offers a person
 PERSON_WORDS = ("人工", "转人工", "工作人员", "operator", "person")
 EMERGENCY_WORDS = ("救命", "救救我", "sos", "help me")
+VOICE_RATINGS = {"1": 3, "2": 2, "3": 1}  # keys in the order said (good first) → the faces, 3 happy .. 1 unhappy
 
 
 def _caller() -> Person | None:
@@ -189,10 +190,18 @@ def answer():
         return response
     kind = request.args.get("kind", "flow")
     reference = request.args.get("ref", "")
-    if kind in ("refuse", "confirm"):
+    if kind in ("refuse", "confirm", "rate"):
         found = service_requests.by_reference(db(), reference)
         if found is not None and found.elder_id == person.id:
             try:
+                if kind == "rate":
+                    if digits in VOICE_RATINGS:
+                        service_requests.rate(db(), found, person, VOICE_RATINGS[digits], now, channel="voice")
+                        _say(response, person, msg("Thank you! We have noted it. Take care!"))
+                    else:
+                        _say(response, person, msg("Thank you for confirming. Take care!"))
+                    response.hangup()
+                    return response
                 if kind == "refuse" and digits == "2":
                     service_requests.refuse(db(), found, person, "voice", now)
                     _say(response, person, msg("All right, it is cancelled. We have told %(family)s."),
@@ -201,8 +210,10 @@ def answer():
                     return response
                 if kind == "confirm" and digits == "1":
                     service_requests.confirm(db(), found, person, "voice", now)
-                    _say(response, person, msg("Thank you for confirming. Take care!"))
-                    response.hangup()
+                    with force_locale(person.locale if person.locale in ("zh_Hans", "en") else "zh_Hans"):
+                        text = gettext("Thank you for confirming. How was it? If good, press 1. If so-so, "
+                                       "press 2. If not good, press 3.")
+                    _gather(response, person, "rate", text, ref=found.reference)
                     return response
             except DomainError as error:
                 response.say(_text(person, error.message), language=_language(person))

@@ -236,9 +236,14 @@ def parse_time(raw: str) -> str:
 RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day_after": 2}
 
 
-def parse(step: Step, raw: str, today: date, allow_free: bool = True) -> str:
-    """The stored value for an answer. NoMatch when it matches nothing; DomainError when it is wrong."""
-    option = match_option(step, raw)
+def parse(step: Step, raw: str, today: date, allow_free: bool = True, by_value: bool = False) -> str:
+    """The stored value for an answer. NoMatch when it matches nothing; DomainError when it is wrong.
+
+    `by_value`: the answer is an option's value (a web radio button), never its position in the
+    list, so the option valued "3" is not mistaken for the third option.
+    """
+    option = next((o for o in step.options if o.value == (raw or "").strip()), None) if by_value else None
+    option = option or match_option(step, raw)
     if option is not None:
         if step.free == "date":
             return (today + timedelta(days=RELATIVE_DAYS[option.value])).isoformat()
@@ -255,11 +260,12 @@ def parse(step: Step, raw: str, today: date, allow_free: bool = True) -> str:
     return "note:" + text
 
 
-def answer(session: Session, state: ConversationState, raw: str, now: datetime, allow_free: bool = True) -> str:
+def answer(session: Session, state: ConversationState, raw: str, now: datetime, allow_free: bool = True,
+           by_value: bool = False) -> str:
     """Record the answer to the current step and move on. Returns the next step's name."""
     flow = FLOWS[state.flow]
     step = flow.steps[state.step]
-    value = parse(step, raw, now.astimezone(TZ).date(), allow_free)
+    value = parse(step, raw, now.astimezone(TZ).date(), allow_free, by_value)
     record(session, state, step.name, value, now)
     return state.step
 

@@ -27,6 +27,7 @@ MENU_WORDS = {"服务", "下单", "菜单", "申请", "menu", "order", "request"
 CANCEL_WORDS = {"取消", "退出", "算了", "cancel", "quit"}
 CONFIRM_WORDS = {"1", "确认", "好", "好的", "是", "对", "yes", "ok", "y"}
 REFUSE_WORDS = {"2", "不要", "拒绝", "不需要", "refuse", "no"}
+SMS_RATINGS = {"1": 3, "2": 2, "3": 1}  # the text lists good first; stored as the faces: 3 happy .. 1 unhappy
 
 
 def _locale(person: Person) -> str:
@@ -82,23 +83,40 @@ def emergency_words(session: Session, person: Person | None, text: str, now: dat
 
 @inbound_handler(30, "request-answers")
 def request_answers(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    """Short answers to what the portal last asked: refuse a family order, confirm a visit, rate it.
+
+    When one digit could answer two questions, the question asked most recently wins.
+    """
     elder = _elder(session, person)
     if elder is None or engine.load(session, person, "sms", now, adopt=False) is not None:
         return None
     word = normalize(text)
+    asked = []  # (when the question was asked, which question, the request)
     if word in REFUSE_WORDS:
         pending = service_requests.pending_refusal(session, person.id, now)
         if pending is not None:
-            service_requests.refuse(session, pending, person, "sms", now)
-            return _say(person, msg("All right, %(service)s (reference %(ref)s) is cancelled. We have told %(family)s."),
-                        service=service_requests.service_name(person.locale, pending.service),
-                        ref=pending.reference, family=pending.placed_by.name)
+            asked.append((pending.created_at, "refuse", pending))
     if word in CONFIRM_WORDS:
         pending = service_requests.pending_confirmation(session, person.id)
         if pending is not None:
-            service_requests.confirm(session, pending, person, "sms", now)
-            return _say(person, msg("Thank you for confirming. Take care!"))
-    return None
+            asked.append((pending.done_at or pending.created_at, "confirm", pending))
+    if word in SMS_RATINGS:
+        pending = service_requests.pending_rating(session, person.id, now)
+        if pending is not None:
+            asked.append((pending.confirmed_at, "rate", pending))
+    if not asked:
+        return None
+    _at, question, pending = max(asked, key=lambda item: item[0])
+    if question == "refuse":
+        service_requests.refuse(session, pending, person, "sms", now)
+        return _say(person, msg("All right, %(service)s (reference %(ref)s) is cancelled. We have told %(family)s."),
+                    service=service_requests.service_name(person.locale, pending.service),
+                    ref=pending.reference, family=pending.placed_by.name)
+    if question == "confirm":
+        service_requests.confirm(session, pending, person, "sms", now)
+        return _say(person, msg("Thank you for confirming. How was it? Reply 1 good, 2 so-so, 3 not good."))
+    service_requests.rate(session, pending, person, SMS_RATINGS[word], now, channel="sms")
+    return _say(person, msg("Thank you! We have noted it. Take care!"))
 
 
 @inbound_handler(50, "request-conversation")

@@ -5,6 +5,7 @@ message id is UNIQUE, so the second insert fails and the caller answers without 
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,8 @@ from portal.models import ContactStatus, ElderProfile, InboundMessage, Person, R
 from portal.policy import policy
 from portal.services.phones import InvalidPhone, normalize_phone
 from portal.services.sms_text import clean_inbound
+
+SHORT_ANSWER_CHARS = 2
 
 
 @dataclass
@@ -41,7 +44,15 @@ def already_received(session: Session, provider_sid: str) -> bool:
 
 
 def is_loop(session: Session, from_phone: str, body: str, now: datetime) -> bool:
-    """True when this text would be the Nth identical one from this number inside the window."""
+    """True when this text would be the Nth identical one from this number inside the window.
+
+    Short answers (a number such as "1" or "２", or one character such as "好") are never a loop: an elder answering a row of numbered
+    questions sends "1" several times in a few minutes, and an auto-responder never answers
+    with a digit.
+    """
+    short = unicodedata.normalize("NFKC", body or "").strip()
+    if len(short) == 1 or (short.isdigit() and len(short) <= SHORT_ANSWER_CHARS):
+        return False
     rules = policy()["messages"]
     earlier = session.scalar(
         select(func.count(InboundMessage.id)).where(

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.channels.outbox import enqueue
+from portal.channels.outbox import enqueue, quiet_hours_end
 from portal.i18n import _l, force_locale, msg, translate_for
 from portal.models import (
     Area,
@@ -156,7 +156,10 @@ def create_request(session: Session, elder: ElderProfile, placed_by: Person, cha
         community_id=elder.community_id, created_at=now,
     )
     if family_order:
-        request.refusal_deadline = now + timedelta(minutes=policy()["requests"]["family_refusal_window_minutes"])
+        # The window runs from when the elder is actually told: a notice held over the quiet
+        # hours must not let the window close while she is asleep.
+        told_at = quiet_hours_end(now) or now
+        request.refusal_deadline = told_at + timedelta(minutes=policy()["requests"]["family_refusal_window_minutes"])
     session.add(request)
     session.flush()
     session.refresh(request)
@@ -259,23 +262,35 @@ def confirm(session: Session, request: ServiceRequest, elder: Person, channel: s
     events.request_confirmed.send(request, session=session, now=now)
 
 
-def rate(session: Session, request: ServiceRequest, elder: Person, rating: int, now: datetime) -> None:
+def rate(session: Session, request: ServiceRequest, elder: Person, rating: int, now: datetime,
+         channel: str = "web") -> None:
     if elder.id != request.elder_id:
         raise DomainError(_l("Only the elder can rate this visit."))
     if request.status not in ("done", "confirmed"):
         raise DomainError(_l("You can rate a visit once it is done."))
     if rating not in (1, 2, 3):
         raise DomainError(_l("Please choose one of the three faces."))
+    if request.rating is not None:
+        raise DomainError(_l("You have already rated this visit. Thank you!"))
     if request.status == "done":
-        confirm(session, request, elder, "web", now)
+        confirm(session, request, elder, channel, now)
     request.rating = rating
     request.rated_at = now
-    _event(session, request, "rated", now, elder, note=str(rating))
+    _event(session, request, "rated", now, elder, channel, note=str(rating))
+    session.flush()
 
 
 def pending_confirmation(session: Session, elder_id: int) -> ServiceRequest | None:
     return session.scalar(select(ServiceRequest).where(
         ServiceRequest.elder_id == elder_id, ServiceRequest.status == "done").order_by(ServiceRequest.done_at.desc()))
+
+
+def pending_rating(session: Session, elder_id: int, now: datetime) -> ServiceRequest | None:
+    """A visit the elder confirmed a moment ago and has not rated: her next 1/2/3 is the rating."""
+    since = now - timedelta(minutes=policy()["requests"]["conversation_minutes"])
+    return session.scalar(select(ServiceRequest).where(
+        ServiceRequest.elder_id == elder_id, ServiceRequest.status == "confirmed", ServiceRequest.rating.is_(None),
+        ServiceRequest.confirmed_at >= since).order_by(ServiceRequest.confirmed_at.desc()).limit(1))
 
 
 def pending_refusal(session: Session, elder_id: int, now: datetime) -> ServiceRequest | None:

@@ -15,7 +15,7 @@ from portal.policy import policy
 from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.services.audit import record as audit
-from portal.web import client_ip, commit, db, render_page
+from portal.web import client_ip, commit, db, render_page, wants_partial
 from portal.web.access import allow, signed_in
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -91,9 +91,11 @@ def step():
         return redirect(url_for("requests.check"), code=303)
     error = None
     if request.method == "POST":
-        raw = (request.form.get("other") or "").strip() or request.form.get("answer") or ""
+        other = (request.form.get("other") or "").strip()
+        raw = other or request.form.get("answer") or ""
         try:
-            engine.answer(db(), state, raw, utcnow(), allow_free=True)
+            # a ticked tile posts its option's value; only typed text is read like a text message
+            engine.answer(db(), state, raw, utcnow(), allow_free=True, by_value=not other)
         except NoMatch:
             error = _("Please choose one of the answers.")
         except DomainError as problem:
@@ -101,6 +103,12 @@ def step():
         if error is None:
             commit()
             target = url_for("requests.check") if state.step == CHECK else url_for("requests.step")
+            if state.step != CHECK and wants_partial("conversation"):
+                # htmx: swap the next question in place (and show its address), no second round trip
+                current = flow.steps[state.step]
+                html = render_template("requests/_step.html", state=state, step=current,
+                                       chosen=state.data.get(current.name), error=None, elder=_for_whom(state))
+                return html, 200, {"HX-Push-Url": target}
             return redirect(target, code=303)
         db().rollback()
         state = _state()

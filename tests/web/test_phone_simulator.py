@@ -1,6 +1,8 @@
 """/dev/phone: text and call the portal through signed webhooks, see the thread (dev tools only)."""
 from __future__ import annotations
 
+import html
+
 import pytest
 from flask import Blueprint, Response
 
@@ -111,3 +113,28 @@ def test_the_simulator_is_absent_without_dev_tools(database_url, transport, monk
     assert plain.test_client().get("/dev/phone").status_code == 404
     assert not plain.config.get("LINLI_WEBHOOK_TOKEN")
     plain.extensions["linli"].engine.dispose()
+
+
+def test_a_call_from_wang_xiuying_greets_her_by_name_and_keys_walk_the_request_flow(app, browser, session):
+    from sqlalchemy import select
+
+    from portal.models import Person, ServiceRequest
+
+    assert has_voice(app)
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    wang = session.scalar(select(Person).where(Person.phone == "+8613800000001"))
+    page = browser.post("/dev/phone/call", {"person": wang.id}, page="/dev/phone").get_data(as_text=True)
+    assert "王秀英，您好" in page and "按1" in page
+    call_sid = page.split('name="call_sid" value="')[1].split('"')[0]
+    for key in ("1", "1", "2", "2", "2"):  # meal, lunch, tomorrow, three days, less salt
+        action = html.unescape(page.split('name="action" value="')[1].split('"')[0])
+        assert action.startswith("/twilio/voice/answer")
+        page = browser.post("/dev/phone/call", {"person": wang.id, "call_sid": call_sid, "action": action,
+                                                "digits": key}, page="/dev/phone").get_data(as_text=True)
+    assert "午餐" in page and "少盐" in page  # the answers read back before sending
+    action = html.unescape(page.split('name="action" value="')[1].split('"')[0])
+    page = browser.post("/dev/phone/call", {"person": wang.id, "call_sid": call_sid, "action": action,
+                                            "digits": "1"}, page="/dev/phone").get_data(as_text=True)
+    placed = session.scalar(select(ServiceRequest).where(ServiceRequest.elder_id == wang.id))
+    assert placed.placed_via == "voice" and placed.details["days"] == "3"
+    assert " ".join(placed.reference) in page and "通话已结束" in page
