@@ -69,6 +69,27 @@ class Poster:
         return response
 
 
+# Every form in the app and the fuzz test that covers it; a new form without one fails below.
+FUZZED_FORMS = {
+    "ElderForm": "test_fuzz_register_elder, test_fuzz_edit_elder_never_half_saves",
+    "VolunteerForm": "test_fuzz_register_volunteer",
+    "FamilyLinkForm": "test_fuzz_family_link",
+    "PhoneForm": "test_fuzz_login_forms",
+    "CodeForm": "test_fuzz_login_forms",
+    "PasswordForm": "test_fuzz_login_forms",
+    "SearchForm": "test_fuzz_worker_search",
+    "PairForm": "no free text: a volunteer id, checked by the authorization matrix",
+    "DecisionForm": "no fields but the CSRF token and the button",
+}
+
+
+def test_every_form_has_a_fuzz_test(app):
+    from tests.security.test_xss import all_form_classes
+
+    missing = sorted(set(all_form_classes(app)) - set(FUZZED_FORMS))
+    assert not missing, f"forms without a fuzz test (add one and list it in FUZZED_FORMS): {missing}"
+
+
 ELDER_FIELDS = ["name", "phone", "community_id", "address", "birth_date", "gender", "living_situation",
                 "hardship", "ability_level", "severe_illness", "preferred_channel", "contact_name",
                 "contact_phone", "contact_relation", "tier_override", "tier_override_reason"]
