@@ -47,6 +47,7 @@ def twilio_webhook(view):
         return view(*args, **kwargs)
 
     guarded = public(guarded)
+    guarded.linli_twilio_webhook = True  # the security tests find every webhook by this mark
     csrf.exempt(guarded)
     return guarded
 

@@ -75,7 +75,8 @@ def home():
     query = select(ElderProfile).join(Person, Person.id == ElderProfile.person_id).where(
         ElderProfile.community_id.in_(community_ids or [-1])
     )
-    q = (form.q.data or "").strip()[:50]
+    # Control characters (NUL above all, which PostgreSQL refuses in text) never match a name.
+    q = "".join(ch for ch in (form.q.data or "") if ch.isprintable()).strip()[:50]
     if q:
         digits = "".join(ch for ch in q if ch.isdigit())
         conditions = [Person.name.contains(q, autoescape=True)]
@@ -215,6 +216,9 @@ def elder(elder_id: int):
 def edit_elder(elder_id: int):
     profile = elder_in_scope(elder_id)
     form = _elder_form(profile)
+    if request.method == "GET":  # the form shows the whole record: a view like any other
+        audit.record(db(), current_user.id, "view", "elder", elder_id, elder_id=elder_id, ip=client_ip())
+        commit()
     if form.is_submitted():
         if form.validate() and _save_elder_from(form, profile) is not None:
             audit.record(db(), current_user.id, "update", "elder", elder_id, elder_id=elder_id, ip=client_ip())

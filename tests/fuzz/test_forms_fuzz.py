@@ -1,0 +1,263 @@
+"""Fuzz every form (and every Twilio webhook) with hypothesis: random Unicode — emoji, rare CJK,
+control characters, NUL — huge values, missing and repeated fields. Never a 500, and never a
+half-saved record: a refused submission leaves every table as it was.
+
+Bounded: a modest number of examples per form, no deadline (the machine is shared).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from portal.db import Base
+from portal.ratelimit import make_limiter
+from tests.conftest import csrf_from
+from tests.factories import PASSWORD
+
+FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                       HealthCheck.data_too_large])
+
+EMOJI = st.sampled_from(["👵", "🍚", "🧹", "🚑", "👨‍👩‍👧", "🏳️‍🌈", "\u200d", "\ufe0f"])
+RARE_CJK = st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF)      # CJK extension B
+CONTROL = st.characters(min_codepoint=0, max_codepoint=0x1F) | st.sampled_from(["\x7f", "\u2028", "\u202e"])
+ANY_TEXT = st.characters(blacklist_categories=("Cs",))                      # no lone surrogates
+
+value = st.one_of(
+    st.text(ANY_TEXT, max_size=40),
+    st.lists(st.one_of(EMOJI, RARE_CJK, CONTROL, ANY_TEXT), max_size=30).map("".join),
+    st.from_regex(r"\+?86?1[3-9]\d{9}", fullmatch=True),                     # plausible phones
+    st.from_regex(r"-?\d{1,12}", fullmatch=True),                            # numbers / ids
+    st.from_regex(r"\d{4}-\d{2}-\d{2}", fullmatch=True),                     # dates, some impossible
+    st.integers(min_value=1, max_value=100_000).map(lambda n: "长" * n),     # huge values
+    st.just(""),
+)
+
+
+def submissions(fields: list[str]):
+    """A MultiDict with each field missing, once, or repeated, with fuzzed values."""
+    per_field = st.lists(value, min_size=0, max_size=3)
+    return st.fixed_dictionaries({name: per_field for name in fields}).map(
+        lambda chosen: [(name, v) for name, values in chosen.items() for v in values]
+    )
+
+
+def table_counts(session) -> dict[str, int]:
+    session.expire_all()
+    return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+
+
+class Poster:
+    def __init__(self, app, browser):
+        self.app, self.browser = app, browser
+        self.token = None
+
+    def refresh_token(self, page="/login"):
+        self.token = csrf_from(self.browser.get(page).get_data(as_text=True))
+
+    def post(self, url, pairs):
+        self.app.extensions["linli"].limiter = make_limiter(None)
+        data = MultiDict(pairs)
+        data.setlist("csrf_token", [self.token])
+        response = self.browser.client.post(url, data=data)
+        assert response.status_code < 500, (url, response.status_code, pairs[:5])
+        return response
+
+
+# Every form in the app and the fuzz test that covers it; a new form without one fails below.
+FUZZED_FORMS = {
+    "ElderForm": "test_fuzz_register_elder, test_fuzz_edit_elder_never_half_saves",
+    "VolunteerForm": "test_fuzz_register_volunteer",
+    "FamilyLinkForm": "test_fuzz_family_link",
+    "PhoneForm": "test_fuzz_login_forms",
+    "CodeForm": "test_fuzz_login_forms",
+    "PasswordForm": "test_fuzz_login_forms",
+    "SearchForm": "test_fuzz_worker_search",
+    "PairForm": "no free text: a volunteer id, checked by the authorization matrix",
+    "DecisionForm": "no fields but the CSRF token and the button",
+}
+
+
+def test_every_form_has_a_fuzz_test(app):
+    from tests.security.test_xss import all_form_classes
+
+    missing = sorted(set(all_form_classes(app)) - set(FUZZED_FORMS))
+    assert not missing, f"forms without a fuzz test (add one and list it in FUZZED_FORMS): {missing}"
+
+
+ELDER_FIELDS = ["name", "phone", "community_id", "address", "birth_date", "gender", "living_situation",
+                "hardship", "ability_level", "severe_illness", "preferred_channel", "contact_name",
+                "contact_phone", "contact_relation", "tier_override", "tier_override_reason"]
+
+
+@pytest.fixture()
+def worker_poster(world, browser, app):
+    browser.login(world.worker_a.phone, PASSWORD)
+    poster = Poster(app, browser)
+    poster.refresh_token("/worker/")
+    return poster
+
+
+def _seen_unchanged(before, after, response, allowed_on_success: set[str]):
+    if response.status_code in (302, 303):
+        changed = {name for name in before if before[name] != after[name]}
+        assert changed <= allowed_on_success, changed - allowed_on_success
+    else:
+        assert before == after, {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+
+
+def test_fuzz_register_elder(world, worker_poster, session):
+    from portal.models import ElderProfile, Person
+
+    @FUZZ
+    @given(submissions(ELDER_FIELDS), st.booleans())
+    @example([("phone", "13500001111"), ("address", "1\x00栋"), ("contact_name", "\x00"),
+              ("living_situation", "alone"), ("ability_level", "1"), ("preferred_channel", "sms")], True)
+    def run(pairs, with_valid_core):
+        if with_valid_core:  # get past the first checks so the deeper ones are fuzzed too
+            pairs = [("name", "赵桂兰"), ("community_id", str(world.community_a.id))] + pairs
+        before = table_counts(session)
+        response = worker_poster.post("/worker/elders/new", pairs)
+        after = table_counts(session)
+        _seen_unchanged(before, after, response, {"people", "elder_profiles", "role_grants", "audit_events"})
+        if response.status_code == 303:
+            elder_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+            profile = session.get(ElderProfile, elder_id)
+            assert profile is not None and session.get(Person, elder_id).name.strip()
+            assert profile.community_id == world.community_a.id
+
+    run()
+
+
+def test_fuzz_edit_elder_never_half_saves(world, worker_poster, session):
+    from portal.models import ElderProfile
+
+    elder_id = world.elder_a.person_id
+
+    def snapshot():
+        session.expire_all()
+        profile = session.get(ElderProfile, elder_id)
+        person = profile.person
+        return (person.name, person.phone, profile.address, profile.birth_date, profile.living_situation,
+                tuple(profile.hardship or ()), profile.ability_level, profile.care_tier, profile.tier_override,
+                repr(profile.emergency_contacts))
+
+    @FUZZ
+    @given(submissions(ELDER_FIELDS))
+    def run(pairs):
+        before = snapshot()
+        response = worker_poster.post(f"/worker/elders/{elder_id}/edit", pairs)
+        if response.status_code != 303:
+            assert snapshot() == before
+
+    run()
+
+
+def test_fuzz_register_volunteer(world, worker_poster, session):
+    @FUZZ
+    @given(submissions(["name", "phone", "community_id", "services", "birth_date"]))
+    def run(pairs):
+        before = table_counts(session)
+        response = worker_poster.post("/worker/volunteers/new", pairs)
+        _seen_unchanged(before, table_counts(session), response,
+                        {"people", "volunteer_profiles", "role_grants", "audit_events"})
+
+    run()
+
+
+def test_fuzz_worker_search(world, worker_poster):
+    @FUZZ
+    @given(submissions(["q", "tier", "living", "community", "page"]), st.booleans())
+    @example([("q", "王\x00"), ("page", "\x00")], False)
+    @example([("q", "\x00" * 60), ("tier", "\x00")], True)
+    def run(pairs, htmx):
+        headers = {"HX-Request": "true", "HX-Target": "elder-list"} if htmx else {}
+        response = worker_poster.browser.client.get("/worker/", query_string=MultiDict(pairs), headers=headers)
+        assert response.status_code < 500, pairs[:5]
+
+    run()
+
+
+def test_fuzz_family_link(world, browser, app, session):
+    browser.login(world.family_a.phone)
+    poster = Poster(app, browser)
+    poster.refresh_token("/family/link")
+
+    @FUZZ
+    @given(submissions(["elder_phone", "relation"]))
+    @example([("elder_phone", "+86138\x0000000001"), ("relation", "儿\x00子")])
+    def run(pairs):
+        before = table_counts(session)
+        response = poster.post("/family/link", pairs)
+        _seen_unchanged(before, table_counts(session), response, {"family_links", "role_grants"})
+
+    run()
+
+
+def test_fuzz_login_forms(world, browser, app, session):
+    poster = Poster(app, browser)
+    poster.refresh_token("/login")
+
+    @FUZZ
+    @given(submissions(["phone"]), submissions(["code"]), submissions(["password"]))
+    @example([("phone", "138\x000000001")], [("code", "\x00")], [("password", "\x00")])
+    def run(phone_pairs, code_pairs, password_pairs):
+        before = table_counts(session)
+        response = poster.post("/login", phone_pairs)
+        # Only a well-formed number moves on (and only a registered one stores a code and a text).
+        _seen_unchanged(before, table_counts(session), response, {"login_codes", "outbound_messages"})
+        poster.post("/login/code", code_pairs)
+        poster.post("/login/password", password_pairs)
+
+    run()
+
+
+def test_fuzz_settings(world, browser, app):
+    poster = Poster(app, browser)
+    poster.refresh_token("/")
+
+    @FUZZ
+    @given(submissions(["locale", "back"]), submissions(["size", "back"]))
+    def run(language_pairs, size_pairs):
+        for url, pairs in (("/settings/language", language_pairs), ("/settings/text-size", size_pairs)):
+            response = poster.post(url, pairs)
+            location = response.headers.get("Location", "")
+            assert location.startswith("/") and not location.startswith("//"), location
+
+    run()
+
+
+def test_an_oversized_body_is_refused_cleanly(world, browser, app):
+    poster = Poster(app, browser)
+    poster.refresh_token("/login")
+    response = poster.post("/login", [("phone", "1" * (3 * 1024 * 1024))])
+    assert response.status_code == 413
+
+
+def test_fuzz_webhooks(app, session):
+    """Every Twilio webhook, correctly signed, with fuzzed parameters: never a 500."""
+    from portal.channels.twilio_hooks import sign
+
+    hooks = [rule.rule for rule in app.url_map.iter_rules()
+             if getattr(app.view_functions[rule.endpoint], "linli_twilio_webhook", False)]
+    if not hooks:
+        pytest.skip("no Twilio webhook routes exist yet")
+    app.config["TWILIO_AUTH_TOKEN"] = "fuzz-token"
+    client = app.test_client()
+    fields = ["From", "To", "Body", "MessageSid", "CallSid", "Digits", "SpeechResult", "MessageStatus",
+              "CallStatus", "SmsSid", "AccountSid", "NumMedia"]
+
+    @FUZZ
+    @given(st.sampled_from(hooks), submissions(fields))
+    def run(url, pairs):
+        params = dict(pairs)  # Twilio signs the flat form; the last of a repeated field counts
+        signature = sign(app.config["LINLI_PUBLIC_URL"] + url, params, "fuzz-token")
+        response = client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+        assert response.status_code < 500, (url, response.status_code, list(params.items())[:4])
+
+    run()

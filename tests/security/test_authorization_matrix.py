@@ -1,0 +1,128 @@
+"""Every route × every role, with the answer each one must get — generated from the URL map.
+
+A route that is not in MATRIX fails the suite: adding a page means deciding, here, who may see it.
+POST cells send a valid CSRF token and no other fields (the form's "empty" answer).
+All URL variables point into community A (elder A, her pending family link, volunteer A), so
+the worker of community B must get 404 — no hint that the record exists.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_from
+from tests.security.conftest import ROLES, sign_in_as, url_values
+
+OK, LOGIN, MOVED = 200, "login", "redirect"  # LOGIN: redirect to /login; MOVED: any other redirect
+# (/login/code and /login/password without a login in progress send everyone back to /login.)
+
+#                                          anonymous elder  family volunteer worker_a worker_b officer admin
+MATRIX: dict[tuple[str, str], tuple] = {
+    ("static", "GET"):                     (OK,     OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("main.index", "GET"):                 (OK,     MOVED, MOVED, MOVED, MOVED, MOVED, MOVED, MOVED),
+    ("main.home", "GET"):                  (LOGIN,  MOVED, MOVED, MOVED, MOVED, MOVED, MOVED, MOVED),
+    ("main.healthz", "GET"):               (OK,     OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("main.set_language", "POST"):         (MOVED,  MOVED, MOVED, MOVED, MOVED, MOVED, MOVED, MOVED),
+    ("main.set_text_size", "POST"):        (MOVED,  MOVED, MOVED, MOVED, MOVED, MOVED, MOVED, MOVED),
+    ("auth.login", "GET"):                 (OK,     OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("auth.login", "POST"):                (OK,     OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("auth.code", "GET"):                  (LOGIN,  LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("auth.code", "POST"):                 (LOGIN,  LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("auth.password", "GET"):              (LOGIN,  LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("auth.password", "POST"):             (LOGIN,  LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("auth.logout", "POST"):               (LOGIN,  MOVED, MOVED, MOVED, MOVED, MOVED, MOVED, MOVED),
+    ("elder.home", "GET"):                 (LOGIN,  OK,    403,   403,   403,   403,   403,   403),
+    ("elder.service", "GET"):              (LOGIN,  OK,    403,   403,   403,   403,   403,   403),
+    ("elder.decide_link", "POST"):         (LOGIN,  MOVED, 403,   403,   403,   403,   403,   403),
+    ("family.home", "GET"):                (LOGIN,  403,   OK,    403,   403,   403,   403,   403),
+    ("family.link", "GET"):                (LOGIN,  OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("family.link", "POST"):               (LOGIN,  OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("volunteer.home", "GET"):             (LOGIN,  403,   403,   OK,    403,   403,   403,   403),
+    ("worker.home", "GET"):                (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("worker.new_elder", "GET"):           (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("worker.new_elder", "POST"):          (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("worker.elder", "GET"):               (LOGIN,  403,   403,   403,   OK,    404,   403,   OK),
+    ("worker.edit_elder", "GET"):          (LOGIN,  403,   403,   403,   OK,    404,   403,   OK),
+    ("worker.edit_elder", "POST"):         (LOGIN,  403,   403,   403,   OK,    404,   403,   OK),
+    ("worker.door_card", "GET"):           (LOGIN,  403,   403,   403,   OK,    404,   403,   OK),
+    ("worker.pair_elder", "POST"):         (LOGIN,  403,   403,   403,   MOVED, 404,   403,   MOVED),
+    ("worker.volunteers", "GET"):          (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("worker.new_volunteer", "GET"):       (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("worker.new_volunteer", "POST"):      (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("worker.verify", "POST"):             (LOGIN,  403,   403,   403,   MOVED, 404,   403,   MOVED),
+    ("worker.family_links", "GET"):        (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("worker.decide_link", "POST"):        (LOGIN,  403,   403,   403,   MOVED, 404,   403,   MOVED),
+    ("officer.home", "GET"):               (LOGIN,  403,   403,   403,   403,   403,   OK,    OK),
+    # Dev tools exist only when LINLI_DEV_TOOLS is on (never in production; see test below).
+    ("dev.outbox", "GET"):                 (OK,     OK,    OK,    OK,    OK,    OK,    OK,    OK),
+}
+# Twilio webhooks (public, CSRF-exempt, signature-checked) are covered by test_webhooks.py:
+# without a valid X-Twilio-Signature every one of them must answer 403 to every role.
+WEBHOOK_EXPECTATION = 403
+
+
+@pytest.fixture()
+def app_config(app_config):
+    app_config["LINLI_DEV_TOOLS"] = True
+    return app_config
+
+
+def is_webhook(app, endpoint: str) -> bool:
+    return getattr(app.view_functions[endpoint], "linli_twilio_webhook", False)
+
+
+def routes(app):
+    """(endpoint, method, rule) for every route in the URL map, HEAD/OPTIONS aside."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, rule))
+    return found
+
+
+def test_every_route_has_a_row_in_the_matrix(app):
+    missing = [f"{endpoint} {method} {rule.rule}" for endpoint, method, rule in routes(app)
+               if (endpoint, method) not in MATRIX and not is_webhook(app, endpoint)]
+    assert not missing, "routes without an expected answer per role (add them to MATRIX):\n" + "\n".join(missing)
+    stale = sorted(set(MATRIX) - {(endpoint, method) for endpoint, method, _ in routes(app)})
+    assert not stale, f"MATRIX rows for routes that no longer exist: {stale}"
+
+
+def _answer(response) -> object:
+    if response.status_code in (301, 302, 303):
+        path = response.headers["Location"]
+        return LOGIN if path.startswith("/login?") or path == "/login" else MOVED
+    return response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_the_declared_answer_on_every_route(role, secure_world, browser, app):
+    sign_in_as(browser, secure_world, role)
+    token = csrf_from(browser.get("/login").get_data(as_text=True))
+    values = url_values(secure_world)
+    column = ROLES.index(role)
+    wrong = []
+    # GETs first, state-changing POSTs after, signing out last.
+    ordered = sorted(routes(app), key=lambda r: (r[1] != "GET", r[0] == "auth.logout", r[0]))
+    for endpoint, method, rule in ordered:
+        if (endpoint, method) not in MATRIX:
+            continue
+        url = rule.build({k: v for k, v in values.items() if k in rule.arguments}, append_unknown=False)[1]
+        if method == "GET":
+            response = browser.client.get(url)
+        else:
+            response = browser.client.post(url, data={"csrf_token": token})
+        got, want = _answer(response), MATRIX[(endpoint, method)][column]
+        if got != want:
+            wrong.append(f"{method} {url} ({endpoint}) as {role}: got {got}, expected {want}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_dev_tools_do_not_exist_without_the_setting(engine, database_url, transport, monkeypatch, tmp_path):
+    from portal import create_app
+
+    monkeypatch.setenv("LINLI_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "LINLI_DATABASE_URL": database_url,
+                      "LINLI_TRANSPORT": transport, "LINLI_DEV_TOOLS": False})
+    assert app.test_client().get("/dev/outbox").status_code == 404
+    assert not [r for r in app.url_map.iter_rules() if r.endpoint.startswith("dev.")]
+    app.extensions["linli"].engine.dispose()

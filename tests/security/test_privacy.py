@@ -1,0 +1,66 @@
+"""Personal data: phone numbers masked in lists; every view of an elder's record audited."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.models import AuditEvent
+from portal.services.phones import mask_phone
+from tests.factories import PASSWORD
+
+
+def _national(e164: str) -> str:
+    return e164.removeprefix("+86")
+
+
+def test_lists_show_masked_phone_numbers_only(world, browser):
+    elder_phone = world.elder_a.person.phone
+    volunteer_phone = world.volunteer_a.person.phone
+    family_phone = world.family_a.phone
+    assert mask_phone("+8613800000001") == "138****0001"
+    browser.login(world.worker_a.phone, PASSWORD)
+    lists = {
+        "/worker/": [elder_phone],
+        "/worker/volunteers": [volunteer_phone],
+        "/worker/family-links": [family_phone],
+    }
+    for url, phones in lists.items():
+        html = browser.get(url).get_data(as_text=True)
+        for phone in phones:
+            national = _national(phone)
+            assert mask_phone(phone) in html, f"{url} should show {mask_phone(phone)}"
+            for shown in (national, f"{national[:3]} {national[3:7]} {national[7:]}", phone):
+                assert shown not in html, f"{url} shows the full number {shown}"
+
+
+def _elder_record_routes(app) -> list[str]:
+    """Every GET route that shows one elder's record: those with an <elder_id> in the URL."""
+    return sorted(rule.rule for rule in app.url_map.iter_rules()
+                  if "GET" in rule.methods and "elder_id" in rule.arguments)
+
+
+def test_every_view_of_an_elder_record_is_audited(world, browser, app, session):
+    routes = _elder_record_routes(app)
+    assert routes, "expected elder record pages"
+    browser.login(world.worker_a.phone, PASSWORD)
+    elder_id = world.elder_a.person_id
+    missing = []
+    for rule in routes:
+        url = rule.replace("<int:elder_id>", str(elder_id))
+        before = session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.elder_id == elder_id,
+                                                                     AuditEvent.actor_id == world.worker_a.id))
+        response = browser.get(url)
+        assert response.status_code == 200, url
+        session.expire_all()
+        after = session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.elder_id == elder_id,
+                                                                    AuditEvent.actor_id == world.worker_a.id))
+        if after != before + 1:
+            missing.append(f"{url}: {after - before} audit entries (want 1)")
+    assert not missing, "\n".join(missing)
+
+
+def test_a_refused_look_at_another_area_leaves_no_view_entry(world, browser, session):
+    browser.login(world.worker_b.phone, PASSWORD)
+    assert browser.get(f"/worker/elders/{world.elder_a.person_id}").status_code == 404
+    session.expire_all()
+    assert session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.elder_id == world.elder_a.person_id, AuditEvent.actor_id == world.worker_b.id)) == 0

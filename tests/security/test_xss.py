@@ -1,0 +1,177 @@
+"""XSS: a script payload typed into every text field of every form comes back escaped, wherever it
+is shown — the re-rendered form, the record's pages, the lists."""
+from __future__ import annotations
+
+import inspect
+
+from wtforms import PasswordField, StringField, TextAreaField
+
+from portal.ratelimit import make_limiter
+from portal.web import forms
+from tests.factories import PASSWORD
+
+# Short enough for every length limit (relation: 20 characters).
+PAYLOAD = "<script>x()</script>"
+ESCAPED = "&lt;script&gt;x()&lt;/script&gt;"
+ATTR_PAYLOAD = '"><img src=x onerror=x()>'
+
+
+def text_fields(form_class) -> list[str]:
+    return [name for name, field in inspect.getmembers(form_class)
+            if getattr(field, "field_class", None) in (StringField, TextAreaField, PasswordField)]
+
+
+def all_form_classes(app) -> dict[str, type]:
+    """Every FlaskForm subclass defined anywhere in the app (the app imports all its blueprints)."""
+    found, todo = {}, list(forms.FlaskForm.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("portal."):
+            found[cls.__name__] = cls
+    return found
+
+
+def form_classes(app):
+    return {name: cls for name, cls in all_form_classes(app).items() if text_fields(cls)}
+
+
+def _valid_elder(world, n: int) -> dict:
+    return {"name": "测试老人", "phone": f"+8613600000{n:03d}", "community_id": str(world.community_a.id),
+            "address": "甲社区 1 栋", "birth_date": "1940-01-01", "living_situation": "alone",
+            "ability_level": "1", "preferred_channel": "sms", "contact_name": "儿子", "contact_phone": "",
+            "contact_relation": "儿子", "tier_override": "", "tier_override_reason": ""}
+
+
+class Pages:
+    """Collects every page a scenario produced and checks the payload never appears raw."""
+
+    def __init__(self):
+        self.seen: list[tuple[str, str]] = []
+
+    def add(self, where: str, response):
+        assert response.status_code < 500, (where, response.status_code)
+        self.seen.append((where, response.get_data(as_text=True)))
+
+    def assert_escaped(self, field: str):
+        raw = [where for where, html in self.seen if PAYLOAD in html or ATTR_PAYLOAD in html]
+        assert not raw, f"{field}: payload rendered unescaped on {raw}"
+        assert any(ESCAPED in html or "&lt;img src=x" in html for _, html in self.seen), \
+            f"{field}: the typed value was not shown back anywhere (the test proves nothing)"
+
+
+def _elder_pages(browser, pages: Pages, elder_id: int | None):
+    pages.add("worker list", browser.get("/worker/"))
+    if elder_id:
+        for suffix in ("", "/edit", "/card"):
+            pages.add(f"elder{suffix}", browser.get(f"/worker/elders/{elder_id}{suffix}"))
+
+
+def scenario_elder_form(world, browser, app, session):
+    from sqlalchemy import select
+
+    from portal.models import Person
+
+    browser.login(world.worker_a.phone, PASSWORD)
+    for n, field in enumerate(text_fields(forms.ElderForm)):
+        pages = Pages()
+        data = _valid_elder(world, n)
+        data[field] = PAYLOAD if field not in ("contact_name",) else ATTR_PAYLOAD
+        if field == "tier_override_reason":
+            data["tier_override"] = "high_risk"
+        response = browser.post("/worker/elders/new", data, page="/worker/elders/new")
+        pages.add("form", response)
+        elder_id = None
+        if response.status_code == 303:
+            elder_id = session.scalar(select(Person.id).where(Person.phone == data["phone"]))
+        _elder_pages(browser, pages, elder_id)
+        pages.assert_escaped(f"ElderForm.{field}")
+
+
+def scenario_volunteer_form(world, browser, app, session):
+    browser.login(world.worker_a.phone, PASSWORD)
+    for n, field in enumerate(text_fields(forms.VolunteerForm)):
+        pages = Pages()
+        data = {"name": "志愿者", "phone": f"+8613500000{n:03d}", "community_id": str(world.community_a.id),
+                "services": "meal", field: PAYLOAD}
+        pages.add("form", browser.post("/worker/volunteers/new", data))
+        pages.add("volunteers", browser.get("/worker/volunteers"))
+        pages.assert_escaped(f"VolunteerForm.{field}")
+
+
+def scenario_family_link_form(world, browser, app, session):
+    from tests.conftest import Browser
+
+    browser.login(world.family_a.phone)
+    for field in text_fields(forms.FamilyLinkForm):
+        pages = Pages()
+        data = {"elder_phone": world.elder_b.person.phone, "relation": "儿子", field: PAYLOAD}
+        pages.add("form", browser.post("/family/link", data))
+        pages.add("family home", browser.get("/family/"))
+        # Where the elder and the workers see the relation typed by the family member.
+        for who, password, urls in ((world.elder_b.person, None, ["/elder/"]),
+                                    (world.worker_b, PASSWORD, ["/worker/family-links",
+                                                                f"/worker/elders/{world.elder_b.person_id}"])):
+            app.extensions["linli"].limiter = make_limiter(None)
+            other = Browser(app.test_client(), browser.transport)
+            other.login(who.phone, password)
+            for url in urls:
+                pages.add(url, other.get(url))
+        pages.assert_escaped(f"FamilyLinkForm.{field}")
+
+
+def scenario_phone_form(world, browser, app, session):
+    pages = Pages()
+    pages.add("login", browser.post("/login", {"phone": PAYLOAD}))
+    pages.assert_escaped("PhoneForm.phone")
+
+
+def scenario_code_form(world, browser, app, session):
+    pages = Pages()
+    browser.post("/login", {"phone": world.elder_a.person.phone})
+    pages.add("code", browser.post("/login/code", {"code": PAYLOAD}))
+    pages.add("code page", browser.get("/login/code"))
+    # The code field keeps what was typed so the person can correct it.
+    pages.assert_escaped("CodeForm.code")
+
+
+def scenario_password_form(world, browser, app, session):
+    browser.post("/login", {"phone": world.worker_a.phone})
+    browser.post("/login/code", {"code": browser.last_code(world.worker_a.phone)})
+    response = browser.post("/login/password", {"password": PAYLOAD})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert PAYLOAD not in html and ESCAPED not in html, "a password must never be echoed back"
+
+
+def scenario_search_form(world, browser, app, session):
+    browser.login(world.worker_a.phone, PASSWORD)
+    pages = Pages()
+    pages.add("search", browser.get("/worker/", query_string={"q": PAYLOAD}))
+    pages.add("search partial", browser.get("/worker/", query_string={"q": PAYLOAD},
+                                            headers={"HX-Request": "true", "HX-Target": "elder-list"}))
+    pages.assert_escaped("SearchForm.q")
+
+
+SCENARIOS = {
+    "ElderForm": scenario_elder_form,
+    "VolunteerForm": scenario_volunteer_form,
+    "FamilyLinkForm": scenario_family_link_form,
+    "PhoneForm": scenario_phone_form,
+    "CodeForm": scenario_code_form,
+    "PasswordForm": scenario_password_form,
+    "SearchForm": scenario_search_form,
+}
+
+
+def test_every_form_with_text_fields_has_an_xss_scenario(app):
+    missing = sorted(set(form_classes(app)) - set(SCENARIOS))
+    assert not missing, f"forms with text fields but no XSS scenario in {__file__}: {missing}"
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("form_name", sorted(SCENARIOS))
+def test_payloads_in_every_text_field_are_rendered_escaped(form_name, world, browser, app, session):
+    SCENARIOS[form_name](world, browser, app, session)
