@@ -123,19 +123,29 @@ def _remembered(view):
     return wrapper
 
 
+def _elder_caller() -> tuple[Person | None, ElderProfile | None]:
+    """The registered elder calling and their profile; (None, None) for anyone else."""
+    person = _caller()
+    elder = db().get(ElderProfile, person.id) if person is not None else None
+    return (person, elder) if elder is not None else (None, None)
+
+
+def _hotline_only(response: VoiceResponse) -> VoiceResponse:
+    _say(response, None, msg("Hello, this is Linli. Please call the community hotline %(hotline)s."),
+         hotline=" ".join(current_app.config["LINLI_HOTLINE"]))
+    response.hangup()
+    return response
+
+
 @bp.route("", methods=["POST"])
 @twilio_webhook
 @_remembered
 def incoming():
     """A call comes in: greet a known elder by name; anyone else hears the hotline."""
     response = VoiceResponse()
-    person = _caller()
-    elder = db().get(ElderProfile, person.id) if person is not None else None
+    person, elder = _elder_caller()
     if elder is None:
-        _say(response, None, msg("Hello, this is Linli. Please call the community hotline %(hotline)s."),
-             hotline=" ".join(current_app.config["LINLI_HOTLINE"]))
-        response.hangup()
-        return response
+        return _hotline_only(response)
     now = utcnow()
     _say(response, person, msg("Hello, %(name)s."), name=person.name)
     refusable = service_requests.pending_refusal(db(), person.id, now)
@@ -171,13 +181,9 @@ def _continue(response: VoiceResponse, person: Person, now, fresh: bool = False)
 def answer():
     """Every <Gather> comes back here; `kind` says what was asked."""
     response = VoiceResponse()
-    person = _caller()
-    elder = db().get(ElderProfile, person.id) if person is not None else None
+    person, elder = _elder_caller()
     if elder is None:
-        _say(response, None, msg("Hello, this is Linli. Please call the community hotline %(hotline)s."),
-             hotline=" ".join(current_app.config["LINLI_HOTLINE"]))
-        response.hangup()
-        return response
+        return _hotline_only(response)
     now = utcnow()
     digits = normalize(request.form.get("Digits"))
     speech = normalize(request.form.get("SpeechResult"))
