@@ -4,9 +4,7 @@ from __future__ import annotations
 import html
 
 import pytest
-from flask import Blueprint, Response
 
-from portal.channels.twilio_hooks import twilio_webhook
 
 
 @pytest.fixture()
