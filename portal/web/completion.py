@@ -186,6 +186,11 @@ def major_event(elder_id: int):
         abort(404)
     error = None
     form = DecisionForm()
+    if request.method == "GET":
+        # the form shows the elder's name and address: a view of her record
+        audit.record(db(), current_user.id, "view", "elder", elder_id, elder_id=elder_id, ip=client_ip(),
+                     page="major_event")
+        commit()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
@@ -289,7 +294,8 @@ def sheet():
     community = request.args.get("community", "")
     if volunteer.isdigit():
         person = db().get(Person, int(volunteer))
-        if person is None:
+        # only someone who can be given this area's visits: no names from another area in the title
+        if person is None or not any(person.id == pid for cid in ids for pid, _name in _assignees(cid)):
             abort(404)
         query = query.where(VisitObligation.assigned_to_id == person.id)
         title = person.name

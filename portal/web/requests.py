@@ -109,6 +109,9 @@ def step():
                 html = render_template("requests/_step.html", state=state, step=current,
                                        chosen=state.data.get(current.name), error=None, elder=_for_whom(state))
                 return html, 200, {"HX-Push-Url": target}
+            if state.step == CHECK and wants_partial("conversation"):
+                # the check page is a page of its own (title, back link, address): load it whole
+                return "", 200, {"HX-Redirect": target}
             return redirect(target, code=303)
         db().rollback()
         state = _state()

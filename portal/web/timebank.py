@@ -10,11 +10,12 @@ from flask_login import current_user
 
 from portal.db import utcnow
 from portal.i18n import _
-from portal.models import Area, Visit
+from portal.models import Area, ElderProfile, Visit
 from portal.services import DomainError
 from portal.services import ledger, statements
 from portal.services.scope import staff_community_ids
-from portal.web import commit, db
+from portal.services.audit import record as audit
+from portal.web import client_ip, commit, db
 from portal.web.access import allow, signed_in
 
 bp = Blueprint("timebank", __name__, url_prefix="/time-bank")
@@ -42,6 +43,10 @@ def home():
 def statement(year: int, month: int):
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         abort(404)
+    # a printable statement is an export of the person's account: always audited
+    audit(db(), current_user.id, "print", "time_statement", f"{year}-{month:02d}",
+          elder_id=current_user.id if db().get(ElderProfile, current_user.id) else None, ip=client_ip())
+    commit()
     return render_template("timebank/statement.html", person=current_user,
                            statement=statements.monthly_statement(db(), current_user.id, year, month))
 

@@ -11,10 +11,10 @@ from sqlalchemy import or_, select
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import Area, ElderProfile, FollowUp, Person, Transfer, Visit, VolunteerProfile
-from portal.services import DomainError, ledger, statements
+from portal.services import DomainError, audit, ledger, statements
 from portal.services import visits as visit_service
 from portal.services.scope import staff_community_ids
-from portal.web import commit, db
+from portal.web import client_ip, commit, db
 from portal.web.access import allow
 
 bp = Blueprint("visits_worker", __name__, url_prefix="/worker/visits")
@@ -151,6 +151,9 @@ def person_history(person_id: int):
     person = session.get(Person, person_id)
     if person is None or ledger.person_community_id(session, person_id) not in _communities():
         abort(404)
+    elder_id = person_id if session.get(ElderProfile, person_id) is not None else None
+    audit.record(session, current_user.id, "view", "ledger_history", person_id, elder_id=elder_id, ip=client_ip())
+    commit()
     return render_template("visits/person_history.html", person=person,
                            balance=ledger.balance_of(session, person_id),
                            rows=list(reversed(statements.history(session, person_id))))

@@ -61,14 +61,15 @@ def test_elder_signs_in_and_sees_her_tiles(chromium, live_server, viewport):
     sign_in(page, checker, base, ELDER)
     page.wait_for_url(re.compile(r"/elder/$"))
     assert "王秀英" in page.get_by_role("heading", level=1).inner_text()
-    tiles = page.locator("a.tile")
+    tiles = page.locator(".tiles .tile")  # four links that start a request, 助急 a button that calls for help
     assert tiles.count() == 5
     for name in ("助餐", "助洁", "助行", "助浴", "助急"):
-        assert page.locator("a.tile", has_text=name).is_visible(), name
+        assert page.locator(".tiles .tile", has_text=name).is_visible(), name
+    assert page.locator("button.tile", has_text="助急").count() == 1
     checker.check(elder=True)
     shot(page, "elder-home")
     page.locator("a.tile", has_text="助餐").click()
-    page.wait_for_url(re.compile(r"/elder/service/meal"))
+    page.wait_for_url(re.compile(r"/requests/step"))
     checker.check(elder=True)
     shot(page, "elder-service")
     checker.assert_clean()
@@ -227,7 +228,7 @@ def test_elder_signs_in_without_javascript(live_server, playwright_driver, viewp
         page = context.pages[0] if context.pages else context.new_page()
         sign_in(page, None, live_server.url, ELDER)
         page.wait_for_url(re.compile(r"/elder/$"))
-        assert page.locator("a.tile").count() == 5
+        assert page.locator(".tiles .tile").count() == 5
         page.get_by_role("button", name="大", exact=True).click()
         page.wait_for_url(re.compile(r"/elder/$"))
         assert page.locator("html").get_attribute("class") == "size-large"

@@ -239,12 +239,20 @@ def test_an_oversized_body_is_refused_cleanly(world, browser, app):
     assert response.status_code == 413
 
 
-def test_fuzz_webhooks(app, session):
+def test_fuzz_webhooks(app, session, world):
     """Every Twilio webhook, correctly signed, with fuzzed parameters: never a 500."""
     from portal.channels.twilio_hooks import sign
+    from tests.timebank.helpers import visit
 
-    hooks = [rule.rule for rule in app.url_map.iter_rules()
-             if getattr(app.view_functions[rule.endpoint], "linli_twilio_webhook", False)]
+    done = visit(session, world.volunteer_a.person, world.elder_a)  # the elder's confirmation call has one
+    session.commit()
+
+    # /twilio/sms, /twilio/status, /twilio/voice…, /twilio/voice/visit/<id>… (an id that exists or not)
+    hooks = [rule.build({name: visit_id for name in rule.arguments}, append_unknown=False)[1]
+             for rule in app.url_map.iter_rules()
+             if getattr(app.view_functions[rule.endpoint], "linli_twilio_webhook", False)
+             for visit_id in ((done.id, 999_999) if rule.arguments else (None,))]
+    assert {"/twilio/sms", "/twilio/status", "/twilio/voice", f"/twilio/voice/visit/{done.id}"} <= set(hooks), hooks
     if not hooks:
         pytest.skip("no Twilio webhook routes exist yet")
     app.config["TWILIO_AUTH_TOKEN"] = "fuzz-token"
@@ -261,3 +269,79 @@ def test_fuzz_webhooks(app, session):
         assert response.status_code < 500, (url, response.status_code, list(params.items())[:4])
 
     run()
+
+
+# ---------------------------------------------------------------- forms written as plain HTML
+# Each POST route of requests, visits, the time bank and the completion list, posted by a role
+# allowed to use it with fuzzed fields: never a 500, and a refused post leaves every table as it was
+# (audit entries aside: looking at the form is audited).
+
+def _plain_routes(world):
+    from portal.services import compliance
+
+    elder = world.elder_a.person_id
+    return {
+        # endpoint: (who, form page, url, fields)
+        "requests.step": ("elder", "/requests/new?service=meal", "/requests/step", ["answer", "other"]),
+        "visits.check_in": ("volunteer", "/volunteer/visits/", "/volunteer/visits/check-in", ["code"]),
+        "timebank.gift": ("elder", "/time-bank/gift", "/time-bank/gift", ["recipient", "amount"]),
+        "timebank.gift_confirm": ("elder", "/time-bank/gift", "/time-bank/gift/confirm", ["recipient", "amount"]),
+        "visits_worker.new": ("worker", "/worker/visits/new", "/worker/visits/new",
+                              ["volunteer_id", "elder_id", "day", "start", "end", "notes", "flags"]),
+        "completion.major_event": ("worker", f"/worker/completion/elders/{elder}/event",
+                                   f"/worker/completion/elders/{elder}/event", ["kind", "occurred_at", "note"]),
+        "worker_requests.assign": ("worker", "/worker/requests/", "/worker/requests/NOPE/assign", ["volunteer_id"]),
+    }
+
+
+def test_fuzz_plain_html_forms(world, browser, app, session):
+    from tests.conftest import Browser
+
+    routes = _plain_routes(world)
+    people = {"elder": (world.elder_a.person.phone, None), "volunteer": (world.volunteer_a.person.phone, None),
+              "worker": (world.worker_a.phone, PASSWORD)}
+    posters = {}
+    for who, (phone, password) in people.items():
+        app.extensions["linli"].limiter = make_limiter(None)
+        signed = Browser(app.test_client(), browser.transport)
+        signed.login(phone, password)
+        posters[who] = Poster(app, signed)
+
+    @FUZZ
+    @given(st.sampled_from(sorted(routes)), submissions(["answer", "other", "code", "recipient", "amount",
+                                                         "volunteer_id", "elder_id", "day", "start", "end",
+                                                         "notes", "flags", "kind", "occurred_at", "note"]))
+    @example("visits_worker.new", [("day", "2026-02-30"), ("start", "25:00"), ("notes", "\x00")])
+    @example("timebank.gift", [("recipient", "pool"), ("amount", "9" * 30)])
+    def run(endpoint, pairs):
+        who, page, url, fields = routes[endpoint]
+        poster = posters[who]
+        poster.token = csrf_from(poster.browser.client.get(page, follow_redirects=True).get_data(as_text=True))
+        pairs = [(name, v) for name, v in pairs if name in fields]
+        before = table_counts(session)
+        response = poster.post(url, pairs)
+        after = table_counts(session)
+        if response.status_code not in (302, 303):
+            changed = {name for name in before if before[name] != after[name]} - {"audit_events"}
+            assert not changed, (endpoint, changed, pairs[:4])
+
+    run()
+
+
+FUZZED_FORMS.update({
+    # plain HTML forms, by endpoint: test_fuzz_plain_html_forms (the others take no free fields)
+    "requests.step": "test_fuzz_plain_html_forms", "visits.check_in": "test_fuzz_plain_html_forms",
+    "timebank.gift": "test_fuzz_plain_html_forms", "timebank.gift_confirm": "test_fuzz_plain_html_forms",
+    "visits_worker.new": "test_fuzz_plain_html_forms", "completion.major_event": "test_fuzz_plain_html_forms",
+    "worker_requests.assign": "test_fuzz_plain_html_forms",
+})
+
+
+def test_every_post_route_with_fields_is_fuzzed(app):
+    """Plain HTML forms with free fields are listed; the rest have no fields beyond a button."""
+    from tests.security.test_xss import NO_FREE_TEXT, ROUTE_SCENARIOS
+
+    free = {name for name, why in ROUTE_SCENARIOS.items()
+            if why != NO_FREE_TEXT and not str(why).startswith(("FlaskForm", "dev tool"))}
+    missing = sorted(free - set(FUZZED_FORMS) - {"visits.check_out", "visits_worker.reverse"})
+    assert not missing, f"plain HTML forms without a fuzz entry: {missing}"

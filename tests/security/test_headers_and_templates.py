@@ -67,7 +67,15 @@ def test_hsts_and_secure_cookies_only_in_production(env, database_url, transport
 
     monkeypatch.setenv("LINLI_ENV", env)
     monkeypatch.setenv("LINLI_INSTANCE_PATH", str(tmp_path))
-    app = create_app({"TESTING": True, "LINLI_DATABASE_URL": database_url, "LINLI_TRANSPORT": transport})
+    config = {"TESTING": True, "LINLI_DATABASE_URL": database_url, "LINLI_TRANSPORT": transport}
+    if env == "production":
+        # A configuration production accepts (portal/production.py): the key from the environment,
+        # PostgreSQL (the test database when it is one; /login never touches it), https, no dev tools.
+        monkeypatch.setenv("LINLI_SECRET_KEY", "production-test-" + "k" * 40)
+        if not database_url.startswith("postgresql"):
+            config["LINLI_DATABASE_URL"] = "postgresql+psycopg://linli@127.0.0.1:5432/linli_never_connected"
+        config.update(LINLI_PUBLIC_URL="https://linli.example.org", LINLI_DEV_TOOLS=False, LINLI_DEMO=False)
+    app = create_app(config)
     try:
         production = env == "production"
         assert app.config["SESSION_COOKIE_SECURE"] is production

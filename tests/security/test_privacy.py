@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent
 from portal.services.phones import mask_phone
+from portal.ratelimit import make_limiter
 from tests.factories import PASSWORD
 
 
@@ -33,9 +34,10 @@ def test_lists_show_masked_phone_numbers_only(world, browser):
 
 
 def _elder_record_routes(app) -> list[str]:
-    """Every GET route that shows one elder's record: those with an <elder_id> in the URL."""
-    return sorted(rule.rule for rule in app.url_map.iter_rules()
-                  if "GET" in rule.methods and "elder_id" in rule.arguments)
+    """Every GET route that shows one elder's record: those with an <elder_id> in the URL, and
+    those with a <person_id> (a person's page), asked about an elder."""
+    return sorted(rule.rule.replace("<int:person_id>", "<int:elder_id>") for rule in app.url_map.iter_rules()
+                  if "GET" in rule.methods and {"elder_id", "person_id"} & set(rule.arguments))
 
 
 def test_every_view_of_an_elder_record_is_audited(world, browser, app, session):
@@ -64,3 +66,42 @@ def test_a_refused_look_at_another_area_leaves_no_view_entry(world, browser, ses
     session.expire_all()
     assert session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.elder_id == world.elder_a.person_id, AuditEvent.actor_id == world.worker_b.id)) == 0
+
+
+# Every route that hands out data to take away — a file (CSV/XLSX), a printable A4 sheet, a door
+# card, a monthly statement — and who downloads it in the test. A new export route must be added.
+EXPORTS = {
+    "completion.report": ("worker_a", {"fmt": "csv"}),
+    "officer_visits.report": ("officer", {"fmt": "xlsx"}),
+    "completion.sheet": ("worker_a", {}),
+    "worker.door_card": ("worker_a", {}),
+    "timebank.statement": ("elder", {}),
+}
+EXPORT_WORDS = ("report", "sheet", "card", "statement", "export", "download", "csv", "xlsx", "print")
+
+
+def test_every_export_writes_an_audit_entry(secure_world, browser, app, session):
+    from tests.security.conftest import sign_in_as, url_values
+
+    looks_like_export = {rule.endpoint for rule in app.url_map.iter_rules()
+                         if "GET" in rule.methods and any(w in rule.rule.lower() or w in rule.endpoint.split(".")[-1]
+                                                          for w in EXPORT_WORDS)}
+    assert looks_like_export <= set(EXPORTS), f"export routes not in EXPORTS: {looks_like_export - set(EXPORTS)}"
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    for endpoint, (role, extra) in EXPORTS.items():
+        app.extensions["linli"].limiter = make_limiter(None)
+        from tests.conftest import Browser
+
+        visitor = Browser(app.test_client(), browser.transport)
+        sign_in_as(visitor, secure_world, role)
+        rule = rules[endpoint]
+        values = {**url_values(secure_world), **extra}
+        url = rule.build({k: v for k, v in values.items() if k in rule.arguments}, append_unknown=False)[1]
+        before = session.scalar(select(func.count(AuditEvent.id)))
+        response = visitor.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        session.expire_all()
+        entries = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())
+                                  .limit(session.scalar(select(func.count(AuditEvent.id))) - before)).all()
+        assert entries, f"{url}: no audit entry for an export"
+        assert any(e.action in ("export", "print") for e in entries), (url, [e.action for e in entries])

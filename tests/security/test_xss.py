@@ -175,3 +175,142 @@ import pytest  # noqa: E402
 @pytest.mark.parametrize("form_name", sorted(SCENARIOS))
 def test_payloads_in_every_text_field_are_rendered_escaped(form_name, world, browser, app, session):
     SCENARIOS[form_name](world, browser, app, session)
+
+
+# ---------------------------------------------------------------- forms written as plain HTML
+# (requests, visits, the time bank, the completion list): every POST route is listed here with the
+# scenario that types the payload into its free-text fields, or why it has none.
+
+def _login(browser, person, password=None):
+    browser.login(person.phone, password)
+
+
+def scenario_request_conversation(world, browser, app, session):
+    """The elder's own words on the last question of a meal order: check page, status, worker list."""
+    from portal.models import ServiceRequest
+    from tests.conftest import Browser
+
+    _login(browser, world.elder_a.person)
+    pages = Pages()
+    browser.get("/requests/new?service=meal")
+    for answer in ("lunch", "tomorrow", "3"):
+        assert browser.post("/requests/step", {"answer": answer}, page="/requests/step").status_code == 303
+    pages.add("step", browser.post("/requests/step", {"other": PAYLOAD}, page="/requests/step"))
+    pages.add("check", browser.get("/requests/check"))
+    browser.post("/requests/check", {}, page="/requests/check")
+    reference = session.scalars(select(ServiceRequest.reference).order_by(ServiceRequest.id.desc())).first()
+    pages.add("status", browser.get(f"/requests/{reference}"))
+    app.extensions["linli"].limiter = make_limiter(None)
+    worker = Browser(app.test_client(), browser.transport)
+    worker.login(world.worker_a.phone, PASSWORD)
+    pages.add("worker requests", worker.get("/worker/requests/"))
+    pages.add("worker status", worker.get(f"/requests/{reference}"))
+    pages.assert_escaped("requests.step other")
+
+
+def scenario_visit_check_out(world, browser, app, session):
+    """A volunteer's notes: the form shown again after a wrong code, the worker's follow-up list."""
+    from portal.models import Visit
+    from tests.conftest import Browser
+
+    _login(browser, world.volunteer_a.person)
+    pages = Pages()
+    code = world.elder_a.door_code
+    assert browser.post("/volunteer/visits/check-in", {"code": code}, page="/volunteer/visits/").status_code == 303
+    visit_id = session.scalar(select(Visit.id).where(Visit.volunteer_id == world.volunteer_a.person_id))
+    url = f"/volunteer/visits/{visit_id}/check-out"
+    wrong = "0" if code != "0" * len(code) else "1"
+    pages.add("form again", browser.post(url, {"code": wrong * len(code), "notes": PAYLOAD}, page=url))
+    pages.add("checked out", browser.post(url, {"code": code, "notes": PAYLOAD, "flags": "unwell"}, page=url))
+    worker = Browser(app.test_client(), browser.transport)
+    app.extensions["linli"].limiter = make_limiter(None)
+    worker.login(world.worker_a.phone, PASSWORD)
+    pages.add("follow-ups", worker.get("/worker/visits/follow-ups"))
+    pages.assert_escaped("visits.check_out notes")
+
+
+def scenario_worker_visit(world, browser, app, session):
+    _login(browser, world.worker_a, PASSWORD)
+    pages = Pages()
+    pages.add("form again", browser.post("/worker/visits/new", {"notes": PAYLOAD, "day": PAYLOAD},
+                                         page="/worker/visits/new"))
+    pages.assert_escaped("visits_worker.new notes")
+
+
+def scenario_major_event(world, browser, app, session):
+    _login(browser, world.worker_a, PASSWORD)
+    pages = Pages()
+    url = f"/worker/completion/elders/{world.elder_a.person_id}/event"
+    pages.add("form again", browser.post(url, {"note": PAYLOAD, "kind": "", "occurred_at": PAYLOAD}, page=url))
+    pages.assert_escaped("completion.major_event note")
+
+
+def scenario_gift(world, browser, app, session):
+    _login(browser, world.elder_a.person)
+    pages = Pages()
+    pages.add("form again", browser.post("/time-bank/gift", {"recipient": PAYLOAD, "amount": PAYLOAD},
+                                         page="/time-bank/gift"))
+    pages.add("confirm refused", browser.post("/time-bank/gift/confirm", {"recipient": PAYLOAD, "amount": PAYLOAD},
+                                              page="/time-bank/gift"))
+    pages.assert_escaped("timebank.gift amount")
+
+
+def scenario_reverse(world, browser, app, session):
+    """The worker's reason for a correction, shown in the person's history."""
+    from portal.models import Transfer
+    from portal.services import visits as visit_service
+    from tests.timebank.helpers import visit
+
+    done = visit(session, world.volunteer_a.person, world.elder_a)
+    visit_service.confirm_by_elder(session, done, world.elder_a.person, "web", done.checked_out_at)
+    session.commit()
+    transfer_id = session.scalar(select(Transfer.id).where(Transfer.visit_id == done.id))
+    _login(browser, world.worker_a, PASSWORD)
+    pages = Pages()
+    url = f"/worker/visits/transfers/{transfer_id}/reverse"
+    pages.add("reversed", browser.post(url, {"reason": PAYLOAD}, page=url))
+    pages.add("history", browser.get(f"/worker/visits/people/{world.volunteer_a.person_id}/history"))
+    pages.assert_escaped("visits_worker.reverse reason")
+
+
+from sqlalchemy import select  # noqa: E402
+
+NO_FREE_TEXT = "no free text: buttons, choices from a list or ids, checked by the authorization matrix"
+ROUTE_SCENARIOS = {
+    "requests.step": scenario_request_conversation,
+    "visits.check_out": scenario_visit_check_out,
+    "visits_worker.new": scenario_worker_visit,
+    "completion.major_event": scenario_major_event,
+    "timebank.gift": scenario_gift,
+    "timebank.gift_confirm": "covered by the gift scenario (the same fields)",
+    "visits_worker.reverse": scenario_reverse,
+    "visits.check_in": "a door code only: never shown back (a wrong code is not echoed)",
+    "phone.text": "dev tool only (LINLI_DEV_TOOLS, refused in production); its thread is autoescaped",
+    "phone.call": "dev tool only; digits and a URL, no free text shown",
+    **{name: NO_FREE_TEXT for name in (
+        "requests.check", "requests.cancel", "requests.refuse", "requests.confirm", "requests.emergency",
+        "volunteer_requests.accept", "volunteer_requests.decline", "volunteer_requests.start",
+        "volunteer_requests.finish", "worker_requests.assign", "worker_requests.acknowledge", "visits.door",
+        "visits.elder_answer", "timebank.pay", "visits_worker.verify", "visits_worker.close_follow_up",
+        "completion.assign", "completion.excuse", "completion.deactivate", "main.set_language",
+        "main.set_text_size", "auth.logout", "elder.decide_link", "worker.pair_elder", "worker.verify",
+        "worker.decide_link")},
+    # FlaskForm classes: covered by SCENARIOS above.
+    **{name: "FlaskForm, see SCENARIOS" for name in (
+        "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",
+        "worker.new_volunteer")},
+}
+
+
+def test_every_post_route_has_an_xss_scenario_or_a_reason(app):
+    from tests.security.test_authorization_matrix import is_webhook
+
+    posts = {rule.endpoint for rule in app.url_map.iter_rules()
+             if "POST" in rule.methods and not is_webhook(app, rule.endpoint)}
+    missing = sorted(posts - set(ROUTE_SCENARIOS) - {"phone.text", "phone.call"})
+    assert not missing, f"POST routes without an XSS scenario or a reason in ROUTE_SCENARIOS: {missing}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(k for k, v in ROUTE_SCENARIOS.items() if callable(v)))
+def test_payloads_in_plain_html_forms_are_rendered_escaped(endpoint, world, browser, app, session):
+    ROUTE_SCENARIOS[endpoint](world, browser, app, session)
