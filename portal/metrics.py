@@ -2,8 +2,8 @@
 
 Request counters and latency histograms live in this process (or, under gunicorn with
 PROMETHEUS_MULTIPROC_DIR set, in prometheus_client's shared files so every worker is counted).
-Figures from the database are read at scrape time; tables that do not exist yet (obligations,
-the scheduler heartbeat, built by other parts) are skipped, so the endpoint works before and after.
+Figures from the database are read at scrape time from the models: OutboundMessage,
+VisitObligation (portal/models/compliance.py) and SchedulerHeartbeat.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, abort, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import inspect, text
+from sqlalchemy import func, select
 
 from portal.web.access import public
 
@@ -27,9 +27,6 @@ REQUESTS = Counter("linli_http_requests_total", "HTTP requests by endpoint, meth
 LATENCY = Histogram("linli_http_request_duration_seconds", "Request latency by endpoint", ["endpoint"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
 
-# Tables owned by other parts of Linli; each query runs only when its table exists.
-OBLIGATIONS_TABLE = "visit_obligations"
-HEARTBEAT_TABLES = ("scheduler_heartbeats", "scheduler_heartbeat")
 
 
 def init_request_metrics(app) -> None:
@@ -49,42 +46,47 @@ def init_request_metrics(app) -> None:
 
 
 class DatabaseCollector:
-    """Gauges read from the database at scrape time."""
+    """Gauges read from the database at scrape time (three small aggregate queries)."""
 
     def __init__(self, engine, now: datetime):
         self.engine = engine
         self.now = now
 
     def collect(self):
-        tables = set(inspect(self.engine).get_table_names())
+        from portal.models import OutboundMessage, SchedulerHeartbeat, VisitObligation
+
         with self.engine.connect() as conn:
             messages = GaugeMetricFamily("linli_outbound_messages", "Outbound texts and calls by status",
                                          labels=["status"])
-            counts = dict(conn.execute(text(
-                "SELECT status, COUNT(*) FROM outbound_messages "
-                "WHERE status IN ('queued', 'sending', 'failed', 'undelivered') GROUP BY status")).all())
-            for status in ("queued", "sending", "failed", "undelivered"):
+            wanted = ("queued", "sending", "failed", "undelivered")
+            counts = dict(conn.execute(
+                select(OutboundMessage.status, func.count()).where(OutboundMessage.status.in_(wanted))
+                .group_by(OutboundMessage.status)).all())
+            for status in wanted:
                 messages.add_metric([status], counts.get(status, 0))
             yield messages
-            if OBLIGATIONS_TABLE in tables:
-                obligations = GaugeMetricFamily("linli_visit_obligations", "Visit obligations by status",
-                                                labels=["status"])
-                counts = dict(conn.execute(text(
-                    f"SELECT status, COUNT(*) FROM {OBLIGATIONS_TABLE} "
-                    "WHERE status IN ('due', 'missed') GROUP BY status")).all())
-                for status in ("due", "missed"):
-                    obligations.add_metric([status], counts.get(status, 0))
-                yield obligations
-            heartbeat_table = next((name for name in HEARTBEAT_TABLES if name in tables), None)
-            if heartbeat_table:
-                columns = {column["name"] for column in inspect(self.engine).get_columns(heartbeat_table)}
-                column = next((c for c in ("beat_at", "last_beat_at", "at", "updated_at") if c in columns), None)
-                if column:
-                    last = conn.execute(text(f"SELECT MAX({column}) FROM {heartbeat_table}")).scalar()
-                    age = GaugeMetricFamily("linli_scheduler_heartbeat_age_seconds",
-                                            "Seconds since the scheduler's last heartbeat (-1: never)")
-                    age.add_metric([], _age_seconds(last, self.now))
-                    yield age
+            # Obligations of periods not yet over (due, upcoming) and every missed one, by status.
+            obligations = GaugeMetricFamily("linli_visit_obligations",
+                                            "Visit obligations by status (due and upcoming: periods not yet over)",
+                                            labels=["status"])
+            counts = dict(conn.execute(
+                select(VisitObligation.status, func.count()).where(VisitObligation.status.in_(("due", "upcoming",
+                                                                                               "missed")))
+                .group_by(VisitObligation.status)).all())
+            for status in ("due", "upcoming", "missed"):
+                obligations.add_metric([status], counts.get(status, 0))
+            yield obligations
+            overdue = GaugeMetricFamily("linli_visit_obligations_overdue",
+                                        "Open obligations whose due time has passed")
+            overdue.add_metric([], conn.execute(
+                select(func.count()).select_from(VisitObligation)
+                .where(VisitObligation.status == "due", VisitObligation.due_at <= self.now)).scalar_one())
+            yield overdue
+            last = conn.execute(select(func.max(SchedulerHeartbeat.beat_at))).scalar()
+            age = GaugeMetricFamily("linli_scheduler_heartbeat_age_seconds",
+                                    "Seconds since the scheduler's last heartbeat (-1: never)")
+            age.add_metric([], _age_seconds(last, self.now))
+            yield age
 
 
 def _age_seconds(last, now: datetime) -> float:

@@ -25,6 +25,10 @@ class VisitObligation(Base):
     __table_args__ = (
         UniqueConstraint("elder_id", "period"),
         Index("ix_visit_obligations_period_community", "period", "community_id"),
+        # A community's obligations overlapping a month (the completion list), and each person's
+        # load in a month (planning reads it for every volunteer).
+        Index("ix_visit_obligations_community_window", "community_id", "window_start"),
+        Index("ix_visit_obligations_window_start_assignee", "window_start", "assigned_to_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

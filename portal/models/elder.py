@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
@@ -26,6 +26,8 @@ SERVICE_TYPES = ("meal", "cleaning", "escort", "bathing", "emergency")
 
 class ElderProfile(Base):
     __tablename__ = "elder_profiles"
+    # Lists of a community's elders by tier (officer dashboard, planning): no scan of the district.
+    __table_args__ = (Index("ix_elder_profiles_community_tier", "community_id", "care_tier"),)
 
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)

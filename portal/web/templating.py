@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -37,7 +37,14 @@ def html_lang() -> str:
 def local_time(value: datetime | None, fmt: str = "short") -> str:
     if value is None:
         return ""
-    return format_datetime(value.astimezone(ZoneInfo(current_app.config["LINLI_TIMEZONE"])), fmt)
+    # Long lists show the same moment many times (every obligation of a period is due at once):
+    # format each (moment, format) once per request.
+    cache = g.setdefault("local_time_cache", {})
+    key = (value, fmt)
+    text = cache.get(key)
+    if text is None:
+        text = cache[key] = format_datetime(value.astimezone(ZoneInfo(current_app.config["LINLI_TIMEZONE"])), fmt)
+    return text
 
 
 def role_homes() -> list[tuple[str, str]]:

@@ -1,7 +1,5 @@
 import re
 
-from sqlalchemy import inspect, text
-
 from portal.db import utcnow
 from portal.models import OutboundMessage
 
@@ -54,31 +52,33 @@ def test_metrics_with_the_bearer_token(app_config, app):
     assert wrong.status_code == 404
 
 
-def test_obligation_and_heartbeat_figures_appear_once_their_tables_exist(app, client, engine):
-    tables = set(inspect(engine).get_table_names())
+def test_obligation_and_heartbeat_figures_come_from_the_real_tables(client, session, world):
+    from datetime import timedelta
+
+    from portal.models import SchedulerHeartbeat, VisitObligation
+    from tests.factories import make_elder
+
+    now = utcnow()
+    community = world.community_a
+    before = client.get("/metrics").get_data(as_text=True)
+    assert metric(before, "linli_scheduler_heartbeat_age_seconds") == -1  # the scheduler never beat
+    base = {status: metric(before, "linli_visit_obligations", f'{{status="{status}"}}')
+            for status in ("due", "upcoming", "missed")}
+    overdue_before = metric(before, "linli_visit_obligations_overdue")
+    statuses = [("due", now - timedelta(days=1)), ("due", now + timedelta(days=3)), ("missed", now),
+                ("missed", now), ("done", now), ("upcoming", now + timedelta(days=9))]
+    for i, (status, due_at) in enumerate(statuses):
+        elder = make_elder(session, community, f"指标老人{'甲乙丙丁戊己'[i]}")
+        session.add(VisitObligation(elder_id=elder.person_id, period="2026-11", cadence="monthly",
+                                    tier="special_hardship", community_id=community.id,
+                                    window_start=now - timedelta(days=20), due_at=due_at,
+                                    window_end=now + timedelta(days=10), status=status))
+    session.add(SchedulerHeartbeat(name="scheduler", beat_at=now - timedelta(seconds=30), host="test"))
+    session.commit()
+
     body = client.get("/metrics").get_data(as_text=True)
-    if "visit_obligations" not in tables:
-        assert "linli_visit_obligations" not in body
-    created = []
-    with engine.begin() as conn:
-        if "visit_obligations" not in tables:
-            conn.execute(text("CREATE TABLE visit_obligations (id INTEGER PRIMARY KEY, status VARCHAR(16))"))
-            conn.execute(text("INSERT INTO visit_obligations VALUES (1, 'due'), (2, 'missed'), (3, 'missed'), (4, 'done')"))
-            created.append("visit_obligations")
-        if "scheduler_heartbeats" not in tables and "scheduler_heartbeat" not in tables:
-            conn.execute(text("CREATE TABLE scheduler_heartbeats (id INTEGER PRIMARY KEY, beat_at TIMESTAMP WITH TIME ZONE)"))
-            conn.execute(text("INSERT INTO scheduler_heartbeats VALUES (1, :at)"), {"at": utcnow()})
-            created.append("scheduler_heartbeats")
-    try:
-        body = client.get("/metrics").get_data(as_text=True)
-        assert "linli_visit_obligations" in body
-        assert "linli_scheduler_heartbeat_age_seconds" in body
-        if "visit_obligations" in created:
-            assert metric(body, "linli_visit_obligations", '{status="missed"}') == 2
-            assert metric(body, "linli_visit_obligations", '{status="due"}') == 1
-        if "scheduler_heartbeats" in created:
-            assert 0 <= metric(body, "linli_scheduler_heartbeat_age_seconds") < 60
-    finally:
-        with engine.begin() as conn:
-            for name in created:
-                conn.execute(text(f"DROP TABLE {name}"))
+    assert metric(body, "linli_visit_obligations", '{status="due"}') == base["due"] + 2
+    assert metric(body, "linli_visit_obligations", '{status="missed"}') == base["missed"] + 2
+    assert metric(body, "linli_visit_obligations", '{status="upcoming"}') == base["upcoming"] + 1
+    assert metric(body, "linli_visit_obligations_overdue") == overdue_before + 1
+    assert 30 <= metric(body, "linli_scheduler_heartbeat_age_seconds") < 90

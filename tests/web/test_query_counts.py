@@ -42,6 +42,20 @@ def grow(session, world, elders: int, volunteers: int, links: int) -> None:
         relative = make_person(session, _name("亲属", i), role="family", area=world.community_a)
         session.add(FamilyLink(family_id=relative.id, elder_id=world.elder_a.person_id, relation="侄子",
                                status="pending"))
+    # Rows the newer pages list: this period's obligations for every elder (the completion list and
+    # the officer's dashboard) and an open request per elder (the volunteer's feed).
+    from portal.db import utcnow
+    from portal.models import ServiceRequest
+    from portal.services import compliance
+
+    compliance.plan_visits(session, utcnow())
+    asked = set(session.scalars(select(ServiceRequest.elder_id)))
+    for elder_id in session.scalars(select(ElderProfile.person_id)
+                                    .where(ElderProfile.community_id == world.community_a.id)):
+        if elder_id not in asked:
+            session.add(ServiceRequest(reference=str(100000 + elder_id), elder_id=elder_id, placed_by_id=elder_id,
+                                       placed_via="web", service="meal", details={}, status="open",
+                                       community_id=world.community_a.id, created_at=utcnow()))
     session.commit()
 
 
@@ -54,6 +68,11 @@ PAGES = {
     "worker elder detail": ("worker", lambda w: f"/worker/elders/{w.elder_a.person_id}"),
     "officer overview": ("officer", lambda w: "/officer/"),
     "elder home": ("elder", lambda w: "/elder/"),
+    "completion list": ("worker", lambda w: f"/worker/completion/?community={w.community_a.id}"),
+    "officer visits dashboard": ("officer", lambda w: "/officer/visits/"),
+    "volunteer feed": ("volunteer", lambda w: "/volunteer/requests/"),
+    "request status": ("elder", lambda w: f"/requests/{100000 + w.elder_a.person_id}"),
+    "time-bank statement": ("volunteer", lambda w: "/time-bank/statement/2026/10"),
 }
 
 
@@ -62,6 +81,8 @@ def _login(browser, world, role):
         browser.login(world.worker_a.phone, PASSWORD)
     elif role == "officer":
         browser.login(world.officer.phone, PASSWORD)
+    elif role == "volunteer":
+        browser.login(world.volunteer_a.person.phone)
     else:
         browser.login(world.elder_a.person.phone)
 
@@ -81,4 +102,8 @@ def test_queries_per_page_do_not_grow_with_rows(app, world, session, browser, pa
         counts.append(len(statements))
     assert counts[0] == counts[1], f"{page}: {counts[0]} queries with 10 elders, {counts[1]} with 60"
     # Person.grants is selectin-loaded: every query that loads people adds one grants query.
-    assert counts[0] <= 16, f"{page}: {counts[0]} queries is a lot for one page"
+    # Pages with more parts (constant, but more queries): the completion list (figures, forecast,
+    # assignees, scheduler banner) and the officer's dashboard (the 12-month trend asks live for
+    # each month not yet closed; closed months come from one grouped query over the snapshots).
+    limit = {"completion list": 21, "officer visits dashboard": 31}.get(page, 16)
+    assert counts[0] <= limit, f"{page}: {counts[0]} queries is a lot for one page"
