@@ -1,12 +1,11 @@
 """Linli (邻里): a neighbourhood elder-care portal."""
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.models import Account, ElderProfile, Entry, Person, Transfer, Visit, VolunteerProfile
-from portal.services.ledger import person_account
+from portal.models import Account, ElderProfile, Entry, Transfer, Visit, VolunteerProfile
 from portal.services.people import age_on
 
 TZ = ZoneInfo("Asia/Shanghai")

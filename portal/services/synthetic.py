@@ -14,7 +14,7 @@ import random
 from datetime import date, datetime, timedelta, timezone
 
 from faker import Faker
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow

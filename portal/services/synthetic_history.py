@@ -18,7 +18,6 @@ bulk (COPY on PostgreSQL, executemany on SQLite); nothing goes through the ORM's
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, text, update

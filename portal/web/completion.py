@@ -14,7 +14,6 @@ from sqlalchemy import case, func, select
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import (
-    EXCUSE_REASONS,
     MAJOR_EVENT_KINDS,
     Area,
     ElderProfile,

@@ -2,7 +2,7 @@
 a 12-month trend drawn as SVG on the server, communities at 100 %, elders unvisited for too long."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 from markupsafe import Markup, escape
 

@@ -10,7 +10,7 @@ from portal.conversation.engine import CHECK, FLOWS, NoMatch
 from portal.conversation.flows import REQUEST_FLOW
 from portal.db import utcnow
 from portal.i18n import _
-from portal.models import ElderProfile, FamilyLink, ServiceRequest
+from portal.models import ElderProfile, ServiceRequest
 from portal.policy import policy
 from portal.services import DomainError
 from portal.services import requests as service_requests

@@ -10,7 +10,6 @@ from portal.channels.twilio_hooks import twilio_webhook
 from portal.db import utcnow
 from portal.i18n import _, translate_for
 from portal.models import Visit
-from portal.models.visits import WELLBEING_FLAGS
 from portal.services import DomainError
 from portal.services import visits as visit_service
 from portal.web import commit, db

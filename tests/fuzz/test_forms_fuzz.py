@@ -6,7 +6,6 @@ Bounded: a modest number of examples per form, no deadline (the machine is share
 """
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from jobs.runner import catch_up, run_job, slot_for
 from jobs.registry import load_jobs
-from portal import events
 from portal.models import (
     ElderProfile,
     Visit,

@@ -14,7 +14,7 @@ from portal.db import utcnow
 from portal.models import ConversationState, OutboundMessage, Pairing, RequestEvent, ServiceRequest
 from portal.services import DomainError
 from portal.services import requests as service_requests
-from tests.factories import PASSWORD, make_person, make_volunteer
+from tests.factories import PASSWORD, make_volunteer
 
 TOKEN = "test-twilio-token"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_login import FlaskLoginClient  # noqa: F401  (the browser fixture logs in through the real pages)
 from sqlalchemy import select, text
 
 from portal.channels.inbound import dispatch_sms
