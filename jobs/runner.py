@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import socket
 import zlib
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,10 @@ from portal.models import JobRun, SchedulerHeartbeat
 
 log = logging.getLogger("linli.jobs")
 HEARTBEAT = "scheduler"
+# Interval jobs (the outbox sender every few seconds) would add ~17,000 run rows a day; only the
+# latest slot matters for catch-up and double-run protection, so older rows of theirs are pruned.
+INTERVAL_RUN_HISTORY = timedelta(days=2)
+INTERVAL_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def build_trigger(job: Job):
@@ -38,10 +42,11 @@ def slot_for(job: Job, now: datetime) -> str | None:
     """The latest scheduled moment at or before `now` (UTC ISO), the key of that run."""
     trigger = build_trigger(job)
     if isinstance(trigger, IntervalTrigger):
+        # Anchored to a fixed epoch: the trigger's own start date is "when it was built", which
+        # would give the same moment a different slot on every call.
         interval = trigger.interval
-        start = trigger.start_date
-        steps = (now - start) // interval
-        return (start + steps * interval).astimezone(now.tzinfo).isoformat()
+        steps = (now - INTERVAL_EPOCH) // interval
+        return (INTERVAL_EPOCH + steps * interval).astimezone(now.tzinfo).isoformat()
     latest = None
     moment = trigger.get_next_fire_time(None, now - timedelta(days=40))
     while moment is not None and moment <= now:
@@ -83,6 +88,9 @@ def run_job(session_factory: sessionmaker[Session], name: str, now: datetime, sl
             log.exception("job %s failed (as of %s)", name, now.isoformat())
             raise
         run.status, run.finished_at, run.summary = "done", utcnow(), summary
+        if job.trigger == "interval":
+            session.execute(delete(JobRun).where(JobRun.job_name == name,
+                                                 JobRun.started_at < run.started_at - INTERVAL_RUN_HISTORY))
         new_ids = session.info.pop("outbox_new_ids", [])
         try:
             session.commit()
