@@ -76,7 +76,10 @@ class Gunicorn:
         env = dict(os.environ, LINLI_DATABASE_URL=database_url, LINLI_SECRET_KEY=SECRET,
                    LINLI_INSTANCE_PATH=str(workdir / "instance"), LINLI_DEV_TOOLS="0", LINLI_ENV="development",
                    LINLI_PUBLIC_URL=self.url, **(extra_env or {}))
-        command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
+        # Threads through LINLI_THREADS, as a deployment sets them, so gunicorn.conf.py (read from
+        # the working directory) chooses the worker class and recycling to match.
+        env["LINLI_THREADS"] = str(threads)
+        command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers),
                    "--bind", f"{HOST}:{self.port}", "--log-level", "warning", "--graceful-timeout", "5",
                    "portal:create_app()"]
         self.log = self.log_path.open("w")
