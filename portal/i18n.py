@@ -10,9 +10,14 @@ _l = lazy_gettext
 SUPPORTED_LOCALES = ("zh_Hans", "en")
 
 
+def supported_locale(locale: str | None) -> str:
+    """The locale to speak to someone in: theirs when Linli has it, Chinese otherwise."""
+    return locale if locale in SUPPORTED_LOCALES else "zh_Hans"
+
+
 def translate_for(locale: str | None, message: str, **variables) -> str:
     """Translate `message` into a person's locale, e.g. for an SMS sent by a job."""
-    with force_locale(locale if locale in SUPPORTED_LOCALES else "zh_Hans"):
+    with force_locale(supported_locale(locale)):
         return gettext(message, **variables)
 
 
@@ -21,4 +26,4 @@ def msg(text):
     return text
 
 
-__all__ = ["_", "_l", "gettext", "ngettext", "translate_for", "msg", "LazyProxy", "force_locale"]
+__all__ = ["_", "_l", "gettext", "ngettext", "supported_locale", "translate_for", "msg", "LazyProxy", "force_locale"]

@@ -19,7 +19,7 @@ from portal.conversation import engine
 from portal.conversation.engine import CHECK, FLOWS, NoMatch, normalize
 from portal.conversation.flows import REQUEST_FLOW
 from portal.db import utcnow
-from portal.i18n import force_locale, gettext, msg
+from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person, VoiceTurn
 from portal.services import DomainError
 from portal.services import requests as service_requests
@@ -47,12 +47,12 @@ def _language(person: Person | None) -> str:
 
 
 def _say(response, person, message: str, **variables) -> None:
-    with force_locale(person.locale if person and person.locale in ("zh_Hans", "en") else "zh_Hans"):
+    with force_locale(supported_locale(person.locale if person else None)):
         response.say(gettext(message, **variables), language=_language(person))
 
 
 def _text(person, message) -> str:
-    with force_locale(person.locale if person.locale in ("zh_Hans", "en") else "zh_Hans"):
+    with force_locale(supported_locale(person.locale)):
         return str(message)
 
 
@@ -72,7 +72,7 @@ def _gather(response: VoiceResponse, person: Person, kind: str, text: str, **par
 
 def _step_text(person: Person, state) -> str:
     flow = FLOWS[state.flow]
-    with force_locale(person.locale if person.locale in ("zh_Hans", "en") else "zh_Hans"):
+    with force_locale(supported_locale(person.locale)):
         if state.step == CHECK:
             parts = [gettext("You asked for:")]
             parts += [f"{label}, {value}." for _n, label, value in engine.summary(flow, state.data)]
@@ -216,7 +216,7 @@ def answer():
                     return response
                 if kind == "confirm" and digits == "1":
                     service_requests.confirm(db(), found, person, "voice", now)
-                    with force_locale(person.locale if person.locale in ("zh_Hans", "en") else "zh_Hans"):
+                    with force_locale(supported_locale(person.locale)):
                         text = gettext("Thank you for confirming. How was it? If good, press 1. If so-so, "
                                        "press 2. If not good, press 3.")
                     _gather(response, person, "rate", text, ref=found.reference)

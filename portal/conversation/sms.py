@@ -17,7 +17,7 @@ from portal.channels.inbound import inbound_handler
 from portal.conversation import engine
 from portal.conversation.engine import CHECK, FLOWS, NoMatch, normalize
 from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
-from portal.i18n import force_locale, gettext, msg
+from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person
 from portal.services import DomainError
 from portal.services import requests as service_requests
@@ -31,7 +31,7 @@ SMS_RATINGS = {"1": 3, "2": 2, "3": 1}  # the text lists good first; stored as t
 
 
 def _locale(person: Person) -> str:
-    return person.locale if person.locale in ("zh_Hans", "en") else "zh_Hans"
+    return supported_locale(person.locale)
 
 
 def _elder(session: Session, person: Person | None) -> ElderProfile | None:

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.models import ContactStatus, ElderProfile, InboundMessage, Person, RoleGrant, Area
+from portal.models import ContactStatus, ElderProfile, InboundMessage, Person, RoleGrant
+from portal.services.scope import area_hotline
 from portal.policy import policy
 from portal.services.phones import InvalidPhone, normalize_phone
 from portal.services.sms_text import clean_inbound
@@ -109,11 +110,9 @@ def hotline_for(session: Session, person: Person | None, default: str) -> str:
     area_ids += [g.area_id for g in session.scalars(select(RoleGrant).where(RoleGrant.person_id == person.id))
                  if g.area_id]
     for area_id in area_ids:
-        area = session.get(Area, area_id)
-        while area is not None:
-            if area.hotline:
-                return area.hotline
-            area = area.parent
+        found = area_hotline(session, area_id)
+        if found:
+            return found
     return default
 
 

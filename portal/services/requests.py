@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal import events
 from portal.channels.outbox import enqueue, quiet_hours_end
-from portal.i18n import _l, force_locale, msg, translate_for
+from portal.i18n import _l, force_locale, msg, supported_locale, translate_for
 from portal.models import (
     Area,
     ElderProfile,
@@ -31,6 +31,7 @@ from portal.models import (
 from portal.models.requests import ACTIVE_STATUSES
 from portal.policy import policy
 from portal.services import DomainError
+from portal.services.scope import area_hotline
 
 TZ = ZoneInfo("Asia/Shanghai")
 REQUESTABLE = ("meal", "cleaning", "escort", "bathing")
@@ -43,7 +44,7 @@ EMERGENCY_REPEAT_MINUTES = 10
 def service_name(locale: str | None, service: str) -> str:
     from portal.labels import SERVICE_LABELS
 
-    with force_locale(locale if locale in ("zh_Hans", "en") else "zh_Hans"):
+    with force_locale(supported_locale(locale)):
         return str(SERVICE_LABELS.get(service, service))
 
 
@@ -82,12 +83,7 @@ def community_workers(session: Session, community_id: int) -> list[Person]:
 
 
 def hotline_for(session: Session, community_id: int, default: str) -> str:
-    area = session.get(Area, community_id)
-    while area is not None:
-        if area.hotline:
-            return area.hotline
-        area = area.parent
-    return default
+    return area_hotline(session, community_id, default)
 
 
 def approved_family(session: Session, family: Person, elder_id: int) -> bool:

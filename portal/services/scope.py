@@ -44,3 +44,13 @@ def add_area(session: Session, name: str, level: str, parent: Area | None = None
     session.flush()
     area.path = area_path(session, parent, area)
     return area
+
+
+def area_hotline(session: Session, area_id: int | None, default: str | None = None) -> str | None:
+    """The nearest hotline set on the area or one of its ancestors, else `default`."""
+    area = session.get(Area, area_id) if area_id else None
+    while area is not None:
+        if area.hotline:
+            return area.hotline
+        area = area.parent
+    return default
