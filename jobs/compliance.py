@@ -8,22 +8,20 @@ from sqlalchemy.orm import Session
 from jobs.registry import job
 from portal.services import compliance
 
-TZ = "Asia/Shanghai"
 
-
-@job("plan-visits", "cron", hour=0, minute=10, timezone=TZ)
+@job("plan-visits", "cron", hour=0, minute=10)
 def plan_visits(session: Session, now: datetime) -> dict:
     """Plan this period's visit obligations for every elder (idempotent)."""
     return compliance.plan_visits(session, now)
 
 
-@job("visit-reminders", "cron", hour=9, minute=30, timezone=TZ)
+@job("visit-reminders", "cron", hour=9, minute=30)
 def visit_reminders(session: Session, now: datetime) -> dict:
     """Remind visitors, tell workers, reassign and tell officers along the escalation ladder."""
     return compliance.run_escalation(session, now)
 
 
-@job("close-period", "cron", hour=0, minute=30, timezone=TZ)
+@job("close-period", "cron", hour=0, minute=30)
 def close_period(session: Session, now: datetime) -> dict:
     """Close ended periods (the month on the 1st): open visits become missed, figures are frozen."""
     return compliance.close_periods(session, now)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.registry import Job, load_jobs
 from portal.channels import outbox
+from portal.clock import local_tz
 from portal.db import utcnow
 from portal.models import JobRun, SchedulerHeartbeat
 
@@ -31,8 +32,8 @@ INTERVAL_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def build_trigger(job: Job):
-    if job.trigger == "cron":
-        return CronTrigger(**job.trigger_args)
+    if job.trigger == "cron":  # a cron job's hours are local hours
+        return CronTrigger(**{"timezone": local_tz(), **job.trigger_args})
     if job.trigger == "interval":
         return IntervalTrigger(**job.trigger_args)
     raise ValueError(f"unknown trigger {job.trigger!r}")
@@ -136,11 +137,11 @@ def scheduler_silent(session: Session, now: datetime, minutes: int = 10) -> bool
     return row is None or row.beat_at < now - timedelta(minutes=minutes)
 
 
-def build_scheduler(session_factory: sessionmaker[Session], transport=None, timezone: str = "Asia/Shanghai"):
+def build_scheduler(session_factory: sessionmaker[Session], transport=None, timezone: str | None = None):
     """A BlockingScheduler with every registered job, a heartbeat, coalescing and a misfire grace."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    scheduler = BlockingScheduler(timezone=timezone, job_defaults={
+    scheduler = BlockingScheduler(timezone=timezone or local_tz(), job_defaults={
         "coalesce": True, "misfire_grace_time": 6 * 3600, "max_instances": 1})
 
     def scheduled(name: str) -> None:

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.clock import set_local_timezone
 from portal.config import load_config
 from portal.db import make_engine, make_session_factory
 from portal.extensions import babel, csrf, htmx, login_manager
@@ -26,7 +28,7 @@ class LinliState:
     session_factory: sessionmaker[Session]
     transport: object
     limiter: object
-    policy: dict
+    after_commit: Callable[[list[int]], None]
 
 
 def select_locale() -> str:
@@ -39,6 +41,18 @@ def select_locale() -> str:
         return current_user.locale
     best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"])
     return "en" if best == "en" else "zh_Hans"
+
+
+def send_after_commit(app: Flask, ids: list[int]) -> None:
+    """Send what a request queued, right after its commit; the periodic sender retries failures."""
+    from portal.channels import outbox
+
+    state = app.extensions["linli"]
+    with state.session_factory() as send_session:
+        try:
+            outbox.send_due(send_session, state.transport, ids=ids)
+        except Exception:  # a failed immediate try loses nothing
+            app.logger.exception("immediate send failed; the outbox sender will retry")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -64,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     the_policy = load_policy(app.config.get("LINLI_POLICY_FILE") or None)
     set_policy(the_policy)
+    set_local_timezone(app.config["LINLI_TIMEZONE"])
 
     from portal.channels.transport import make_transport
     from portal.ratelimit import make_limiter
@@ -74,7 +89,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         session_factory=make_session_factory(engine),
         transport=app.config.get("LINLI_TRANSPORT") or make_transport(app.config),
         limiter=make_limiter(app.config.get("LINLI_REDIS_URL")),
-        policy=the_policy,
+        after_commit=lambda ids: send_after_commit(app, ids),
     )
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["LINLI_TIMEZONE"])
@@ -87,15 +102,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     @login_manager.user_loader
     def load_person(person_id: str):
         from portal.models import Person
-        from portal.web import db
+        from portal.request_scope import db
 
         if not person_id.isdigit():
             return None
         person = db().get(Person, int(person_id))
         return person if person is not None and person.active else None
 
+    from portal import access
     from portal.metrics import init_request_metrics
-    from portal.web import access
 
     init_request_logging(app)
     init_request_metrics(app)
@@ -104,11 +119,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _enforce_access():
         return access.enforce(app)
 
-    @app.teardown_appcontext
-    def _close_session(_exc):
-        session_ = g.pop("db", None)
-        if session_ is not None:
-            session_.close()
+    from portal import request_scope
+
+    app.teardown_appcontext(request_scope.close)
 
     @app.after_request
     def _security_headers(response):
@@ -144,12 +157,25 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_template_helpers(app)
 
-    from portal.web import auth, main, elder, family, volunteer, worker, officer
-    from portal.channels import sms_webhook, voice
-    from portal.web import requests as request_pages, volunteer_requests, worker_requests
-
     from portal import metrics
-    from portal.web import completion, officer_visits, timebank, visits, visits_worker
+    from portal.channels import sms_webhook, voice
+    from portal.web import (
+        auth,
+        completion,
+        elder,
+        family,
+        main,
+        officer,
+        officer_visits,
+        timebank,
+        visits,
+        visits_worker,
+        volunteer,
+        volunteer_requests,
+        worker,
+        worker_requests,
+    )
+    from portal.web import requests as request_pages
 
     for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
                    request_pages, volunteer_requests, worker_requests, voice, visits, timebank, visits_worker,

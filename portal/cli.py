@@ -144,9 +144,9 @@ def restore_command(path: str, yes: bool):
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo_command(host: str, port: int):
     """Create or upgrade the database, seed demo data when empty, and serve with dev tools on."""
-    from portal import create_app
-
     import os
+
+    from portal import create_app
 
     settings = {"LINLI_DEV_TOOLS": True, "LINLI_DEMO": True}
     if not os.environ.get("LINLI_PUBLIC_URL"):

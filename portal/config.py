@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from portal.clock import DEFAULT_TIMEZONE
+
 
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
@@ -45,7 +47,7 @@ def load_config(instance_path: Path) -> dict:
         "LINLI_DEMO": _bool("LINLI_DEMO", False),
         "LINLI_PUBLIC_URL": os.environ.get("LINLI_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "LINLI_REDIS_URL": os.environ.get("LINLI_REDIS_URL", ""),
-        "LINLI_TIMEZONE": os.environ.get("LINLI_TIMEZONE", "Asia/Shanghai"),
+        "LINLI_TIMEZONE": os.environ.get("LINLI_TIMEZONE") or DEFAULT_TIMEZONE,
         "LINLI_DEFAULT_REGION": os.environ.get("LINLI_DEFAULT_REGION", "CN"),
         "LINLI_HOTLINE": os.environ.get("LINLI_HOTLINE", "12349"),
         "LINLI_POLICY_FILE": os.environ.get("LINLI_POLICY_FILE", ""),
@@ -58,7 +60,7 @@ def load_config(instance_path: Path) -> dict:
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
         "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
-        "BABEL_DEFAULT_TIMEZONE": os.environ.get("LINLI_TIMEZONE", "Asia/Shanghai"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("LINLI_TIMEZONE") or DEFAULT_TIMEZONE,
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "locales"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

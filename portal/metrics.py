@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
-from portal.web.access import public
+from portal.access import public
 
 bp = Blueprint("metrics", __name__)
 

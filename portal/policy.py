@@ -30,7 +30,6 @@ DEFAULT_POLICY: dict = {
         "max_minutes": 240,
     },
     "compliance": {
-        "timezone": "Asia/Shanghai",
         "forecast_from": 0.5,          # the forecast shows from this share of the period onwards
         "stale_visit_days": 30,        # officers see special-hardship elders unvisited for longer
         "heartbeat_silent_minutes": 10,

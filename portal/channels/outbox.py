@@ -1,6 +1,5 @@
-"""Outbound texts and calls: written with the change that causes them, sent after commit.
+"""The outbox sender: delivers the rows `portal.services.outbox` queued, after their commit.
 
-`enqueue` only adds rows to the caller's session; nothing leaves until the caller commits.
 `send_due` claims due rows one at a time (a conditional UPDATE, so two senders never send the
 same row), checks opt-out and quiet hours again at send time, calls the transport, and records
 the outcome: retried with backoff on 5xx, 429 and time-outs, failed on other 4xx. Calls that are
@@ -9,106 +8,21 @@ busy or not answered (the provider's status callback) are placed again a bounded
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.channels.transport import TransportError
 from portal.db import utcnow
-from portal.models import MESSAGE_STATUS_ORDER, ContactStatus, ElderProfile, OutboundMessage, Person
+from portal.models import MESSAGE_STATUS_ORDER, OutboundMessage
 from portal.policy import policy
-from portal.services.sms_text import SMS_MAX_CHARS, truncate
+from portal.services.outbox import ALWAYS_ALLOWED_KINDS, is_stopped, quiet_hours_end
 
 log = logging.getLogger("linli.outbox")
 
-# Replies to what a person just sent, and login codes they just asked for, are not marketing:
-# they go out even after STOP (the provider's own opt-out list still applies).
-ALWAYS_ALLOWED_KINDS = frozenset({"login_code", "opt_out_confirmation"})
 STALE_SENDING = timedelta(minutes=5)
 CALL_RETRY_STATUSES = frozenset({"busy", "no-answer"})
-
-
-def _parse_hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
-def quiet_hours_end(now: datetime, tz: str = "Asia/Shanghai") -> datetime | None:
-    """If `now` is inside the quiet hours, the UTC moment they end; otherwise None."""
-    rules = policy()["messages"]
-    start, end = _parse_hhmm(rules["quiet_start"]), _parse_hhmm(rules["quiet_end"])
-    local = now.astimezone(ZoneInfo(tz))
-    local_time = local.time()
-    in_quiet = (local_time >= start or local_time < end) if start > end else (start <= local_time < end)
-    if not in_quiet:
-        return None
-    end_day = local.date() if local_time < end else local.date() + timedelta(days=1)
-    return datetime.combine(end_day, end, tzinfo=ZoneInfo(tz)).astimezone(now.tzinfo)
-
-
-def is_stopped(session: Session, phone: str) -> bool:
-    status = session.get(ContactStatus, phone)
-    return status is not None and status.status == "stopped"
-
-
-def _is_elder(session: Session, person: Person | None, phone: str) -> bool:
-    if person is None:
-        person = session.scalar(select(Person).where(Person.phone == phone))
-    if person is None:
-        return False
-    return session.get(ElderProfile, person.id) is not None
-
-
-def enqueue(
-    session: Session,
-    to_phone: str,
-    body: str,
-    *,
-    kind: str = "notice",
-    person: Person | None = None,
-    channel: str = "sms",
-    urgent: bool = False,
-    elder_quiet_hours: bool | None = None,
-    dedupe_key: str | None = None,
-    now: datetime | None = None,
-    tz: str = "Asia/Shanghai",
-) -> OutboundMessage | None:
-    """Queue a text or call in `session`. Returns None when the person opted out or it was queued before.
-
-    `elder_quiet_hours`: hold a non-urgent message until the quiet hours end. None (the default)
-    decides by the recipient: elders get quiet hours, everybody else does not.
-    """
-    now = now or utcnow()
-    if kind not in ALWAYS_ALLOWED_KINDS and is_stopped(session, to_phone):
-        return None
-    if dedupe_key is not None:
-        existing = session.scalar(select(OutboundMessage).where(OutboundMessage.dedupe_key == dedupe_key))
-        if existing is not None:
-            return None
-    if elder_quiet_hours is None:
-        elder_quiet_hours = not urgent and _is_elder(session, person, to_phone)
-    quiet = bool(elder_quiet_hours) and not urgent
-    send_at = (quiet_hours_end(now, tz) or now) if quiet else now
-    message = OutboundMessage(
-        channel=channel,
-        to_phone=to_phone,
-        person_id=person.id if person else None,
-        kind=kind,
-        body=truncate(body, SMS_MAX_CHARS),
-        urgent=urgent,
-        quiet_hours=quiet,
-        dedupe_key=dedupe_key,
-        status="queued",
-        attempts=0,
-        next_attempt_at=send_at,
-        created_at=now,
-    )
-    session.add(message)
-    session.flush()
-    session.info.setdefault("outbox_new_ids", []).append(message.id)
-    return message
 
 
 def backoff(attempts: int) -> timedelta:
@@ -141,8 +55,7 @@ def _retry_or_fail(message: OutboundMessage, error: str, retryable: bool, now: d
         _scrub(message)
 
 
-def send_one(session: Session, transport, message: OutboundMessage, now: datetime,
-             tz: str = "Asia/Shanghai") -> None:
+def send_one(session: Session, transport, message: OutboundMessage, now: datetime) -> None:
     """Send a claimed message and record the result."""
     if message.kind == "login_code" and now - message.created_at > timedelta(minutes=5):
         message.status, message.last_error = "failed", "expired before it could be sent"
@@ -154,7 +67,7 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
         message.status, message.last_error = "opted_out", "the recipient opted out"
         session.commit()
         return
-    quiet_end = quiet_hours_end(now, tz) if message.quiet_hours and not message.urgent else None
+    quiet_end = quiet_hours_end(now) if message.quiet_hours and not message.urgent else None
     if quiet_end is not None:
         # A retry (or a late sender) landed inside the quiet hours: wait, without using up an attempt.
         message.status, message.next_attempt_at = "queued", quiet_end

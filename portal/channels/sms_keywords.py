@@ -12,16 +12,14 @@ from datetime import datetime
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
-from portal.channels import outbox
 from portal.channels.inbound import inbound_handler
+from portal.conversation import keywords
 from portal.i18n import translate_for
 from portal.models import Person
+from portal.services import outbox
 from portal.services.inbox import hotline_for, set_contact_status
 from portal.services.sms_text import keyword
 
-STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "end", "quit", "退订", "td"})
-START_WORDS = frozenset({"start", "unstop", "订阅", "恢复"})
-HELP_WORDS = frozenset({"help", "info", "帮助"})
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -59,7 +57,7 @@ def unknown_number(session: Session, person: Person | None, text: str, now: date
 
 @inbound_handler(10, "stop")
 def stop(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
-    if person is None or keyword(text) not in STOP_WORDS:
+    if person is None or keyword(text) not in keywords.STOP:
         return None
     set_contact_status(session, person.phone, "stopped", now)
     body = translate_for(
@@ -74,7 +72,7 @@ def stop(session: Session, person: Person | None, text: str, now: datetime) -> s
 
 @inbound_handler(10, "start")
 def start(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
-    if person is None or keyword(text) not in START_WORDS:
+    if person is None or keyword(text) not in keywords.START:
         return None
     set_contact_status(session, person.phone, "active", now)
     return translate_for(
@@ -84,7 +82,7 @@ def start(session: Session, person: Person | None, text: str, now: datetime) -> 
 
 @inbound_handler(10, "help")
 def help_keyword(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
-    if person is None or keyword(text) not in HELP_WORDS:
+    if person is None or keyword(text) not in keywords.HELP:
         return None
     return help_text(session, person)
 

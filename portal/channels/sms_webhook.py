@@ -15,9 +15,9 @@ from portal.channels.sms_keywords import default_hotline
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.db import utcnow
 from portal.i18n import translate_for
+from portal.request_scope import commit, db
 from portal.services import inbox
 from portal.services.sms_text import SMS_MAX_CHARS, truncate
-from portal.web import commit, db
 
 bp = Blueprint("sms_webhook", __name__)
 

@@ -6,8 +6,8 @@ from functools import wraps
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from portal.access import public
 from portal.extensions import csrf
-from portal.web.access import public
 
 
 def public_url_for_request() -> str:

@@ -8,14 +8,14 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
+from portal.conversation import keywords
+from portal.conversation.engine import normalize
 from portal.i18n import msg, translate_for
 from portal.models import Person, VolunteerProfile
 from portal.services import DomainError
 from portal.services import visits as visit_service
 
 DOOR_COMMAND = re.compile(r"^\s*(到|IN|走|OUT)\s*[:：]?\s*(\d{4,8})\s*$", re.IGNORECASE)
-YES = {"1", "是", "是的", "对", "YES", "Y"}
-NO = {"2", "不是", "不对", "否", "NO", "N"}
 
 
 def _reply(person: Person, message: str, **values) -> str:
@@ -60,14 +60,14 @@ def door_code_command(session: Session, person: Person | None, text: str, now: d
 def confirmation_answer(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
     if person is None:
         return None
-    answer = (text or "").strip().upper()
-    if answer not in YES and answer not in NO:
+    answer = normalize(text)
+    if answer not in keywords.YES and answer not in keywords.NO:
         return None
     visit = visit_service.last_asked(session, person.id, now)
     if visit is None:
         return None
     try:
-        if answer in YES:
+        if answer in keywords.YES:
             visit_service.confirm_by_elder(session, visit, person, "sms", now)
             if visit.status == "verified":
                 return _reply(person, msg("Thank you. The visit by %(name)s is confirmed."), name=visit.volunteer.name)

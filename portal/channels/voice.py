@@ -15,22 +15,21 @@ from sqlalchemy import func, select
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from portal.channels.twilio_hooks import twilio_webhook
-from portal.conversation import engine
+from portal.clock import local_tz
+from portal.conversation import engine, keywords
 from portal.conversation.engine import CHECK, FLOWS, NoMatch, normalize
 from portal.conversation.flows import REQUEST_FLOW
 from portal.db import utcnow
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person, VoiceTurn
+from portal.request_scope import commit, db
 from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.services.phones import normalize_phone
-from portal.web import commit, db
 
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 LOW_CONFIDENCE = 0.6
 MAX_FAILURES = 2        # re-prompts; the next failure offers a person
-PERSON_WORDS = ("人工", "转人工", "工作人员", "operator", "person")
-EMERGENCY_WORDS = ("救命", "救救我", "sos", "help me")
 VOICE_RATINGS = {"1": 3, "2": 2, "3": 1}  # keys in the order said (good first) → the faces, 3 happy .. 1 unhappy
 
 
@@ -188,10 +187,10 @@ def answer():
     digits = normalize(request.form.get("Digits"))
     speech = normalize(request.form.get("SpeechResult"))
     confidence = request.form.get("Confidence", type=float)
-    if digits == "0" or (not digits and any(w in speech for w in PERSON_WORDS)):
+    if digits == "0" or (not digits and any(w in speech for w in keywords.PERSON)):
         _dial_person(response, person, elder)
         return response
-    if digits == "9" or (not digits and any(w in speech for w in EMERGENCY_WORDS)):
+    if digits == "9" or (not digits and any(w in speech for w in keywords.EMERGENCY)):
         _emergency(response, person, elder)
         return response
     kind = request.args.get("kind", "flow")
@@ -235,7 +234,7 @@ def answer():
             state.data = {k: v for k, v in state.data.items() if k != "_pending"}
         return _next(response, person, elder, state, now)
     if state.step == CHECK:
-        if digits == "1" or (not digits and speech in ("确认", "好", "是", "对", "yes")):
+        if digits == "1" or (not digits and speech in keywords.YES):
             try:
                 reference = engine.finish(db(), person, state, now)
             except DomainError as error:
@@ -253,7 +252,7 @@ def answer():
     if not raw:
         return _failed(response, person, elder, state, now)
     try:
-        value = engine.parse(step, raw, now.astimezone(engine.TZ).date(), allow_free=bool(speech and not digits))
+        value = engine.parse(step, raw, now.astimezone(local_tz()).date(), allow_free=bool(speech and not digits))
     except NoMatch:
         return _failed(response, person, elder, state, now)
     except DomainError as error:

@@ -15,18 +15,17 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from portal.clock import local_tz
 from portal.i18n import _l, force_locale
 from portal.models import ConversationState, Person
 from portal.policy import policy
 from portal.services import DomainError
 from portal.services.people import clean_text
 
-TZ = ZoneInfo("Asia/Shanghai")
 CHECK = "check"
 DONE = "done"
 
@@ -265,7 +264,7 @@ def answer(session: Session, state: ConversationState, raw: str, now: datetime, 
     """Record the answer to the current step and move on. Returns the next step's name."""
     flow = FLOWS[state.flow]
     step = flow.steps[state.step]
-    value = parse(step, raw, now.astimezone(TZ).date(), allow_free, by_value)
+    value = parse(step, raw, now.astimezone(local_tz()).date(), allow_free, by_value)
     record(session, state, step.name, value, now)
     return state.step
 

@@ -5,7 +5,8 @@ from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
-from portal.conversation.engine import CHECK, TZ, Flow, Option, Step, register
+from portal.clock import local_tz
+from portal.conversation.engine import CHECK, Flow, Option, Step, register
 from portal.i18n import _l
 from portal.models import ConversationState, ElderProfile, Person
 from portal.services import DomainError
@@ -88,7 +89,7 @@ def scheduled_at(data: dict) -> datetime:
         at = time(hour, minute)
     else:
         at = SLOT_TIMES.get(data.get("meals") or data.get("half_day") or data.get("slot"), time(9, 0))
-    return datetime.combine(day, at, tzinfo=TZ)
+    return datetime.combine(day, at, tzinfo=local_tz())
 
 
 def complete_request(session: Session, person: Person, state: ConversationState, now: datetime) -> str:

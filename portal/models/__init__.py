@@ -24,6 +24,7 @@ from portal.models.elder import (
     VolunteerProfile,
 )
 from portal.models.inbound import INBOUND_STATUSES, InboundMessage
+from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
 from portal.models.messages import MESSAGE_STATUS_ORDER, ContactStatus, OutboundMessage
 from portal.models.people import CHANNELS, ROLES, STAFF_ROLES, LoginCode, Person, RoleGrant
 from portal.models.requests import (
@@ -35,7 +36,6 @@ from portal.models.requests import (
     VoiceTurn,
 )
 from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit
-from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
 
 __all__ = [
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",

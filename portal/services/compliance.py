@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.channels.outbox import enqueue
+from portal.clock import local_tz
 from portal.i18n import _l, msg, translate_for
 from portal.models import (
     EXCUSE_REASONS,
@@ -36,6 +36,7 @@ from portal.models import (
 )
 from portal.policy import policy
 from portal.services import DomainError
+from portal.services.outbox import enqueue
 from portal.types import UTCDateTime
 
 OPEN = ("upcoming", "due")
@@ -43,7 +44,7 @@ MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def tz() -> ZoneInfo:
-    return ZoneInfo(policy()["compliance"]["timezone"])
+    return local_tz()
 
 
 def local_midnight(day: date) -> datetime:

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import ContactStatus, ElderProfile, InboundMessage, Person, RoleGrant
-from portal.services.scope import area_hotline
 from portal.policy import policy
 from portal.services.phones import InvalidPhone, normalize_phone
+from portal.services.scope import area_hotline
 from portal.services.sms_text import clean_inbound
 
 SHORT_ANSWER_CHARS = 2

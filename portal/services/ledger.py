@@ -11,11 +11,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from portal.clock import local_tz
 from portal.i18n import _l
 from portal.models import (
     Account,
@@ -25,8 +25,8 @@ from portal.models import (
     LedgerHead,
     Person,
     Transfer,
-    VolunteerProfile,
     Visit,
+    VolunteerProfile,
 )
 from portal.models.ledger import GENESIS_HASH
 from portal.policy import policy
@@ -35,7 +35,6 @@ from portal.services.people import age_on, clean_text
 
 MAX_AMOUNT = 100_000  # minutes; far above any real transfer, so a typo of extra zeros is refused
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 class LedgerError(DomainError):
@@ -185,13 +184,13 @@ def service_weight(service_type: str) -> Fraction:
 
 
 def _local_bounds(moment: datetime, unit: str) -> tuple[datetime, datetime]:
-    local = moment.astimezone(TZ)
+    local = moment.astimezone(local_tz())
     if unit == "day":
-        start = datetime(local.year, local.month, local.day, tzinfo=TZ)
+        start = datetime(local.year, local.month, local.day, tzinfo=local_tz())
         end = start + timedelta(days=1)
     else:
-        start = datetime(local.year, 1, 1, tzinfo=TZ)
-        end = datetime(local.year + 1, 1, 1, tzinfo=TZ)
+        start = datetime(local.year, 1, 1, tzinfo=local_tz())
+        end = datetime(local.year + 1, 1, 1, tzinfo=local_tz())
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
@@ -330,7 +329,7 @@ def choose_to_pay(session: Session, payer: Person, visit: Visit, now: datetime) 
         raise LedgerError(_l("This visit is already settled."))
     if visit.volunteer_id == payer.id:
         raise LedgerError(_l("You cannot pay yourself."))
-    if not can_pay_for(session, payer, visit.elder_id, now.astimezone(TZ).date()):
+    if not can_pay_for(session, payer, visit.elder_id, now.astimezone(local_tz()).date()):
         age = policy()["time_bank"]["redemption_age"]
         raise LedgerError(_l("Credits can pay for your own care from age %(age)s, or for an approved relative.",
                              age=age))

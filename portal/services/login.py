@@ -9,11 +9,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal.channels import outbox
 from portal.i18n import _l, translate_for
 from portal.models import LoginCode, Person
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, outbox
 
 # Fast enough for a login, far too slow for guessing a million codes inside five minutes.
 _code_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)

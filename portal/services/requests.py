@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.channels.outbox import enqueue, quiet_hours_end
+from portal.clock import local_tz
 from portal.i18n import _l, force_locale, msg, supported_locale, translate_for
 from portal.models import (
     Area,
@@ -31,9 +30,9 @@ from portal.models import (
 from portal.models.requests import ACTIVE_STATUSES
 from portal.policy import policy
 from portal.services import DomainError
+from portal.services.outbox import enqueue, quiet_hours_end
 from portal.services.scope import area_hotline
 
-TZ = ZoneInfo("Asia/Shanghai")
 REQUESTABLE = ("meal", "cleaning", "escort", "bathing")
 MAX_VOLUNTEER_ALERTS = 10
 EMERGENCY_REPEAT_MINUTES = 10
@@ -51,7 +50,7 @@ def service_name(locale: str | None, service: str) -> str:
 def when_text(locale: str | None, moment: datetime | None) -> str:
     if moment is None:
         return ""
-    local = moment.astimezone(TZ)
+    local = moment.astimezone(local_tz())
     if locale == "en":
         return local.strftime("%d %b %H:%M")
     return f"{local.month}月{local.day}日 {local:%H:%M}"
@@ -141,7 +140,7 @@ def create_request(session: Session, elder: ElderProfile, placed_by: Person, cha
     """Place a request for `elder`. A family member must hold an approved link to that elder."""
     if service not in REQUESTABLE:
         raise DomainError(_l("Please choose a service from the list."), field="service")
-    if scheduled_at is not None and scheduled_at.astimezone(TZ).date() < now.astimezone(TZ).date():
+    if scheduled_at is not None and scheduled_at.astimezone(local_tz()).date() < now.astimezone(local_tz()).date():
         raise DomainError(_l("That day has already passed. Please choose today or a later day."), field="date")
     family_order = placed_by.id != elder.person_id and channel != "worker"
     if family_order and not approved_family(session, placed_by, elder.person_id):

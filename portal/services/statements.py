@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.clock import local_tz
 from portal.models import Account, ElderProfile, Entry, Transfer, Visit, VolunteerProfile
 from portal.services.people import age_on
 
-TZ = ZoneInfo("Asia/Shanghai")
 AGE_BANDS = ((0, 39, "under 40"), (40, 59, "40–59"), (60, 69, "60–69"), (70, 79, "70–79"), (80, 200, "80+"))
 
 
@@ -65,8 +64,8 @@ def history(session: Session, person_id: int, start: datetime | None = None, end
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
-    start = datetime(year, month, 1, tzinfo=TZ)
-    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=TZ)
+    start = datetime(year, month, 1, tzinfo=local_tz())
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=local_tz())
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 

@@ -18,8 +18,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
-from portal.types import UTCDateTime
 from portal.models import Area, ElderProfile, Pairing, Person, RoleGrant, VolunteerProfile
+from portal.types import UTCDateTime
 
 BATCH = 20_000
 ELDERS_PER_COMMUNITY = 433

@@ -2,23 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.channels.outbox import enqueue
+from portal.clock import local_tz
 from portal.i18n import _l, translate_for
-from portal.models import ElderProfile, FamilyLink, FollowUp, Person, VolunteerProfile, Visit
+from portal.models import ElderProfile, FamilyLink, FollowUp, Person, Visit, VolunteerProfile
 from portal.models.visits import WELLBEING_FLAGS
 from portal.policy import policy
 from portal.services import DomainError
 from portal.services.door import read_door_token
 from portal.services.ledger import credit_visit
+from portal.services.outbox import enqueue
 from portal.services.people import clean_text
 
-TZ = ZoneInfo("Asia/Shanghai")
 CODE_FAILURES_ALLOWED = 5
 CODE_LOCK_SECONDS = 15 * 60
 NOTES_MAX = 1000
@@ -30,7 +29,7 @@ class VisitError(DomainError):
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone(TZ).strftime("%m-%d %H:%M")
+    return moment.astimezone(local_tz()).strftime("%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------- finding the elder at the door
@@ -212,7 +211,7 @@ def ask_elder(session: Session, visit: Visit, now: datetime, public_url: str = "
     A call's body is the URL of its TwiML (the outbox passes it to the transport as twiml_url)."""
     elder = visit.elder
     visit.confirmation_asked_at = now
-    when = f"{_local(visit.checked_in_at)}–{visit.checked_out_at.astimezone(TZ).strftime('%H:%M')}"
+    when = f"{_local(visit.checked_in_at)}–{visit.checked_out_at.astimezone(local_tz()).strftime('%H:%M')}"
     if elder.preferred_channel == "voice":
         enqueue(session, elder.phone, f"{public_url}/twilio/voice/visit/{visit.id}", kind="visit_confirm",
                 person=elder, channel="call", elder_quiet_hours=True, now=now,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
+from portal.access import public, signed_in
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import Person
@@ -11,7 +12,6 @@ from portal.services import DomainError, audit
 from portal.services.login import check_password, request_code, verify_code
 from portal.services.phones import normalize_phone
 from portal.web import client_ip, commit, db
-from portal.web.access import public, signed_in
 from portal.web.forms import CodeForm, PasswordForm, PhoneForm
 
 bp = Blueprint("auth", __name__)

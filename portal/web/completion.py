@@ -3,14 +3,15 @@ volunteer deactivation, report downloads and printable visit sheets."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf as csrf_token_value
 from markupsafe import Markup, escape
 from sqlalchemy import case, func, select
 
+from portal.access import allow
+from portal.clock import local_tz
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import (
@@ -27,7 +28,6 @@ from portal.services import DomainError, audit, compliance
 from portal.services.scope import staff_community_ids
 from portal.services.visit_reports import build_report
 from portal.web import client_ip, commit, db, render_page, wants_partial
-from portal.web.access import allow
 from portal.web.forms import DecisionForm
 
 bp = Blueprint("completion", __name__, url_prefix="/worker/completion")
@@ -230,7 +230,7 @@ def major_event(elder_id: int):
         now = utcnow()
         raw = (request.form.get("occurred_at") or "").strip()
         try:
-            occurred = datetime.fromisoformat(raw).replace(tzinfo=ZoneInfo(current_app.config["LINLI_TIMEZONE"])) \
+            occurred = datetime.fromisoformat(raw).replace(tzinfo=local_tz()) \
                 if raw else None
         except ValueError:
             occurred = None

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 
+from portal.access import public
 from portal.models import OutboundMessage
 from portal.web import db
-from portal.web.access import public
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 

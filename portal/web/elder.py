@@ -5,12 +5,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import SERVICE_TYPES, ElderProfile, FamilyLink
 from portal.services.people import decide_family_link
 from portal.web import commit, db
-from portal.web.access import allow
 from portal.web.forms import DecisionForm
 
 bp = Blueprint("elder", __name__, url_prefix="/elder")

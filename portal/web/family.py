@@ -5,12 +5,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal.access import allow, signed_in
 from portal.i18n import _
 from portal.models import FamilyLink
 from portal.services import DomainError
 from portal.services.people import request_family_link
 from portal.web import commit, db
-from portal.web.access import allow, signed_in
 from portal.web.forms import FamilyLinkForm
 
 bp = Blueprint("family", __name__, url_prefix="/family")

@@ -5,9 +5,9 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 from sqlalchemy import text
 
+from portal.access import public, signed_in
 from portal.i18n import SUPPORTED_LOCALES
 from portal.web import commit, db
-from portal.web.access import public, signed_in
 from portal.web.templating import TEXT_SIZES, role_homes
 
 bp = Blueprint("main", __name__)

@@ -5,10 +5,10 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from portal.access import allow
 from portal.models import Area, ElderProfile
 from portal.services.scope import staff_area_ids, subtree_filter
 from portal.web import db
-from portal.web.access import allow
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 

@@ -6,12 +6,12 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
 from portal.services import compliance
 from portal.services.scope import staff_area_ids, staff_community_ids
 from portal.web import db
-from portal.web.access import allow
 from portal.web.completion import download_report
 
 bp = Blueprint("officer_visits", __name__, url_prefix="/officer/visits")

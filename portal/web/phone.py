@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
 
+from portal.access import public
 from portal.channels.twilio_hooks import sign, webhook_token
 from portal.i18n import _
 from portal.models import OutboundMessage, Person
 from portal.services import inbox
 from portal.services.sms_text import clean_inbound
 from portal.web import db, render_page, wants_partial
-from portal.web.access import public
 
 bp = Blueprint("phone", __name__, url_prefix="/dev/phone")
 

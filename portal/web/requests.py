@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal.access import allow, signed_in
 from portal.conversation import engine
 from portal.conversation.engine import CHECK, FLOWS, NoMatch
 from portal.conversation.flows import REQUEST_FLOW
@@ -16,7 +17,6 @@ from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.services.audit import record as audit
 from portal.web import client_ip, commit, db, render_page, wants_partial
-from portal.web.access import allow, signed_in
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 

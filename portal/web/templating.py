@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app, g, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from portal import labels
+from portal.clock import local_tz
 from portal.services.phones import display_phone, mask_phone
 
 TEXT_SIZES = ("normal", "large", "xlarge")
@@ -43,7 +43,7 @@ def local_time(value: datetime | None, fmt: str = "short") -> str:
     key = (value, fmt)
     text = cache.get(key)
     if text is None:
-        text = cache[key] = format_datetime(value.astimezone(ZoneInfo(current_app.config["LINLI_TIMEZONE"])), fmt)
+        text = cache[key] = format_datetime(value.astimezone(local_tz()), fmt)
     return text
 
 

@@ -2,23 +2,20 @@
 and the officer's view of what the communities owe."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.access import allow, signed_in
+from portal.clock import local_tz
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import Area, ElderProfile, Visit
-from portal.services import DomainError
-from portal.services import ledger, statements
-from portal.services.scope import staff_community_ids
+from portal.services import DomainError, ledger, statements
 from portal.services.audit import record as audit
+from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db
-from portal.web.access import allow, signed_in
 
 bp = Blueprint("timebank", __name__, url_prefix="/time-bank")
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _gift_context(error=None, form=None):
@@ -31,7 +28,7 @@ def _gift_context(error=None, form=None):
 @signed_in
 def home():
     session = db()
-    now = utcnow().astimezone(TZ)
+    now = utcnow().astimezone(local_tz())
     return render_template("timebank/home.html", balance=ledger.balance_of(session, current_user.id),
                            rows=list(reversed(statements.history(session, current_user.id)))[:100],
                            year=now.year, month=now.month)
@@ -105,7 +102,7 @@ def pay(visit_id: int):
 def outstanding():
     session = db()
     community_ids = staff_community_ids(session, current_user)
-    bands = statements.outstanding_by_age_band(session, community_ids, utcnow().astimezone(TZ).date())
+    bands = statements.outstanding_by_age_band(session, community_ids, utcnow().astimezone(local_tz()).date())
     totals = statements.community_totals(session, community_ids)
     names = {a.id: a.name for a in session.query(Area).filter(Area.id.in_(community_ids or [-1]))}
     return render_template("timebank/outstanding.html", bands=bands, totals=totals, names=names)

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from portal.access import allow
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.db import utcnow
 from portal.i18n import _, translate_for
@@ -13,7 +14,6 @@ from portal.models import Visit
 from portal.services import DomainError
 from portal.services import visits as visit_service
 from portal.web import commit, db
-from portal.web.access import allow
 
 bp = Blueprint("visits", __name__)
 

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from portal.access import allow
+from portal.clock import local_tz
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import Area, ElderProfile, FollowUp, Person, Transfer, Visit, VolunteerProfile
@@ -15,11 +16,9 @@ from portal.services import DomainError, audit, ledger, statements
 from portal.services import visits as visit_service
 from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db
-from portal.web.access import allow
 
 bp = Blueprint("visits_worker", __name__, url_prefix="/worker/visits")
 WORKER = ("worker", "admin")
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _communities() -> list[int]:
@@ -88,7 +87,7 @@ def close_follow_up(task_id: int):
 
 def _parse_local(day: str, clock: str) -> datetime | None:
     try:
-        return datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
+        return datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M").replace(tzinfo=local_tz())
     except ValueError:
         return None
 

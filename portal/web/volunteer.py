@@ -5,9 +5,9 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal.access import allow
 from portal.models import ElderProfile, Pairing, VolunteerProfile
 from portal.web import db
-from portal.web.access import allow
 
 bp = Blueprint("volunteer", __name__, url_prefix="/volunteer")
 

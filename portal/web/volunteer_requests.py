@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import VolunteerProfile
 from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.web import commit, db
-from portal.web.access import allow
 
 bp = Blueprint("volunteer_requests", __name__, url_prefix="/volunteer/requests")
 

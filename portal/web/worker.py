@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
 from portal import labels
+from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import (
@@ -28,7 +29,6 @@ from portal.services.door import door_token
 from portal.services.people import decide_family_link, pair, save_elder, save_volunteer, verify_volunteer
 from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db, render_page
-from portal.web.access import allow
 from portal.web.forms import DecisionForm, ElderForm, PairForm, SearchForm, VolunteerForm
 
 bp = Blueprint("worker", __name__, url_prefix="/worker")

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import ServiceRequest, VolunteerProfile
@@ -12,7 +13,6 @@ from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.services.scope import staff_community_ids
 from portal.web import commit, db
-from portal.web.access import allow
 
 bp = Blueprint("worker_requests", __name__, url_prefix="/worker/requests")
 

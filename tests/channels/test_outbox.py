@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.channels import outbox
+from portal.db import utcnow
+from portal.services.outbox import enqueue
 from portal.channels.transport import TwilioTransport
 from portal.models import OutboundMessage
 from portal.services.inbox import set_contact_status
@@ -50,7 +52,7 @@ def test_nothing_is_lost_while_the_provider_is_down_and_each_text_is_sent_once(s
     now = shanghai(2026, 11, 22, 10, 0)
     volunteer = world.volunteer_a.person
     for number in range(3):
-        outbox.enqueue(session, volunteer.phone, f"通知 {number}", now=now)
+        enqueue(session, volunteer.phone, f"通知 {number}", now=now)
     session.commit()
 
     fake.down = True
@@ -74,7 +76,7 @@ def test_nothing_is_lost_while_the_provider_is_down_and_each_text_is_sent_once(s
 def test_429_is_retried_and_other_4xx_fail_at_once(session, world, fake):
     transport = twilio(fake)
     now = shanghai(2026, 11, 22, 10, 0)
-    outbox.enqueue(session, world.volunteer_a.person.phone, "too many", now=now)
+    enqueue(session, world.volunteer_a.person.phone, "too many", now=now)
     session.commit()
     fake.down, fake.down_status = True, 429
     outbox.send_due(session, transport, now=now)
@@ -91,7 +93,7 @@ def test_429_is_retried_and_other_4xx_fail_at_once(session, world, fake):
 def test_a_provider_that_keeps_failing_gives_up_after_the_last_attempt(session, world, fake):
     transport = twilio(fake)
     now = shanghai(2026, 11, 22, 10, 0)
-    outbox.enqueue(session, world.volunteer_a.person.phone, "x", now=now)
+    enqueue(session, world.volunteer_a.person.phone, "x", now=now)
     session.commit()
     fake.down = True
     for _ in range(10):
@@ -104,7 +106,7 @@ def test_a_provider_that_keeps_failing_gives_up_after_the_last_attempt(session, 
 def test_a_time_out_is_retried_later(session, world, fake):
     transport = twilio(fake, timeout=0.5)
     now = shanghai(2026, 11, 22, 10, 0)
-    outbox.enqueue(session, world.volunteer_a.person.phone, "慢", now=now)
+    enqueue(session, world.volunteer_a.person.phone, "慢", now=now)
     session.commit()
     fake.delay_next = 2.0
     outbox.send_due(session, transport, now=now)
@@ -121,9 +123,9 @@ def test_a_time_out_is_retried_later(session, world, fake):
 def test_quiet_hours_hold_an_elders_ordinary_text_until_eight(session, world, transport):
     elder = world.elder_a.person
     evening = shanghai(2026, 11, 22, 22, 30)
-    ordinary = outbox.enqueue(session, elder.phone, "明天上午社区有义诊", person=elder, now=evening)
-    urgent = outbox.enqueue(session, elder.phone, "志愿者马上到", person=elder, urgent=True, now=evening)
-    to_volunteer = outbox.enqueue(session, world.volunteer_a.person.phone, "新的请求", now=evening)
+    ordinary = enqueue(session, elder.phone, "明天上午社区有义诊", person=elder, now=evening)
+    urgent = enqueue(session, elder.phone, "志愿者马上到", person=elder, urgent=True, now=evening)
+    to_volunteer = enqueue(session, world.volunteer_a.person.phone, "新的请求", now=evening)
     session.commit()
     assert ordinary.next_attempt_at == shanghai(2026, 11, 23, 8, 0)
 
@@ -139,7 +141,7 @@ def test_quiet_hours_hold_an_elders_ordinary_text_until_eight(session, world, tr
 
 def test_a_late_sender_does_not_wake_an_elder(session, world, transport):
     elder = world.elder_a.person
-    message = outbox.enqueue(session, elder.phone, "提醒", person=elder, now=shanghai(2026, 11, 22, 20, 50),
+    message = enqueue(session, elder.phone, "提醒", person=elder, now=shanghai(2026, 11, 22, 20, 50),
                              elder_quiet_hours=True)
     session.commit()
     # The sender was down from 20:50 and catches up at 23:10: the text waits for the morning.
@@ -152,8 +154,8 @@ def test_a_late_sender_does_not_wake_an_elder(session, world, transport):
 
 def test_busy_and_unanswered_calls_are_retried_a_bounded_number_of_times(client, session, world, transport):
     elder = world.elder_a.person
-    now = outbox.utcnow()  # the status callback is handled at the real time
-    call = outbox.enqueue(session, elder.phone, "您有一个新的服务请求", channel="call", urgent=True, now=now)
+    now = utcnow()  # the status callback is handled at the real time
+    call = enqueue(session, elder.phone, "您有一个新的服务请求", channel="call", urgent=True, now=now)
     session.commit()
     placed = []
     for answer in ("busy", "no-answer", "no-answer"):
@@ -171,7 +173,7 @@ def test_busy_and_unanswered_calls_are_retried_a_bounded_number_of_times(client,
 
 
 def test_status_only_moves_forward(client, session, world, transport):
-    message = outbox.enqueue(session, world.volunteer_a.person.phone, "hi", elder_quiet_hours=False)
+    message = enqueue(session, world.volunteer_a.person.phone, "hi", elder_quiet_hours=False)
     session.commit()
     outbox.send_due(session, transport)
     session.refresh(message)
@@ -191,15 +193,15 @@ def test_status_only_moves_forward(client, session, world, transport):
 
 def test_opt_out_after_enqueue_is_honoured_at_send_time(session, world, transport):
     phone = world.volunteer_a.person.phone
-    message = outbox.enqueue(session, phone, "活动", elder_quiet_hours=False)
+    message = enqueue(session, phone, "活动", elder_quiet_hours=False)
     session.commit()
-    set_contact_status(session, phone, "stopped", outbox.utcnow())
+    set_contact_status(session, phone, "stopped", utcnow())
     session.commit()
     outbox.send_due(session, transport)
     session.refresh(message)
     assert message.status == "opted_out" and len(transport.sent) == 0
-    assert outbox.enqueue(session, phone, "again") is None
-    assert outbox.enqueue(session, phone, "Linli login code: 123456", kind="login_code", urgent=True) is not None
+    assert enqueue(session, phone, "again") is None
+    assert enqueue(session, phone, "Linli login code: 123456", kind="login_code", urgent=True) is not None
 
 
 def test_the_send_outbox_job_sends_what_is_due(app, session, world, transport):
@@ -208,7 +210,7 @@ def test_the_send_outbox_job_sends_what_is_due(app, session, world, transport):
     jobs = load_jobs()
     assert jobs["send-outbox"].trigger == "interval" and jobs["send-outbox"].trigger_args["seconds"] <= 10
     now = shanghai(2026, 11, 22, 10, 0)
-    outbox.enqueue(session, world.volunteer_a.person.phone, "job", now=now)
+    enqueue(session, world.volunteer_a.person.phone, "job", now=now)
     session.commit()
     with app.app_context():
         assert jobs["send-outbox"].fn(session, now) == {"attempted": 1}

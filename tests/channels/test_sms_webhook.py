@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portal.channels import outbox, sms_webhook
 from portal.db import utcnow
 from portal.models import ContactStatus, InboundMessage, OutboundMessage, Person
+from portal.services.outbox import enqueue
 from tests.channels.helpers import PUBLIC_URL, TOKEN, new_sid, post_signed, reply_of, text
 
 
@@ -126,7 +127,7 @@ def test_a_message_without_a_message_sid_is_refused(client, session, world):
 
 def test_stop_opts_out_and_start_opts_back_in(client, session, world, transport):
     elder = world.elder_a.person
-    queued_before = outbox.enqueue(session, elder.phone, "明天有义诊", kind="notice", elder_quiet_hours=False)
+    queued_before = enqueue(session, elder.phone, "明天有义诊", kind="notice", elder_quiet_hours=False)
     session.commit()
 
     response = text(client, elder.phone, "ＳＴＯＰ")  # full-width, as some phones send it
@@ -137,7 +138,7 @@ def test_stop_opts_out_and_start_opts_back_in(client, session, world, transport)
     assert len(confirmation) == 1 and "订阅" in confirmation[0].body
 
     # Nothing else reaches the phone: not at enqueue time, not what was queued before STOP.
-    assert outbox.enqueue(session, elder.phone, "活动通知", kind="notice") is None
+    assert enqueue(session, elder.phone, "活动通知", kind="notice") is None
     sent_before = len(transport.sent)
     outbox.send_due(session, transport, now=utcnow() + timedelta(days=1))
     assert len(transport.sent) == sent_before
@@ -148,7 +149,7 @@ def test_stop_opts_out_and_start_opts_back_in(client, session, world, transport)
     assert "再次" in reply_of(response) or "重新" in reply_of(response)
     session.expire_all()
     assert session.get(ContactStatus, elder.phone).status == "active"
-    again = outbox.enqueue(session, elder.phone, "活动通知", kind="notice", elder_quiet_hours=False)
+    again = enqueue(session, elder.phone, "活动通知", kind="notice", elder_quiet_hours=False)
     assert again is not None
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
+from portal.clock import local_tz
 from portal.channels.inbound import dispatch_sms
 from portal.channels.twilio_hooks import sign
 from portal.db import utcnow
@@ -113,7 +114,7 @@ def test_start_by_call_and_finish_by_text(world, app, session, client):
 def test_bad_sms_input(world, app, session):
     person = world.elder_a.person
     sms(app, session, person, "打扫")
-    past = (utcnow() - timedelta(days=3)).astimezone(service_requests.TZ)
+    past = (utcnow() - timedelta(days=3)).astimezone(local_tz())
     reply = sms(app, session, person, f"{past.month}月{past.day}日")
     assert "已经过去" in reply
     # text that matches nothing gets the help text, and the open conversation is kept

@@ -1,4 +1,4 @@
-from portal.web.access import access_for
+from portal.access import access_for
 
 
 def test_every_endpoint_declares_who_may_use_it(app):

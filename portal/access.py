@@ -1,8 +1,6 @@
 """Deny by default: every endpoint states who may use it, or nobody can."""
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
@@ -56,18 +54,3 @@ def enforce(app):
     if not current_user.has_role(*rule):
         abort(403)
     return None
-
-
-def roles_required(*roles):
-    """For a check inside a view that serves several roles differently."""
-
-    def decorate(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
-from portal.conversation import engine
+from portal.conversation import engine, keywords
 from portal.conversation.engine import CHECK, FLOWS, NoMatch, normalize
 from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
 from portal.i18n import force_locale, gettext, msg, supported_locale
@@ -22,11 +22,6 @@ from portal.models import ElderProfile, Person
 from portal.services import DomainError
 from portal.services import requests as service_requests
 
-EMERGENCY_WORDS = {"救命", "救救我", "sos", "help me", "救命啊", "快来人", "急救"}
-MENU_WORDS = {"服务", "下单", "菜单", "申请", "menu", "order", "request", "service"}
-CANCEL_WORDS = {"取消", "退出", "算了", "cancel", "quit"}
-CONFIRM_WORDS = {"1", "确认", "好", "好的", "是", "对", "yes", "ok", "y"}
-REFUSE_WORDS = {"2", "不要", "拒绝", "不需要", "refuse", "no"}
 SMS_RATINGS = {"1": 3, "2": 2, "3": 1}  # the text lists good first; stored as the faces: 3 happy .. 1 unhappy
 
 
@@ -74,7 +69,7 @@ def _say(person: Person, message: str, **variables) -> str:
 @inbound_handler(15, "request-emergency")
 def emergency_words(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
     elder = _elder(session, person)
-    if elder is None or normalize(text) not in EMERGENCY_WORDS:
+    if elder is None or normalize(text) not in keywords.EMERGENCY:
         return None
     service_requests.emergency(session, elder, "sms", now)
     return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
@@ -92,11 +87,11 @@ def request_answers(session: Session, person: Person | None, text: str, now: dat
         return None
     word = normalize(text)
     asked = []  # (when the question was asked, which question, the request)
-    if word in REFUSE_WORDS:
+    if word in keywords.NO:
         pending = service_requests.pending_refusal(session, person.id, now)
         if pending is not None:
             asked.append((pending.created_at, "refuse", pending))
-    if word in CONFIRM_WORDS:
+    if word in keywords.YES:
         pending = service_requests.pending_confirmation(session, person.id)
         if pending is not None:
             asked.append((pending.done_at or pending.created_at, "confirm", pending))
@@ -126,7 +121,7 @@ def conversation(session: Session, person: Person | None, text: str, now: dateti
         return None
     word = normalize(text)
     state = engine.load(session, person, "sms", now)
-    if state is not None and word in CANCEL_WORDS:
+    if state is not None and word in keywords.CANCEL:
         engine.end(session, state)
         return _say(person, msg("All right, we stopped. Nothing was ordered."))
     if state is None:
@@ -135,13 +130,13 @@ def conversation(session: Session, person: Person | None, text: str, now: dateti
         picked = next((o for o in SERVICE_OPTIONS if any(k in word for k in o.keywords)), None)
         if picked is not None:
             state = engine.begin(session, person, "sms", REQUEST_FLOW, now, {"service": picked.value})
-        elif word in MENU_WORDS:
+        elif word in keywords.MENU:
             state = engine.begin(session, person, "sms", REQUEST_FLOW, now)
         else:
             return None
         return render(state, person)
     if state.step == CHECK:
-        if word in CONFIRM_WORDS:
+        if word in keywords.YES:
             try:
                 reference = engine.finish(session, person, state, now)
             except DomainError as error:
