@@ -74,6 +74,7 @@ def run_job(session_factory: sessionmaker[Session], name: str, now: datetime, sl
             if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _lock_key(name)}):
                 session.rollback()
                 return {"status": "locked"}
+        session.info["transport"] = transport
         run = JobRun(job_name=name, slot=slot, scheduled=scheduled, as_of=now, started_at=utcnow(),
                      status="running", summary={})
         session.add(run)

@@ -26,6 +26,7 @@ from portal.request_scope import commit, db
 from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.services.phones import normalize_phone
+from portal.services.scope import community_workers
 
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 LOW_CONFIDENCE = 0.6
@@ -89,7 +90,7 @@ def _dial_person(response: VoiceResponse, person: Person | None, elder: ElderPro
     hotline = current_app.config["LINLI_HOTLINE"]
     target = None
     if elder is not None:
-        workers = service_requests.community_workers(db(), elder.community_id)
+        workers = community_workers(db(), elder.community_id)
         target = workers[0].phone if workers else service_requests.hotline_for(db(), elder.community_id, hotline)
     _say(response, person, msg("Please hold, we are putting you through to a person."))
     response.dial(target or hotline)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -58,7 +58,6 @@ class Flow:
     first: str
     steps: dict[str, Step]
     complete: Callable                 # (session, person, state, now) -> result
-    options_for: dict = field(default_factory=dict)
 
 
 FLOWS: dict[str, Flow] = {}

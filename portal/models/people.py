@@ -55,9 +55,6 @@ class Person(Base):
     def is_staff(self) -> bool:
         return bool(self.roles() & STAFF_ROLES)
 
-    def areas_for(self, role: str) -> list[int]:
-        return [grant.area_id for grant in self.grants if grant.role == role and grant.area_id]
-
     def __repr__(self) -> str:
         return f"<Person {self.id}>"
 

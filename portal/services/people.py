@@ -275,12 +275,3 @@ def pair(session: Session, volunteer: VolunteerProfile, elder: ElderProfile, wor
     session.flush()
     return pairing
 
-
-def approved_elders_for_family(session: Session, family: Person) -> list[ElderProfile]:
-    return list(
-        session.scalars(
-            select(ElderProfile)
-            .join(FamilyLink, FamilyLink.elder_id == ElderProfile.person_id)
-            .where(FamilyLink.family_id == family.id, FamilyLink.status == "approved")
-        )
-    )

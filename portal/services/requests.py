@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal import events
 from portal.clock import local_tz
 from portal.i18n import _l, force_locale, msg, supported_locale, translate_for
 from portal.models import (
@@ -23,7 +22,6 @@ from portal.models import (
     Person,
     RequestDecline,
     RequestEvent,
-    RoleGrant,
     ServiceRequest,
     VolunteerProfile,
 )
@@ -31,7 +29,7 @@ from portal.models.requests import ACTIVE_STATUSES
 from portal.policy import policy
 from portal.services import DomainError
 from portal.services.outbox import enqueue, quiet_hours_end
-from portal.services.scope import area_hotline
+from portal.services.scope import area_hotline, community_workers
 
 REQUESTABLE = ("meal", "cleaning", "escort", "bathing")
 MAX_VOLUNTEER_ALERTS = 10
@@ -66,19 +64,6 @@ def new_reference(session: Session) -> str:
 
 def by_reference(session: Session, reference: str) -> ServiceRequest | None:
     return session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
-
-
-def community_workers(session: Session, community_id: int) -> list[Person]:
-    """Workers whose area contains the community (the community itself or a street/district above)."""
-    community = session.get(Area, community_id)
-    if community is None:
-        return []
-    ancestor_ids = [int(part) for part in community.path.strip("/").split("/") if part]
-    return list(session.scalars(
-        select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
-        .where(RoleGrant.role == "worker", RoleGrant.area_id.in_(ancestor_ids), Person.active)
-        .order_by(RoleGrant.area_id.desc(), Person.id)
-    ).unique())
 
 
 def hotline_for(session: Session, community_id: int, default: str) -> str:
@@ -171,7 +156,6 @@ def create_request(session: Session, elder: ElderProfile, placed_by: Person, cha
         enqueue(session, elder_person.phone, body, person=elder_person, channel=channel_for_elder,
                 dedupe_key=f"req:{request.id}:elder:family-order", now=now)
     _alert_volunteers(session, request, now, round_="new")
-    events.request_created.send(request, session=session, now=now)
     return request
 
 
@@ -210,7 +194,6 @@ def cancel(session: Session, request: ServiceRequest, person: Person, channel: s
         _tell(session, request.volunteer, msg("Request %(ref)s was cancelled. You do not need to go."), now,
               key=f"req:{request.id}:vol-cancel", ref=request.reference)
     _tell_family(session, request, msg("Request %(ref)s was cancelled."), now, "cancelled", ref=request.reference)
-    events.request_cancelled.send(request, session=session, now=now, reason="cancelled")
 
 
 def refusable(request: ServiceRequest, now: datetime) -> bool:
@@ -231,7 +214,6 @@ def refuse(session: Session, request: ServiceRequest, elder: Person, channel: st
     if request.volunteer is not None:
         _tell(session, request.volunteer, msg("Request %(ref)s was cancelled. You do not need to go."), now,
               key=f"req:{request.id}:vol-cancel", ref=request.reference)
-    events.request_cancelled.send(request, session=session, now=now, reason="refused")
 
 
 def _close(session: Session, request: ServiceRequest, status: str, now: datetime, actor: Person | None,
@@ -254,7 +236,6 @@ def confirm(session: Session, request: ServiceRequest, elder: Person, channel: s
     _tell_family(session, request, msg("%(elder)s confirmed that %(service)s (reference %(ref)s) happened."), now,
                  "confirmed", elder=elder.name, service=_service(request), ref=request.reference)
     session.flush()
-    events.request_confirmed.send(request, session=session, now=now)
 
 
 def rate(session: Session, request: ServiceRequest, elder: Person, rating: int, now: datetime,
@@ -330,7 +311,6 @@ def accept(session: Session, request_id: int, volunteer: Person, now: datetime, 
               now, key=f"req:{request.id}:vol-assigned", ref=request.reference, service=_service(request),
               elder=elder.name, when=_when(request))
     session.flush()
-    events.request_accepted.send(request, session=session, now=now)
     return request
 
 
@@ -359,7 +339,6 @@ def start(session: Session, request: ServiceRequest, volunteer: Person, now: dat
     _volunteer_step(session, request, volunteer, now, "accepted", "in_progress", "started_at")
     _tell_family(session, request, msg("%(volunteer)s has started %(service)s for %(elder)s."), now, "started",
                  volunteer=volunteer.name, service=_service(request), elder=request.elder.name)
-    events.request_started.send(request, session=session, now=now)
 
 
 def finish(session: Session, request: ServiceRequest, volunteer: Person, now: datetime) -> None:
@@ -368,7 +347,6 @@ def finish(session: Session, request: ServiceRequest, volunteer: Person, now: da
           now, key=f"req:{request.id}:elder:done", quiet=True, volunteer=volunteer.name, service=_service(request))
     _tell_family(session, request, msg("%(volunteer)s finished %(service)s for %(elder)s."), now, "done",
                  volunteer=volunteer.name, service=_service(request), elder=request.elder.name)
-    events.request_done.send(request, session=session, now=now)
 
 
 def feed(session: Session, volunteer: VolunteerProfile) -> list[tuple[ServiceRequest, bool]]:
@@ -436,7 +414,6 @@ def emergency(session: Session, elder: ElderProfile, channel: str, now: datetime
         for medium in ("sms", "call"):
             enqueue(session, phone, body, kind="urgent", person=who, channel=medium, urgent=True,
                     dedupe_key=f"req:{request.id}:sos:{medium}:{phone}", now=now)
-    events.request_created.send(request, session=session, now=now)
     return request
 
 
@@ -497,5 +474,4 @@ def expire_unaccepted(session: Session, now: datetime) -> int:
               key=f"req:{request.id}:elder:expired", quiet=True, service=_service(request), ref=request.reference)
         _tell_family(session, request, msg("Nobody could take %(service)s for %(elder)s (reference %(ref)s)."), now,
                      "expired", service=_service(request), elder=request.elder.name, ref=request.reference)
-        events.request_cancelled.send(request, session=session, now=now, reason="expired")
     return len(rows)

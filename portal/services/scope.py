@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from portal.models import Area, Person
+from portal.models import Area, Person, RoleGrant
 
 
 def subtree_filter(session: Session, area_ids: list[int]):
@@ -54,3 +54,16 @@ def area_hotline(session: Session, area_id: int | None, default: str | None = No
             return area.hotline
         area = area.parent
     return default
+
+
+def community_workers(session: Session, community_id: int) -> list[Person]:
+    """Workers whose area contains the community (the community itself or a street/district above)."""
+    community = session.get(Area, community_id)
+    if community is None:
+        return []
+    ancestor_ids = [int(part) for part in community.path.strip("/").split("/") if part]
+    return list(session.scalars(
+        select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(RoleGrant.role == "worker", RoleGrant.area_id.in_(ancestor_ids), Person.active)
+        .order_by(RoleGrant.area_id.desc(), Person.id)
+    ).unique())

@@ -131,7 +131,6 @@ def check_in(session: Session, volunteer: Person, elder: ElderProfile, method: s
         visit.needs_worker, visit.needs_worker_reason = True, "relative"
     session.add(visit)
     session.flush()
-    events.visit_checked_in.send(visit, session=session, now=now)
     return visit
 
 
@@ -153,7 +152,6 @@ def check_out(session: Session, visit: Visit, volunteer: Person, now: datetime, 
     chosen = clean_flags(flags)
     text = clean_text(notes, "notes", NOTES_MAX, required=False) or None
     _finish(session, visit, now, method, text, chosen)
-    events.visit_checked_out.send(visit, session=session, now=now)
     ask_elder(session, visit, now, public_url)
     return visit
 
@@ -196,9 +194,7 @@ def record_by_worker(session: Session, worker: Person, volunteer: Person, elder:
         visit.needs_worker, visit.needs_worker_reason = True, "relative"
     session.add(visit)
     session.flush()
-    events.visit_checked_in.send(visit, session=session, now=now)
     _finish(session, visit, end, "worker", text, chosen)
-    events.visit_checked_out.send(visit, session=session, now=now)
     ask_elder(session, visit, now, public_url)
     return visit
 

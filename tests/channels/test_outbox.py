@@ -212,7 +212,7 @@ def test_the_send_outbox_job_sends_what_is_due(app, session, world, transport):
     now = shanghai(2026, 11, 22, 10, 0)
     enqueue(session, world.volunteer_a.person.phone, "job", now=now)
     session.commit()
-    with app.app_context():
-        assert jobs["send-outbox"].fn(session, now) == {"attempted": 1}
-        assert jobs["send-outbox"].fn(session, now) == {"attempted": 0}  # idempotent
+    session.info["transport"] = transport
+    assert jobs["send-outbox"].fn(session, now) == {"attempted": 1}
+    assert jobs["send-outbox"].fn(session, now) == {"attempted": 0}  # idempotent
     assert [m.body for m in transport.sent] == ["job"]
