@@ -151,7 +151,7 @@ def test_a_volunteer_visiting_a_relative_needs_a_worker(app, world, session):
     assert ledger.balance_of(session, volunteer.id) == 90
 
 
-def test_signals_carry_the_visit(app, world, session):
+def test_verification_signal_carries_the_verified_visit(app, world, session):
     from portal import events
 
     seen = []
@@ -159,12 +159,10 @@ def test_signals_carry_the_visit(app, world, session):
     def listener(sender, session, now):
         seen.append((sender.id, sender.status))
 
-    for signal in (events.visit_checked_in, events.visit_checked_out, events.visit_verified):
-        signal.connect(listener)
+    events.visit_verified.connect(listener)
     try:
         v = visit(session, world.volunteer_a.person, world.elder_a)
         visit_service.confirm_by_elder(session, v, world.elder_a.person, "web", T0 + timedelta(hours=2))
     finally:
-        for signal in (events.visit_checked_in, events.visit_checked_out, events.visit_verified):
-            signal.disconnect(listener)
-    assert [s for _, s in seen] == ["open", "done", "verified"]
+        events.visit_verified.disconnect(listener)
+    assert seen == [(v.id, "verified")]
