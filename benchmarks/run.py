@@ -215,7 +215,7 @@ def baseline_close(url: str) -> float:
 
 
 def job_ledger_check(url: str) -> float:
-    from portal.services.ledger import check_ledger
+    from portal.services.ledger_check import check_ledger
 
     engine, session = _session(url)
     try:

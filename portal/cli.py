@@ -171,7 +171,7 @@ def ledger_group():
 @with_appcontext
 def ledger_check():
     """Verify balances, cached balances, single credits per visit and the hash chain (exit 1 on findings)."""
-    from portal.services.ledger import check_ledger
+    from portal.services.ledger_check import check_ledger
 
     started = time.perf_counter()
     with current_app.extensions["linli"].engine.connect() as connection:

@@ -110,7 +110,7 @@ def balance_of(session: Session, person_id: int) -> int:
 
 # ---------------------------------------------------------------- the chain
 
-def _created_us(moment: datetime) -> int:
+def created_us(moment: datetime) -> int:
     return (moment.astimezone(timezone.utc) - EPOCH) // timedelta(microseconds=1)
 
 
@@ -156,13 +156,13 @@ def _post(session: Session, head: LedgerHead, kind: str, source: Account, target
                         created_at=now)
     session.add(transfer)
     session.flush()
-    created_us = _created_us(now)
+    created_micros = created_us(now)
     prev = head.last_hash
     next_id = head.last_entry_id
     for account, signed in ((source, -amount), (target, amount)):
         next_id += 1
         digest = entry_hash(prev, next_id, transfer.id, kind, account.id, signed, visit_id, reverses_id,
-                            created_us)
+                            created_micros)
         session.add(Entry(id=next_id, transfer_id=transfer.id, account_id=account.id, amount=signed,
                           prev_hash=prev, hash=digest))
         prev = digest
@@ -365,125 +365,3 @@ def reverse(session: Session, worker: Person, transfer_id: int, raw_reason: str,
         raise LedgerError(_l("The minutes were already given or spent; reverse those transfers first."))
     return _post(session, head, "reversal", holder, original.from_account, original.amount, now,
                  reverses_id=original.id, reason=reason, by_id=worker.id)
-
-
-# ---------------------------------------------------------------- checking the whole ledger
-
-@dataclass
-class CheckResult:
-    entries: int
-    transfers: int
-    accounts: int
-    findings: list[str]
-    finding_count: int
-
-    @property
-    def ok(self) -> bool:
-        return self.finding_count == 0
-
-    def summary(self) -> str:
-        state = "ok" if self.ok else f"{self.finding_count} problem(s)"
-        return (f"ledger {state}: {self.entries} entries, {self.transfers} transfers, "
-                f"{self.accounts} accounts; chain intact" if self.ok else
-                f"ledger {state}: {self.entries} entries, {self.transfers} transfers, {self.accounts} accounts")
-
-
-def check_ledger(connection, max_findings: int = 50) -> CheckResult:
-    """One streamed pass over the entries (in chain order) with their transfers.
-
-    Checks: the hash chain and its head, ids without gaps, every transfer written as exactly
-    −amount from its source and +amount to its target, no visit or transfer credited or reversed
-    twice, and every cached balance equal to the sum of its entries.
-    """
-    findings: list[str] = []
-    count = 0
-
-    def find(text: str) -> None:
-        nonlocal count
-        count += 1
-        if len(findings) < max_findings:
-            findings.append(text)
-
-    et, tt = Entry.__table__, Transfer.__table__
-    query = (
-        select(et.c.id, et.c.transfer_id, et.c.account_id, et.c.amount, et.c.prev_hash, et.c.hash,
-               tt.c.kind, tt.c.amount, tt.c.from_account_id, tt.c.to_account_id, tt.c.visit_id,
-               tt.c.reverses_id, tt.c.created_at)
-        .select_from(et.outerjoin(tt, tt.c.id == et.c.transfer_id))
-        .order_by(et.c.id)
-    )
-    sums: dict[int, int] = {}
-    seen_transfers: set[int] = set()
-    seen_visits: set[int] = set()
-    seen_reversed: set[int] = set()
-    prev = GENESIS_HASH
-    expected_id = 0
-    sha = hashlib.sha256
-    entries = 0
-    # The transfer being read: its id, and what its entries must look like.
-    current = None
-    tail = kind = ""
-    sides: set = set()
-    matched = 0
-
-    def close() -> None:
-        if current is not None and (matched != 2 or sides):
-            find(f"transfer {current}: entries do not balance or do not match the transfer")
-
-    result = connection.execute(query, execution_options={"stream_results": True, "yield_per": 20_000})
-    for entry_id, transfer_id, account_id, amount, prev_hash, digest, t_kind, t_amount, source, target, \
-            visit_id, reverses_id, created in result:
-        entries += 1
-        expected_id += 1
-        if entry_id != expected_id:
-            find(f"entry {entry_id}: expected entry {expected_id} (a row is missing or inserted)")
-            expected_id = entry_id
-        if transfer_id != current:
-            close()
-            current, matched = transfer_id, 0
-            if transfer_id in seen_transfers:
-                find(f"transfer {transfer_id}: entries are not together in the chain")
-            seen_transfers.add(transfer_id)
-            if t_amount is None:
-                find(f"transfer {transfer_id}: entries without a transfer")
-                sides, kind, tail = set(), "", ""
-            else:
-                if t_amount <= 0:
-                    find(f"transfer {transfer_id}: amount {t_amount} is not positive")
-                sides = {(source, -t_amount), (target, t_amount)}
-                kind = t_kind
-                tail = f"|{visit_id or ''}|{reverses_id or ''}|{_created_us(created) if created else 0}"
-                if visit_id is not None:
-                    if visit_id in seen_visits:
-                        find(f"visit {visit_id}: credited more than once")
-                    seen_visits.add(visit_id)
-                if reverses_id is not None:
-                    if reverses_id in seen_reversed:
-                        find(f"transfer {reverses_id}: reversed more than once")
-                    seen_reversed.add(reverses_id)
-        matched += 1
-        sides.discard((account_id, amount))
-        if prev_hash != prev:
-            find(f"entry {entry_id}: does not follow the entry before it (chain broken)")
-        if sha(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()).hexdigest() \
-                != digest:
-            find(f"entry {entry_id}: its content does not match its hash (changed after it was written)")
-        prev = digest
-        sums[account_id] = sums.get(account_id, 0) + amount
-    close()
-
-    head = connection.execute(select(LedgerHead.__table__.c.last_entry_id, LedgerHead.__table__.c.last_hash)
-                              .where(LedgerHead.__table__.c.id == 1)).first()
-    if head is not None and (head[0] != expected_id or head[1] != prev):
-        find(f"the chain ends at entry {expected_id}, but the ledger head says {head[0]} (entries removed or added)")
-    if head is None and entries:
-        find("the ledger head is missing")
-    transfers = connection.execute(select(func.count()).select_from(tt)).scalar_one()
-    if transfers != len(seen_transfers):
-        find(f"{transfers - len(seen_transfers)} transfer(s) have no entries")
-    accounts = 0
-    for account_id, balance in connection.execute(select(Account.__table__.c.id, Account.__table__.c.balance)):
-        accounts += 1
-        if balance != sums.get(account_id, 0):
-            find(f"account {account_id}: cached balance {balance} but its entries sum to {sums.get(account_id, 0)}")
-    return CheckResult(entries, transfers, accounts, findings, count)

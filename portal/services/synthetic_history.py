@@ -38,7 +38,7 @@ from portal.models import (
 from portal.models.ledger import GENESIS_HASH
 from portal.policy import policy
 from portal.services.compliance import local_date, local_midnight, window_for
-from portal.services.ledger import _created_us, service_weight
+from portal.services.ledger import created_us, service_weight
 
 YEARS = 2
 DONE_RATE = (0.86, 0.99)        # each community's completion rate lies in this range
@@ -192,10 +192,10 @@ def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, 
         transfer_id += 1
         source, target = issuance[community_id], person[volunteer_id]
         transfers.append((transfer_id, "mint", credited, source, target, visit_id, elder_id, verified))
-        created_us = _created_us(verified)
+        created_micros = created_us(verified)
         for account, signed in ((source, -credited), (target, credited)):
             entry_id += 1
-            digest = sha(f"{prev}|{entry_id}|{transfer_id}|mint|{account}|{signed}|{visit_id}||{created_us}"
+            digest = sha(f"{prev}|{entry_id}|{transfer_id}|mint|{account}|{signed}|{visit_id}||{created_micros}"
                          .encode()).hexdigest()
             entries.append((entry_id, transfer_id, account, signed, prev, digest))
             prev = digest

@@ -16,7 +16,8 @@ import portal.models  # noqa: F401
 from portal.db import Base, make_engine
 from portal.models import Account, Entry, LedgerHead, Transfer
 from portal.models.ledger import GENESIS_HASH
-from portal.services.ledger import _created_us, check_ledger, entry_hash
+from portal.services.ledger import created_us, entry_hash
+from portal.services.ledger_check import check_ledger
 
 
 def build(engine, entries: int, accounts: int = 5000) -> None:
@@ -38,7 +39,7 @@ def build(engine, entries: int, accounts: int = 5000) -> None:
                               "to_account_id": target, "created_at": at})
             for account, amount in ((source, -30), (target, 30)):
                 entry_id += 1
-                digest = entry_hash(prev, entry_id, transfer_id, "gift", account, amount, None, None, _created_us(at))
+                digest = entry_hash(prev, entry_id, transfer_id, "gift", account, amount, None, None, created_us(at))
                 rows.append({"id": entry_id, "transfer_id": transfer_id, "account_id": account, "amount": amount,
                              "prev_hash": prev, "hash": digest})
                 prev = digest

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 
 from portal.models import AppendOnlyError, Entry, FamilyLink, Transfer
 from portal.services import DomainError, ledger
+from portal.services.ledger_check import check_ledger
 from portal.services import visits as visit_service
 from tests.factories import make_elder, make_person, make_volunteer
 from tests.timebank.helpers import T0, visit
@@ -24,7 +25,7 @@ def earn(session, world, minutes=120, start=T0):
 
 def check(session):
     session.flush()
-    result = ledger.check_ledger(session.connection())
+    result = check_ledger(session.connection())
     assert result.ok, result.findings
     return result
 
@@ -277,7 +278,7 @@ def test_random_sequences_keep_every_invariant(app, world, session, actions):
         except DomainError:
             session.rollback()
         session.expire_all()
-        result = ledger.check_ledger(session.connection())
+        result = check_ledger(session.connection())
         assert result.ok, result.findings
         for person_id in (volunteer.id, mother_id, helper_id):
             assert ledger.balance_of(session, person_id) >= 0

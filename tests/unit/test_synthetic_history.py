@@ -12,7 +12,7 @@ from portal.models import (
     VisitObligation,
 )
 from portal.services.compliance import live_figures
-from portal.services.ledger import check_ledger
+from portal.services.ledger_check import check_ledger
 
 
 def test_seeded_district_passes_the_ledger_check_and_has_consistent_obligations(app, session):
