@@ -22,9 +22,9 @@ from portal.channels import outbox
 from portal.clock import local_tz
 from portal.db import utcnow
 from portal.models import JobRun, SchedulerHeartbeat
+from portal.services.scheduler_status import HEARTBEAT
 
 log = logging.getLogger("linli.jobs")
-HEARTBEAT = "scheduler"
 # Interval jobs (the outbox sender every few seconds) would add ~17,000 run rows a day; only the
 # latest slot matters for catch-up and double-run protection, so older rows of theirs are pruned.
 INTERVAL_RUN_HISTORY = timedelta(days=2)
@@ -131,11 +131,6 @@ def beat(session_factory: sessionmaker[Session], now: datetime | None = None) ->
         else:
             row.beat_at, row.host = now, socket.gethostname()[:120]
         session.commit()
-
-
-def scheduler_silent(session: Session, now: datetime, minutes: int = 10) -> bool:
-    row = session.get(SchedulerHeartbeat, HEARTBEAT)
-    return row is None or row.beat_at < now - timedelta(minutes=minutes)
 
 
 def build_scheduler(session_factory: sessionmaker[Session], transport=None, timezone: str | None = None):

@@ -193,8 +193,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(phone.bp)
 
     from portal.channels.inbound import load_handlers
+    from portal.services.compliance import connect_receivers
 
     load_handlers()
+    connect_receivers()
 
     from portal.cli import register_commands
 

@@ -101,7 +101,7 @@ def report_visits(period: str | None, fmt: str, output: str | None):
     from portal.models import Area
     from portal.services import DomainError, audit
     from portal.services.compliance import current_month
-    from portal.services.visit_reports import build_report
+    from portal.services.visit_reports import build_report, report_filename
 
     now = utcnow()
     period = period or current_month(now)
@@ -123,6 +123,6 @@ def report_visits(period: str | None, fmt: str, output: str | None):
     elif fmt == "csv":
         click.echo(data.decode("utf-8-sig"), nl=False)
     else:
-        target = Path(f"visits-{period}.xlsx")
+        target = Path(report_filename(period, fmt))
         target.write_bytes(data)
         click.echo(f"wrote {target}")

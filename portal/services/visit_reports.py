@@ -12,6 +12,14 @@ from portal.services.compliance import community_rows, month_window, totals
 
 HEADERS = [msg("Street"), msg("Community"), msg("Elders to visit"), msg("Visited"), msg("Not visited yet"),
            msg("Missed"), msg("Excused"), msg("Visit rate")]
+REPORT_MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def report_filename(period: str, fmt: str) -> str:
+    return f"visits-{period}.{fmt}"
 
 
 def report_rows(session: Session, period: str, community_ids: list[int], now: datetime,

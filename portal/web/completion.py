@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf as csrf_token_value
-from markupsafe import Markup, escape
 from sqlalchemy import case, func, select
 
 from portal.access import allow
@@ -24,10 +22,10 @@ from portal.models import (
     VisitObligation,
     VolunteerProfile,
 )
-from portal.services import DomainError, audit, compliance
+from portal.services import DomainError, audit, compliance, scheduler_status
 from portal.services.scope import staff_community_ids
-from portal.services.visit_reports import build_report
 from portal.web import client_ip, commit, db, render_page, wants_partial
+from portal.web.downloads import visit_report_download
 from portal.web.forms import DecisionForm
 
 bp = Blueprint("completion", __name__, url_prefix="/worker/completion")
@@ -40,44 +38,9 @@ def _scheduler_banner():
     def scheduler_silent() -> bool:
         if not current_user.is_authenticated or not current_user.has_role("worker", "admin"):
             return False
-        from jobs.runner import scheduler_silent as silent
-
-        minutes = compliance.policy()["compliance"]["heartbeat_silent_minutes"]
-        return silent(db(), utcnow(), minutes)
+        return scheduler_status.scheduler_silent(db(), utcnow())
 
     return {"scheduler_silent": scheduler_silent}
-
-
-class RowKit:
-    """What every row of the list shares, worked out once per page instead of once per row
-    (a 450-elder community rendered 450 × url_for, csrf_token, gettext and option loops)."""
-
-    def __init__(self, assignees: dict[int, list[tuple[int, str]]]):
-        self.csrf = csrf_token_value()
-        self.base = url_for("completion.index")
-        self.back = (request.full_path if request.path.startswith("/worker/completion/")
-                     and not request.path.endswith("/assign") else self.base)
-        self._options = {cid: [(pid, f'<option value="{pid}"', f">{escape(name)}</option>") for pid, name in people]
-                         for cid, people in assignees.items()}
-        # The row's fixed texts, translated once per page.
-        self.t = {"Overdue": _("Overdue"), "Due": _("Due"), "Upcoming": _("Upcoming"), "Done": _("Done"),
-                  "Missed": _("Missed"), "Excused": _("Excused"), "by": _("by"), "Last visit": _("Last visit"),
-                  "none recorded": _("none recorded"), "Visitor": _("Visitor"), "nobody yet": _("nobody yet"),
-                  "Give this visit to": _("Give this visit to"), "Reassign": _("Reassign"),
-                  "Excuse this month": _("Excuse this month"), "Excuse": _("Excuse"),
-                  "Record a major event": _("Record a major event"),
-                  "After a major event": _("After a major event")}
-        self.excuses = Markup("".join(f'<option value="{key}">{escape(label)}</option>'
-                                      for key, label in compliance.EXCUSE_LABELS.items()))
-
-    def options(self, community_id: int, selected: int | None) -> Markup:
-        return Markup("".join(f"{head} selected{tail}" if pid == selected else head + tail
-                              for pid, head, tail in self._options.get(community_id, ())))
-
-
-@bp.app_context_processor
-def _row_kit():
-    return {"row_kit": RowKit}
 
 
 def _communities() -> list[Area]:
@@ -149,16 +112,11 @@ def index():
     return render_page(
         "completion/index.html", partial="completion/_list.html", target="visit-list",
         period=period, previous=compliance.previous_month(period),
-        following=None if period == compliance.current_month(now) else _next_month(period),
-        communities=communities, chosen=chosen, rows=rows, figures=figures, counts=counts, now=now,
-        assignees=assignees, forecast=compliance.forecast(db(), period, ids, now),
+        following=None if period == compliance.current_month(now) else compliance.next_month(period),
+        communities=communities, chosen=chosen, obligations=rows, figures=figures, counts=counts, now=now,
+        assignees=assignees, back=request.full_path, forecast=compliance.forecast(db(), period, ids, now),
         excuse_labels=compliance.EXCUSE_LABELS, closed=compliance.is_closed(db(), period),
     )
-
-
-def _next_month(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year + month // 12}-{month % 12 + 1:02d}"
 
 
 @bp.route("/<int:obligation_id>/assign", methods=["POST"])
@@ -183,7 +141,8 @@ def assign(obligation_id: int):
         last = db().scalar(select(ElderVisitStat.last_visit_at).where(ElderVisitStat.elder_id == obligation.elder_id))
         return render_template("completion/_row.html", obligation=db().get(VisitObligation, obligation_id),
                                last_visit=last, assignees={obligation.community_id: _assignees(obligation.community_id)},
-                               now=utcnow(), error=error, excuse_labels=compliance.EXCUSE_LABELS, closed=False)
+                               back=url_for("completion.index"), now=utcnow(), error=error,
+                               excuse_labels=compliance.EXCUSE_LABELS, closed=False)
     if error:
         flash(error)
     else:
@@ -217,7 +176,7 @@ def major_event(elder_id: int):
     profile = db().get(ElderProfile, elder_id)
     if profile is None or profile.community_id not in staff_community_ids(db(), current_user):
         abort(404)
-    error = None
+    error = error_field = None
     form = DecisionForm()
     if request.method == "GET":
         # the form shows the elder's name and address: a view of her record
@@ -243,10 +202,11 @@ def major_event(elder_id: int):
             return redirect(url_for("completion.index"), code=303)
         except DomainError as exc:
             db().rollback()
-            error = str(exc.message)
+            error, error_field = str(exc.message), exc.field
+    # an invalid form comes back with status 200: htmx 2 swaps no 4xx
     return render_template("completion/event.html", profile=profile, kinds=MAJOR_EVENT_KINDS,
-                           labels_=compliance.MAJOR_EVENT_LABELS, error=error, values=request.form), \
-        (200 if error is None else 422)
+                           labels_=compliance.MAJOR_EVENT_LABELS, error=error, error_field=error_field,
+                           values=request.form)
 
 
 @bp.route("/volunteers")
@@ -286,26 +246,7 @@ def deactivate(person_id: int):
 @bp.route("/report.<fmt>")
 @allow(*WORKER)
 def report(fmt: str):
-    return download_report(fmt, staff_community_ids(db(), current_user), "completion.index")
-
-
-def download_report(fmt: str, community_ids: list[int], back: str):
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
-    now = utcnow()
-    period = request.args.get("period") or compliance.current_month(now)
-    try:
-        data = build_report(db(), period, community_ids, fmt, now)
-    except DomainError as error:
-        flash(str(error.message))
-        return redirect(url_for(back), code=303)
-    audit.record(db(), current_user.id, "export", "visit_report", period, ip=client_ip(), format=fmt,
-                 communities=len(community_ids))
-    commit()
-    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(data, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="visits-{period}.{fmt}"'})
+    return visit_report_download(fmt, staff_community_ids(db(), current_user), "completion.index")
 
 
 @bp.route("/sheet")

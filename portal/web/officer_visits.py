@@ -4,55 +4,34 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_login import current_user
-from markupsafe import Markup, escape
 
 from portal.access import allow
 from portal.db import utcnow
-from portal.i18n import _
+from portal.policy import policy
 from portal.services import compliance
 from portal.services.scope import staff_area_ids, staff_community_ids
 from portal.web import db
-from portal.web.completion import download_report
+from portal.web.downloads import visit_report_download
 
 bp = Blueprint("officer_visits", __name__, url_prefix="/officer/visits")
 OFFICER = ("officer", "admin")
 
 
-def _streets(rows: list[compliance.CommunityRow]) -> list[dict]:
-    streets: dict = {}
-    for row in rows:
-        entry = streets.setdefault(row.street_id, {"name": row.street, "figures": compliance.Figures()})
-        entry["figures"].add(row.figures)
-    return sorted(streets.values(), key=lambda s: s["name"])
-
-
-def trend_svg(points: list[dict]) -> Markup:
-    """A bar chart of monthly rates: plain SVG, readable without JavaScript or colour."""
+def trend_chart(points: list[dict]) -> dict:
+    """Where the bars of the monthly-rate chart go (templates/completion/_trend_chart.html draws the SVG)."""
     width, height, left, bottom, top = 640, 220, 40, 40, 16
     bar_space = (width - left - 10) / max(len(points), 1)
     plot = height - bottom - top
-    parts = [f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" aria-labelledby="trend-title" '
-             f'xmlns="http://www.w3.org/2000/svg"><title id="trend-title">{escape(_("Visit rate, last 12 months"))}</title>']
-    for level in (0, 50, 100):
-        y = top + plot * (1 - level / 100)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" class="grid"/>'
-                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{level}%</text>')
+    bars = []
     for index, point in enumerate(points):
         x = left + index * bar_space + bar_space * 0.15
-        w = bar_space * 0.7
-        label = point["period"][2:]
-        parts.append(f'<text x="{x + w / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle">{label}</text>')
-        if point["rate"] is None:
-            continue
-        h = plot * point["rate"]
-        y = top + plot - h
-        css = "bar live" if point["live"] else "bar"
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" class="{css}">'
-                     f'<title>{point["period"]}: {point["rate"] * 100:.0f}% ({point["done"]}/{point["due"]})</title></rect>'
-                     f'<text x="{x + w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" class="value">'
-                     f'{point["rate"] * 100:.0f}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+        bar = {"point": point, "label": point["period"][2:], "x": x, "w": bar_space * 0.7}
+        if point["rate"] is not None:
+            bar["h"] = plot * point["rate"]
+            bar["y"] = top + plot - bar["h"]
+        bars.append(bar)
+    return {"width": width, "height": height, "left": left, "label_y": height - bottom + 16, "bars": bars,
+            "grid": [(level, top + plot * (1 - level / 100)) for level in (0, 50, 100)]}
 
 
 @bp.route("/")
@@ -65,14 +44,15 @@ def index():
     last = compliance.previous_month(period)
     rows = compliance.community_rows(session, period, community_ids)
     last_rows = {r.community_id: r for r in compliance.community_rows(session, last, community_ids)}
-    points = compliance.trend(session, [], community_ids, now)
     return render_template(
         "completion/officer.html", period=period, last=last, rows=rows, last_rows=last_rows,
-        streets=_streets(rows), last_streets={s["name"]: s for s in _streets(list(last_rows.values()))},
+        streets=compliance.street_rows(rows),
+        last_streets={s["name"]: s for s in compliance.street_rows(list(last_rows.values()))},
         total=compliance.totals(rows), at_full=compliance.communities_at_full(rows),
-        with_elders=sum(1 for r in rows if r.figures.due), chart=trend_svg(points),
+        with_elders=sum(1 for r in rows if r.figures.due),
+        chart=trend_chart(compliance.trend(session, community_ids, now)),
         stale=compliance.stale_elders(session, community_ids, now),
-        stale_days=compliance.policy()["compliance"]["stale_visit_days"],
+        stale_days=policy()["compliance"]["stale_visit_days"],
         forecast=compliance.forecast(session, period, community_ids, now),
         area_ids=staff_area_ids(current_user),
     )
@@ -81,4 +61,4 @@ def index():
 @bp.route("/report.<fmt>")
 @allow(*OFFICER)
 def report(fmt: str):
-    return download_report(fmt, staff_community_ids(db(), current_user), "officer_visits.index")
+    return visit_report_download(fmt, staff_community_ids(db(), current_user), "officer_visits.index")

@@ -271,3 +271,10 @@ def test_a_wrong_or_future_period_is_a_clear_error(app, session, period, message
     result = app.test_cli_runner().invoke(args=["report", "visits", "--period", period])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_months_step_across_the_year():
+    assert compliance.next_month("2026-11") == "2026-12"
+    assert compliance.next_month("2026-12") == "2027-01"
+    assert compliance.previous_month("2027-01") == "2026-12"
+    assert compliance.previous_month(compliance.next_month("2026-07")) == "2026-07"

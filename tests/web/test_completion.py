@@ -112,8 +112,13 @@ def test_deactivating_a_volunteer_reassigns_their_visits(app, session, world, br
 def test_major_event_form(app, session, world, browser):
     browser.login(world.worker_a.phone, PASSWORD)
     url = f"/worker/completion/elders/{world.elder_a.person_id}/event"
-    bad = browser.post(url, {"kind": "fall", "occurred_at": "2999-01-01T10:00"})
-    assert bad.status_code == 422 and "不能是将来" in bad.get_data(as_text=True)
+    bad = browser.post(url, {"kind": "fall", "occurred_at": "2999-01-01T10:00", "note": "楼梯"})
+    html = bad.get_data(as_text=True)
+    # an invalid form comes back with 200 (htmx 2 swaps no 4xx), a summary, the field marked, the answers kept
+    assert bad.status_code == 200 and "不能是将来" in html and 'class="error-summary"' in html
+    assert 'href="#occurred_at"' in html and 'aria-invalid="true"' in html and 'value="楼梯"' in html
+    assert 'value="fall" checked' in html
+    assert browser.post(url, {"occurred_at": "2026-01-01T10:00"}).status_code == 200
     when = (datetime.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     assert browser.post(url, {"kind": "fall", "occurred_at": when}).status_code == 303
     assert session.scalar(select(func.count()).select_from(VisitObligation)
@@ -166,3 +171,93 @@ def test_demo_wang_xiuying_is_due_for_li_na_then_done(app, session, browser):
     report_after = runner.invoke(args=["report", "visits"]).output
     line = lambda text: next(l for l in text.splitlines() if "燕京社区" in l).split(",")
     assert int(line(report_after)[3]) == int(line(report_before)[3]) + 1
+
+
+def test_list_rows_share_one_token_and_translated_texts(app, session, world, browser):
+    elder, _other = _plan(app, session, world)
+    second = make_volunteer(session, world.community_a, "丁志愿者", verified_by=world.worker_a)
+    session.commit()
+    browser.login(world.worker_a.phone, PASSWORD)
+    html = browser.get("/worker/completion/?community=" + str(world.community_a.id)).get_data(as_text=True)
+    rows = re.findall(r'<li class="card visit[^"]*" id="obligation-(\d+)">(.*?)</li>', html, re.DOTALL)
+    assert len(rows) == 3                                    # with 甲老人 of the world (weekly)
+    for obligation_id, row in rows:
+        assert f'action="/worker/completion/{obligation_id}/assign"' in row
+        assert f'action="/worker/completion/{obligation_id}/excuse"' in row
+        assert 'name="back" value="/worker/completion/?community=' in row
+        assert "改派" in row or "Reassign" in row
+        assert '<option value="in_hospital">' in row
+    # the paired volunteer is selected on her elder's row, and the new volunteer is offered on every row
+    row = dict(rows)[str(session.scalar(select(VisitObligation.id).where(
+        VisitObligation.elder_id == elder.person_id, VisitObligation.period.like("____-__"))))]
+    assert f'<option value="{world.volunteer_a.person_id}" selected>甲志愿者</option>' in row
+    assert all(f'<option value="{second.person_id}">丁志愿者</option>' in r for _i, r in rows)
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+    assert len(tokens) == 1
+
+
+def test_htmx_list_partial_and_row_partial(app, session, world, browser):
+    _elder, other = _plan(app, session, world)
+    browser.login(world.worker_a.phone, PASSWORD)
+    part = browser.get("/worker/completion/", headers={"HX-Request": "true", "HX-Target": "visit-list"})
+    text = part.get_data(as_text=True)
+    assert part.status_code == 200 and text.strip().startswith("<ul") and "<html" not in text
+    ob = session.scalar(select(VisitObligation).where(VisitObligation.elder_id == other.person_id,
+                                                      VisitObligation.period.like("____-__")))
+    # a refused reassignment in place: the row again, status 200, with the message
+    response = browser.post(f"/worker/completion/{ob.id}/assign", {"assignee": "nobody"}, page="/worker/completion/",
+                            headers={"HX-Request": "true", "HX-Target": f"obligation-{ob.id}"})
+    row = response.get_data(as_text=True)
+    assert response.status_code == 200 and row.strip().startswith("<li") and 'role="alert"' in row
+    assert 'name="back" value="/worker/completion/"' in row
+
+
+def test_scheduler_status_uses_the_policy_minutes(app, session):
+    from portal.services.scheduler_status import scheduler_silent
+
+    now = utcnow()
+    assert scheduler_silent(session, now)                                  # never a heartbeat
+    beat(app.extensions["linli"].session_factory, now)
+    session.expire_all()
+    assert not scheduler_silent(session, now + timedelta(minutes=9))
+    assert scheduler_silent(session, now + timedelta(minutes=11))            # policy: 10 minutes
+    assert not scheduler_silent(session, now + timedelta(minutes=11), minutes=20)
+
+
+def test_compliance_receivers_are_connected_once_by_create_app(app):
+    from portal.services.compliance import connect_receivers, receivers
+
+    connect_receivers()
+    connect_receivers()
+    for signal, receiver in receivers.RECEIVERS:
+        assert list(signal.receivers.values()).count(receiver) == 1
+
+
+def test_web_and_services_point_one_way():
+    """Blueprints import services, not jobs or other blueprints; compliance services import no Flask,
+    no channels and no web."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    def imports(path: Path) -> set[str]:
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        return names
+
+    for name in ("completion.py", "officer_visits.py", "downloads.py"):
+        found = imports(root / "portal" / "web" / name)
+        assert not any(n == "jobs" or n.startswith("jobs.") for n in found), name
+        blueprints = {"portal.web.completion", "portal.web.officer_visits"} - {f"portal.web.{name[:-3]}"}
+        assert not any(n.split(".")[:3] == b.split(".") for n in found for b in blueprints), name
+    for path in [root / "portal" / "services" / "scheduler_status.py",
+                 *(root / "portal" / "services" / "compliance").glob("*.py")]:
+        found = imports(path)
+        assert not any(n.split(".")[0] in ("flask", "flask_login", "flask_wtf") or
+                       n.startswith(("portal.web", "portal.channels", "jobs")) for n in found), path.name

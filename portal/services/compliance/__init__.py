@@ -1,0 +1,93 @@
+"""Visit compliance: plan each period's obligations, complete them from verified visits, remind and
+escalate, forecast, close periods into snapshots, and report.
+
+One concern per module:
+
+    periods      periods and their windows in local time; is a period closed
+    history      obligation statuses and their history rows
+    assignment   who visits: paired volunteer, spare capacity, the worker
+    planning     each period's obligations for every elder (set-based)
+    completion   verified visits complete obligations and silence reminders
+    notices      texts and calls to visitors, workers and officers
+    escalation   the escalation ladder
+    actions      a worker's changes: excuse, reassign, major event, deactivate a volunteer
+    receivers    reactions to portal.events signals; connect_receivers()
+    figures      completion figures per community and street
+    forecast     who will be missed this period, who is unvisited too long
+    close        period close and snapshots
+    trend        the monthly rate over the last months
+
+The names below are what the rest of the app uses (`compliance.plan_visits(...)`); anything else
+is imported from its module.
+"""
+from portal.services.compliance.actions import (
+    EXCUSE_LABELS,
+    MAJOR_EVENT_LABELS,
+    deactivate_volunteer,
+    excuse,
+    reassign,
+    record_major_event,
+)
+from portal.services.compliance.close import close_periods
+from portal.services.compliance.completion import record_visit, visit_counts
+from portal.services.compliance.escalation import run_escalation
+from portal.services.compliance.figures import (
+    CommunityRow,
+    Figures,
+    communities_at_full,
+    community_rows,
+    live_figures,
+    street_rows,
+    totals,
+)
+from portal.services.compliance.forecast import forecast, stale_elders
+from portal.services.compliance.history import OPEN
+from portal.services.compliance.periods import (
+    Window,
+    current_month,
+    is_closed,
+    local_date,
+    local_midnight,
+    month_window,
+    next_month,
+    previous_month,
+    window_for,
+)
+from portal.services.compliance.planning import plan_visits
+from portal.services.compliance.receivers import connect_receivers
+from portal.services.compliance.trend import trend
+
+__all__ = [
+    "EXCUSE_LABELS",
+    "MAJOR_EVENT_LABELS",
+    "OPEN",
+    "CommunityRow",
+    "Figures",
+    "Window",
+    "close_periods",
+    "communities_at_full",
+    "community_rows",
+    "connect_receivers",
+    "current_month",
+    "deactivate_volunteer",
+    "excuse",
+    "forecast",
+    "is_closed",
+    "live_figures",
+    "local_date",
+    "local_midnight",
+    "month_window",
+    "next_month",
+    "plan_visits",
+    "previous_month",
+    "reassign",
+    "record_major_event",
+    "record_visit",
+    "run_escalation",
+    "stale_elders",
+    "street_rows",
+    "totals",
+    "trend",
+    "visit_counts",
+    "window_for",
+]

@@ -1,0 +1,109 @@
+"""What a worker does to the plan: excuse a visit, give it to someone else, record a major event,
+deactivate a volunteer."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal import events
+from portal.i18n import _l
+from portal.models import (
+    EXCUSE_REASONS,
+    MAJOR_EVENT_KINDS,
+    ElderProfile,
+    MajorEvent,
+    Pairing,
+    RoleGrant,
+    VisitObligation,
+    VolunteerProfile,
+)
+from portal.policy import policy
+from portal.services import DomainError
+from portal.services.compliance.assignment import assign, community_worker_id, pick_visitor
+from portal.services.compliance.completion import silence_reminders
+from portal.services.compliance.history import OPEN, log_event, set_status
+from portal.services.compliance.notices import notify_assignee
+from portal.services.compliance.periods import is_closed
+
+EXCUSE_LABELS = {
+    "in_hospital": _l("In hospital"),
+    "moved_away": _l("Moved away"),
+    "died": _l("Passed away"),
+}
+MAJOR_EVENT_LABELS = {
+    "hospital_discharge": _l("Discharged from hospital"),
+    "bereavement": _l("Bereavement"),
+    "fall": _l("A fall"),
+}
+
+
+def excuse(session: Session, obligation: VisitObligation, reason: str, actor_id: int | None, now: datetime) -> None:
+    if reason not in EXCUSE_REASONS:
+        raise DomainError(_l("Please choose a reason from the list."), field="reason")
+    if obligation.status not in OPEN or is_closed(session, obligation.period):
+        raise DomainError(_l("Only an open visit of an open period can be excused."), field="reason")
+    obligation.excuse_reason = reason
+    set_status(session, obligation, "excused", now, actor_id=actor_id, reason=reason)
+    silence_reminders(session, obligation, now)
+
+
+def reassign(session: Session, obligation: VisitObligation, person_id: int, actor_id: int | None,
+             now: datetime) -> None:
+    """A worker gives the visit to another verified volunteer of the community, or to a worker."""
+    if obligation.status not in OPEN:
+        raise DomainError(_l("Only an open visit can be given to someone else."), field="assignee")
+    volunteer = session.get(VolunteerProfile, person_id)
+    if volunteer is not None and volunteer.active and volunteer.verified_at and \
+            volunteer.community_id == obligation.community_id:
+        role = "volunteer"
+    elif community_worker_id(session, obligation.community_id) == person_id or session.scalar(
+            select(RoleGrant.id).where(RoleGrant.person_id == person_id, RoleGrant.role == "worker",
+                                       RoleGrant.area_id == obligation.community_id)):
+        role = "worker"
+    else:
+        raise DomainError(_l("Please choose a verified volunteer of this community."), field="assignee")
+    assign(session, obligation, person_id, role, now, actor_id=actor_id, reason="reassigned by a worker")
+    notify_assignee(session, obligation, now, f"obl:{obligation.id}:assigned:{person_id}:{now:%Y%m%d%H%M}")
+
+
+def record_major_event(session: Session, elder: ElderProfile, kind: str, occurred_at: datetime | None,
+                       note: str | None, actor_id: int | None, now: datetime) -> MajorEvent:
+    """A worker records a discharge, bereavement or fall: the elder gets a visit within the policy's hours."""
+    if kind not in MAJOR_EVENT_KINDS:
+        raise DomainError(_l("Please choose what happened from the list."), field="kind")
+    if occurred_at is None or occurred_at > now + timedelta(minutes=5):
+        raise DomainError(_l("Please give when it happened (not in the future)."), field="occurred_at")
+    if occurred_at < now - timedelta(days=30):
+        raise DomainError(_l("That is more than 30 days ago."), field="occurred_at")
+    note = (note or "").strip()[:200] or None
+    event = MajorEvent(elder_id=elder.person_id, kind=kind, occurred_at=occurred_at, note=note,
+                       recorded_by_id=actor_id, created_at=now)
+    session.add(event)
+    session.flush()
+    hours = (policy()["tiers"].get(elder.care_tier) or {}).get("after_event_hours")
+    if hours:
+        obligation = VisitObligation(
+            elder_id=elder.person_id, period=f"E{event.id}", cadence="event", tier=elder.care_tier,
+            community_id=elder.community_id, window_start=occurred_at, due_at=occurred_at + timedelta(hours=hours),
+            window_end=occurred_at + timedelta(hours=hours), status="upcoming", major_event_id=event.id,
+            created_at=now, updated_at=now,
+        )
+        session.add(obligation)
+        session.flush()
+        log_event(session, obligation, "status", now, to_status="upcoming", actor_id=actor_id, reason=kind)
+        person_id, role = pick_visitor(session, obligation, now)
+        assign(session, obligation, person_id, role, now, actor_id=actor_id, reason="after a major event")
+        set_status(session, obligation, "due", now, reason="window open")
+        notify_assignee(session, obligation, now, f"obl:{obligation.id}:event")
+    return event
+
+
+def deactivate_volunteer(session: Session, volunteer: VolunteerProfile, actor_id: int | None, now: datetime) -> None:
+    """The volunteer's pairings end; `volunteer_deactivated` hands their open visits to others."""
+    volunteer.active = False
+    for pairing in session.scalars(select(Pairing).where(Pairing.volunteer_id == volunteer.person_id, Pairing.active)):
+        pairing.active, pairing.ended_at = False, now
+    session.flush()
+    events.volunteer_deactivated.send(volunteer, session=session, now=now, actor_id=actor_id)

@@ -1,0 +1,82 @@
+"""Who is at risk: the mid-period forecast of elders who will be missed, and elders unvisited too long."""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from portal.models import Area, ElderProfile, ElderVisitStat, Person, VisitObligation
+from portal.policy import policy
+from portal.services.compliance.figures import CommunityRow, community_rows
+from portal.services.compliance.history import OPEN
+from portal.services.compliance.periods import month_window
+
+
+def forecast(session: Session, period: str, community_ids: list[int], now: datetime) -> list[dict] | None:
+    """From mid-period: at the current pace, how many elders per community will be missed, and who."""
+    window = month_window(period)
+    if not window.start <= now < window.end:
+        return None
+    elapsed = (now - window.start) / (window.end - window.start)
+    if elapsed < policy()["compliance"]["forecast_from"]:
+        return None
+    wanted: dict[int, tuple[CommunityRow, int]] = {}
+    for row in community_rows(session, period, community_ids):
+        figures = row.figures
+        if figures.open == 0:
+            continue
+        expected_done = figures.done / elapsed
+        will_miss = min(figures.open, max(0, math.floor(figures.due - expected_done + 0.5)))
+        if will_miss:
+            wanted[row.community_id] = (row, will_miss)
+    if not wanted:
+        return []
+    names = _longest_unvisited(session, period, {cid: n for cid, (_row, n) in wanted.items()})
+    result = []
+    for row, will_miss in sorted(wanted.values(), key=lambda item: (item[0].street, item[0].community)):
+        result.append({"community": row.community, "community_id": row.community_id, "will_miss": will_miss,
+                       "names": names.get(row.community_id, [])})
+    return result
+
+
+def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) -> dict[int, list[str]]:
+    """The names for every community in one query: open obligations ranked per community (the
+    longest unvisited first), cut at the largest number any community needs."""
+    rank = func.row_number().over(
+        partition_by=VisitObligation.community_id,
+        order_by=(ElderVisitStat.last_visit_at.is_not(None), ElderVisitStat.last_visit_at, Person.name),
+    ).label("rank")
+    ranked = (
+        select(VisitObligation.community_id, Person.name, rank)
+        .join(Person, Person.id == VisitObligation.elder_id)
+        .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == Person.id)
+        .where(VisitObligation.period == period, VisitObligation.community_id.in_(list(wanted)),
+               VisitObligation.status.in_(OPEN))
+        .subquery()
+    )
+    names: dict[int, list[str]] = {}
+    for community_id, name, position in session.execute(
+            select(ranked.c.community_id, ranked.c.name, ranked.c.rank)
+            .where(ranked.c.rank <= max(wanted.values()))
+            .order_by(ranked.c.community_id, ranked.c.rank)):
+        if position <= wanted[community_id]:
+            names.setdefault(community_id, []).append(name)
+    return names
+
+
+def stale_elders(session: Session, community_ids: list[int], now: datetime, limit: int = 200):
+    """Special-hardship elders with no counted visit for longer than the policy allows."""
+    cutoff = now - timedelta(days=policy()["compliance"]["stale_visit_days"])
+    return session.execute(
+        select(Person.id, Person.name, Area.name, ElderVisitStat.last_visit_at)
+        .join(ElderProfile, ElderProfile.person_id == Person.id)
+        .join(Area, Area.id == ElderProfile.community_id)
+        .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == Person.id)
+        .where(ElderProfile.community_id.in_(community_ids or [-1]), Person.active,
+               ElderProfile.care_tier.in_(("special_hardship", "high_risk")),
+               or_(ElderVisitStat.last_visit_at.is_(None), ElderVisitStat.last_visit_at < cutoff))
+        .order_by(ElderVisitStat.last_visit_at.is_not(None), ElderVisitStat.last_visit_at, Area.name, Person.name)
+        .limit(limit)
+    ).all()
