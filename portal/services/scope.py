@@ -56,14 +56,31 @@ def area_hotline(session: Session, area_id: int | None, default: str | None = No
     return default
 
 
+def _worker_grants(session: Session) -> dict[int, list[int]]:
+    """Active workers by the area they are granted (a small table: a district has dozens)."""
+    grants: dict[int, list[int]] = {}
+    for area_id, person_id in session.execute(
+        select(RoleGrant.area_id, RoleGrant.person_id).join(Person, Person.id == RoleGrant.person_id)
+        .where(RoleGrant.role == "worker", Person.active, RoleGrant.area_id.is_not(None))
+        .order_by(RoleGrant.person_id)
+    ):
+        grants.setdefault(area_id, []).append(person_id)
+    return grants
+
+
+def community_worker_ids(session: Session, community_ids) -> dict[int, list[int]]:
+    """The workers of each community: those granted the community itself first, then a street or
+    district above it (nearest first). The one definition of "a community's workers"."""
+    grants = _worker_grants(session)
+    result: dict[int, list[int]] = {}
+    for community_id, path in session.execute(select(Area.id, Area.path).where(Area.id.in_(list(community_ids)))):
+        ancestors = [int(part) for part in (path or "").strip("/").split("/") if part]
+        result[community_id] = [person_id for area_id in reversed(ancestors) for person_id in grants.get(area_id, [])]
+    return result
+
+
 def community_workers(session: Session, community_id: int) -> list[Person]:
-    """Workers whose area contains the community (the community itself or a street/district above)."""
-    community = session.get(Area, community_id)
-    if community is None:
-        return []
-    ancestor_ids = [int(part) for part in community.path.strip("/").split("/") if part]
-    return list(session.scalars(
-        select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
-        .where(RoleGrant.role == "worker", RoleGrant.area_id.in_(ancestor_ids), Person.active)
-        .order_by(RoleGrant.area_id.desc(), Person.id)
-    ).unique())
+    """The community's workers, nearest grant first (see `community_worker_ids`)."""
+    ids = community_worker_ids(session, [community_id]).get(community_id, [])
+    people = {person.id: person for person in session.scalars(select(Person).where(Person.id.in_(ids)))}
+    return [people[person_id] for person_id in dict.fromkeys(ids)]

@@ -213,14 +213,10 @@ def major_event(elder_id: int):
 @allow(*WORKER)
 def volunteers():
     ids = staff_community_ids(db(), current_user)
-    window = compliance.window_for("monthly", utcnow())
-    load = (select(VisitObligation.assigned_to_id, func.count().label("n"))
-            .where(VisitObligation.window_start >= window.start, VisitObligation.window_start < window.end,
-                   VisitObligation.status.in_(compliance.OPEN))
-            .group_by(VisitObligation.assigned_to_id).subquery())
+    load = compliance.monthly_load(utcnow())
     rows = db().execute(
         select(VolunteerProfile, func.coalesce(load.c.n, 0))
-        .outerjoin(load, load.c.assigned_to_id == VolunteerProfile.person_id)
+        .outerjoin(load, load.c.person_id == VolunteerProfile.person_id)
         .where(VolunteerProfile.community_id.in_(ids or [-1]))
         .order_by(VolunteerProfile.active.desc(), VolunteerProfile.person_id)
     ).all()

@@ -28,6 +28,7 @@ from portal.services.compliance.actions import (
     reassign,
     record_major_event,
 )
+from portal.services.compliance.assignment import monthly_load
 from portal.services.compliance.close import close_periods
 from portal.services.compliance.completion import record_visit, visit_counts
 from portal.services.compliance.escalation import run_escalation
@@ -74,6 +75,7 @@ __all__ = [
     "forecast",
     "is_closed",
     "live_figures",
+    "monthly_load",
     "local_date",
     "local_midnight",
     "month_window",

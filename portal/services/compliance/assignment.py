@@ -6,13 +6,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.models import Pairing, Person, RoleGrant, VisitObligation, VolunteerProfile
+from portal.models import Pairing, Person, VisitObligation, VolunteerProfile
 from portal.services.compliance.history import log_event
 from portal.services.compliance.periods import window_for
+from portal.services.scope import community_worker_ids
 
 
-def _monthly_load(now: datetime):
-    """How many visits each person is assigned this month (their capacity is per month)."""
+def monthly_load(now: datetime):
+    """How many visits each person is assigned this month, excused ones excepted (their capacity is
+    per month): the one definition of a visitor's load."""
     month = window_for("monthly", now)
     return (
         select(VisitObligation.assigned_to_id.label("person_id"), func.count().label("n"))
@@ -25,7 +27,7 @@ def _monthly_load(now: datetime):
 
 def spare_volunteers(now: datetime, community_ids=None, exclude: tuple[int, ...] = ()):
     """Active verified volunteers with room this month: (person_id, community_id, spare)."""
-    load = _monthly_load(now)
+    load = monthly_load(now)
     spare = (VolunteerProfile.monthly_capacity - func.coalesce(load.c.n, 0)).label("spare")
     query = (
         select(VolunteerProfile.person_id, VolunteerProfile.community_id, spare)
@@ -42,10 +44,9 @@ def spare_volunteers(now: datetime, community_ids=None, exclude: tuple[int, ...]
 
 
 def community_worker_id(session: Session, community_id: int) -> int | None:
-    return session.scalar(
-        select(func.min(RoleGrant.person_id)).join(Person, Person.id == RoleGrant.person_id)
-        .where(RoleGrant.role == "worker", RoleGrant.area_id == community_id, Person.active)
-    )
+    """The worker a community's unassigned visits fall to: the first of its workers."""
+    workers = community_worker_ids(session, [community_id]).get(community_id)
+    return workers[0] if workers else None
 
 
 def paired_volunteer_id(session: Session, elder_id: int, community_id: int | None = None,

@@ -11,8 +11,9 @@ from portal.i18n import msg
 from portal.models import VisitObligation
 from portal.policy import policy
 from portal.services.compliance.assignment import assign, pick_visitor
-from portal.services.compliance.notices import elder_names, notify_assignee, officers_for, send_to, workers_for
+from portal.services.compliance.notices import elder_names, notify_assignee, officers_for, send_to
 from portal.services.compliance.periods import local_date
+from portal.services.scope import community_workers
 
 
 def run_escalation(session: Session, now: datetime) -> dict:
@@ -60,7 +61,7 @@ def _tell_workers(session: Session, period: str, by_community: dict[int, list[Vi
                   now: datetime) -> int:
     told = 0
     for community_id, open_ones in by_community.items():
-        for worker in workers_for(session, community_id):
+        for worker in community_workers(session, community_id):
             send_to(session, worker,
                     msg("%(count)s elders in %(community)s are not visited yet this period: %(names)s"),
                     f"compliance:{period}:c{community_id}:w{worker.id}:d{step_day}", now,

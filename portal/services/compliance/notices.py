@@ -53,8 +53,3 @@ def officers_for(session: Session, community: Area) -> list[Person]:
     return []
 
 
-def workers_for(session: Session, community_id: int) -> list[Person]:
-    return list(session.scalars(
-        select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
-        .where(RoleGrant.role == "worker", RoleGrant.area_id == community_id, Person.active)
-    ).unique())

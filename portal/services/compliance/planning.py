@@ -10,11 +10,12 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, case, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from portal.models import ElderProfile, ObligationEvent, Pairing, Person, RoleGrant, VisitObligation, VolunteerProfile
+from portal.models import ElderProfile, ObligationEvent, Pairing, Person, VisitObligation, VolunteerProfile
 from portal.policy import policy
 from portal.services.compliance.assignment import spare_volunteers
 from portal.services.compliance.history import bulk_status
 from portal.services.compliance.periods import Window, window_for
+from portal.services.scope import community_worker_ids
 from portal.types import UTCDateTime
 
 
@@ -117,14 +118,11 @@ def _assign_by_capacity(session: Session, new, now: datetime) -> None:
 
 def _assign_rest_to_workers(session: Session, new, before: int, period: str) -> None:
     """Whoever is still unassigned goes to the community's worker: one statement per community
-    (role_grants also holds every elder's grant, so a correlated lookup per row would crawl)."""
-    workers = session.execute(
-        select(RoleGrant.area_id, func.min(RoleGrant.person_id)).join(Person, Person.id == RoleGrant.person_id)
-        .where(RoleGrant.role == "worker", Person.active).group_by(RoleGrant.area_id)
-    ).all()
+    (role_grants also holds every elder's grant, so the workers are looked up once, not per row)."""
     waiting = set(session.scalars(select(VisitObligation.community_id).where(
         new, VisitObligation.assigned_to_id.is_(None)).distinct()))
-    params = [{"c": area_id, "w": worker_id} for area_id, worker_id in workers if area_id in waiting]
+    workers = community_worker_ids(session, waiting)
+    params = [{"c": community_id, "w": ids[0]} for community_id, ids in workers.items() if ids]
     if params:
         table = VisitObligation.__table__
         session.connection().execute(
