@@ -31,11 +31,11 @@ def _rules() -> dict:
     return policy()["login"]
 
 
-def request_code(session: Session, limiter, phone: str, ip: str, now: datetime) -> str | None:
-    """Issue a code for `phone` and queue it by SMS.
+def request_code(session: Session, limiter, phone: str, ip: str, now: datetime) -> None:
+    """Issue a code for `phone` and queue it by SMS: the text message is the only place the code goes.
 
     The caller shows the same page whether or not the number is registered; throttling is
-    the same for both, so the answer reveals nothing. Returns the code (for tests) or None.
+    the same for both, so the answer reveals nothing.
     """
     rules = _rules()
     allowed = all(
@@ -50,7 +50,7 @@ def request_code(session: Session, limiter, phone: str, ip: str, now: datetime) 
         raise LoginRefused(_l("Please wait a minute before asking for another code."))
     person = session.scalar(select(Person).where(Person.phone == phone))
     if person is None or not person.active:
-        return None
+        return
     session.execute(
         update(LoginCode).where(LoginCode.phone == phone, LoginCode.used_at.is_(None)).values(used_at=now)
     )
@@ -68,7 +68,6 @@ def request_code(session: Session, limiter, phone: str, ip: str, now: datetime) 
         code=code,
     )
     outbox.enqueue(session, phone, body, kind="login_code", person=person, urgent=True, now=now)
-    return code
 
 
 def verify_code(session: Session, limiter, phone: str, code: str, now: datetime) -> Person:

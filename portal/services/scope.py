@@ -1,10 +1,15 @@
 """Area scoping: workers and officers see their own subtree and nothing outside it."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal.models import Area, Person, RoleGrant
+
+T = TypeVar("T")
 
 
 def subtree_filter(session: Session, area_ids: list[int]):
@@ -31,6 +36,16 @@ def staff_area_ids(person: Person) -> list[int]:
 
 def staff_community_ids(session: Session, person: Person) -> list[int]:
     return community_ids_in(session, staff_area_ids(person))
+
+
+def governed(session: Session, person: Person, found: T | None,
+             communities_of: Callable[[T], Iterable[int | None]] = lambda found: (found.community_id,)) -> T | None:
+    """`found` when a staff grant of `person` covers its community (or one of `communities_of(found)`),
+    else None. A read checks the same as a write; callers answer None with 404, so nothing tells a
+    worker of another area whether the record exists."""
+    if found is None:
+        return None
+    return found if set(communities_of(found)) & set(staff_community_ids(session, person)) else None
 
 
 def area_path(session: Session, parent: Area | None, area: Area) -> str:

@@ -1,10 +1,11 @@
 """Blueprints and the small helpers every view uses."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from portal.request_scope import commit, db  # noqa: F401  (the blueprints' helpers)
+from portal.services.scope import governed
 
 
 def client_ip() -> str:
@@ -29,3 +30,11 @@ def render_page(template: str, partial: str | None = None, target: str | None = 
 
 def actor_id() -> int | None:
     return current_user.id if current_user.is_authenticated else None
+
+
+def governed_or_404(found, **communities_of):
+    """`found` when the signed-in staff member governs its community, else 404 (see scope.governed)."""
+    found = governed(db(), current_user, found, **communities_of)
+    if found is None:
+        abort(404)
+    return found

@@ -1,7 +1,7 @@
 """The elder's pages: big tiles, one question at a time."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,7 +11,7 @@ from portal.i18n import _
 from portal.models import SERVICE_TYPES, ElderProfile, FamilyLink
 from portal.services.people import decide_family_link
 from portal.web import commit, db
-from portal.web.forms import DecisionForm
+from portal.web.forms import LinkDecisionForm
 
 bp = Blueprint("elder", __name__, url_prefix="/elder")
 
@@ -26,12 +26,17 @@ def my_profile() -> ElderProfile:
 @bp.route("/")
 @allow("elder")
 def home():
+    return _home_page(LinkDecisionForm(formdata=None))
+
+
+def _home_page(form: LinkDecisionForm):
+    """The tiles and the links waiting for an answer; `form` carries the errors of a refused answer."""
     profile = my_profile()
     pending_links = db().scalars(
         select(FamilyLink).where(FamilyLink.elder_id == profile.person_id, FamilyLink.status == "pending")
     ).all()
     return render_template("elder/home.html", profile=profile, services=SERVICE_TYPES,
-                           pending_links=pending_links, form=DecisionForm())
+                           pending_links=pending_links, form=form)
 
 
 @bp.route("/service/<service>")
@@ -48,10 +53,12 @@ def decide_link(link_id: int):
     link = db().get(FamilyLink, link_id)
     if link is None or link.elder_id != current_user.id or link.status != "pending":
         abort(404)
-    if DecisionForm().validate_on_submit():
-        approve = request.form.get("decision") == "approve"
-        decide_family_link(link, approve, current_user, utcnow())
-        commit()
-        flash(_("Thank you. %(name)s can now order for you.", name=link.family.name) if approve
-              else _("You said no. %(name)s cannot order for you.", name=link.family.name))
+    form = LinkDecisionForm()
+    if not form.validate_on_submit():
+        return _home_page(form)
+    approve = form.decision.data == "approve"
+    decide_family_link(link, approve, current_user, utcnow())
+    commit()
+    flash(_("Thank you. %(name)s can now order for you.", name=link.family.name) if approve
+          else _("You said no. %(name)s cannot order for you.", name=link.family.name))
     return redirect(url_for("elder.home"), code=303)

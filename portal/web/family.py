@@ -11,7 +11,7 @@ from portal.models import FamilyLink
 from portal.services import DomainError
 from portal.services.people import request_family_link
 from portal.web import commit, db
-from portal.web.forms import FamilyLinkForm
+from portal.web.forms import FamilyLinkForm, show_error
 
 bp = Blueprint("family", __name__, url_prefix="/family")
 
@@ -37,7 +37,7 @@ def link():
                                 current_app.config["LINLI_DEFAULT_REGION"])
         except DomainError as error:
             db().rollback()
-            getattr(form, error.field or "elder_phone", form.elder_phone).errors.append(str(error.message))
+            show_error(form, error, "elder_phone")
             return render_template("family/link.html", form=form)
         commit()
         flash(_("Your request was sent. Your relative or the community worker will approve it."))

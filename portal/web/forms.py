@@ -1,76 +1,193 @@
-"""Flask-WTF forms. Labels are lazy so they follow the request's language."""
+"""Flask-WTF forms: every posted form checks its own fields (presence, type, range, length, choice)
+before a view acts on it; the services check the domain rules. Labels and messages are lazy so
+they follow the request's language. Choices are lists of SelectChoice (WTForms 3.4 drops tuples)."""
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
 )
-from wtforms.validators import Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from portal.i18n import _l
+from portal.services.people import ADDRESS_MAX, NAME_MAX
+
+REQUIRED = _l("This cannot be empty.")
+NAME = [DataRequired(message=_l("Please enter a name.")),
+        Length(max=NAME_MAX, message=_l("A name can have at most %(max)s characters."))]
+TOO_LONG = _l("This can have at most %(max)s characters.")
+NOT_A_CHOICE = _l("Please choose one of the answers.")
+
+
+def select_choices(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
+    """SelectChoice options from (value, label) pairs (or a dict's items)."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def show_error(form: FlaskForm, error, default: str | None = None) -> None:
+    """Put a service's DomainError beside the field it names (`contact_phone_0` is `contact_phone`),
+    else beside `default`, else above the form."""
+    name = (getattr(error, "field", None) or default or "").removesuffix("_0")
+    field = form._fields.get(name) if name else None
+    (field.errors if field is not None else form.form_errors).append(str(error.message))
+
+
+def required(message=REQUIRED):
+    return DataRequired(message=message)
+
+
+def at_most(characters: int):
+    return Length(max=characters, message=TOO_LONG)
+
+
+def choice_field(label, choices=None, field=SelectField, message=None, **kwargs):
+    """A select or radio field that must be answered with one of its choices; `message` replaces
+    WTForms' own (translated) messages where the context says more."""
+    kwargs.setdefault("validators", [InputRequired(message=message)])
+    return field(label, choices=choices, invalid_choice_message=message, invalid_value_message=message, **kwargs)
+
+
+def strip_spaces(value):
+    return "".join(value.split()) if isinstance(value, str) else value
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class OwnParseMessage:
+    """A date, time or number field whose parse error is ours, in the person's language."""
+
+    default_message = _l("Please enter a date such as 2026-05-01.")
+
+    def __init__(self, label=None, validators=None, message=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.parse_message = message or self.default_message
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(self.parse_message) from None
+
+
+class LocalDateField(OwnParseMessage, DateField):
+    pass
+
+
+class LocalTimeField(OwnParseMessage, TimeField):
+    default_message = _l("Please enter a time such as 09:30.")
+
+
+class WholeNumberField(OwnParseMessage, IntegerField):
+    widget = TextInput()  # with inputmode="numeric": a number input would round or drop what was typed
+    default_message = _l("Please enter a whole number.")
 
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("invalid_choice_message", NOT_A_CHOICE)
+        kwargs.setdefault("invalid_value_message", NOT_A_CHOICE)
+        super().__init__(label, validators, **kwargs)
+
+
+# ---------------------------------------------------------------- sign-in and settings
 
 class PhoneForm(FlaskForm):
-    phone = StringField(_l("Your mobile number"), render_kw={"inputmode": "tel", "autocomplete": "tel"})
+    phone = StringField(_l("Your mobile number"), [required(), at_most(32)], filters=[strip],
+                        render_kw={"inputmode": "tel", "autocomplete": "tel"})
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("The 6-digit code from the text message"),
+    code = StringField(_l("The 6-digit code from the text message"), [required(), at_most(12)],
+                       filters=[strip_spaces],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password"})
+    password = PasswordField(_l("Password"), [required(), at_most(200)], render_kw={"autocomplete": "current-password"})
 
+
+class LanguageForm(FlaskForm):
+    locale = choice_field(_l("Language"))
+    back = HiddenField(validators=[Optional(), at_most(2000)])
+
+
+class TextSizeForm(FlaskForm):
+    size = choice_field(_l("Text size"))
+    back = HiddenField(validators=[Optional(), at_most(2000)])
+
+
+# ---------------------------------------------------------------- people and links
 
 class ElderForm(FlaskForm):
-    name = StringField(_l("Name"))
-    phone = StringField(_l("Mobile or landline number"), render_kw={"inputmode": "tel"})
-    community_id = SelectField(_l("Community"), coerce=int)
-    address = StringField(_l("Home address"))
-    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
-    gender = RadioField(_l("Gender"), choices=[("f", _l("Female")), ("m", _l("Male"))], validators=[Optional()])
-    living_situation = SelectField(_l("Living situation"))
+    name = StringField(_l("Name"), NAME, filters=[strip])
+    phone = StringField(_l("Mobile or landline number"), [required(), at_most(32)], filters=[strip],
+                        render_kw={"inputmode": "tel"})
+    community_id = choice_field(_l("Community"), coerce=int)
+    address = StringField(_l("Home address"), [required(), at_most(ADDRESS_MAX)], filters=[strip])
+    birth_date = LocalDateField(_l("Date of birth"), [Optional()], message=_l("That date of birth is not possible."))
+    gender = choice_field(_l("Gender"), select_choices([("f", _l("Female")), ("m", _l("Male"))]), field=RadioField,
+                          validators=[Optional()])
+    living_situation = choice_field(_l("Living situation"))
     hardship = MultiCheckboxField(_l("Hardship categories"))
-    ability_level = SelectField(_l("Ability level (GB/T 42195-2022)"), coerce=int)
+    ability_level = choice_field(_l("Ability level (GB/T 42195-2022)"), coerce=int)
     severe_illness = BooleanField(_l("Severe illness"))
-    preferred_channel = SelectField(_l("Reach by"))
-    contact_name = StringField(_l("Emergency contact: name"))
-    contact_phone = StringField(_l("Emergency contact: phone"), render_kw={"inputmode": "tel"})
-    contact_relation = StringField(_l("Emergency contact: relation"))
-    tier_override = SelectField(_l("Care tier override"))
-    tier_override_reason = StringField(_l("Reason for the override"))
+    preferred_channel = choice_field(_l("Reach by"))
+    contact_name = StringField(_l("Emergency contact: name"), [Optional(), NAME[1]], filters=[strip])
+    contact_phone = StringField(_l("Emergency contact: phone"), [Optional(), at_most(32)], filters=[strip],
+                                render_kw={"inputmode": "tel"})
+    contact_relation = StringField(_l("Emergency contact: relation"), [Optional(), at_most(50)], filters=[strip])
+    tier_override = choice_field(_l("Care tier override"), validators=[Optional()])
+    tier_override_reason = StringField(_l("Reason for the override"), [Optional(), at_most(200)], filters=[strip])
 
 
 class VolunteerForm(FlaskForm):
-    name = StringField(_l("Name"))
-    phone = StringField(_l("Mobile number"), render_kw={"inputmode": "tel"})
-    community_id = SelectField(_l("Community"), coerce=int)
+    name = StringField(_l("Name"), NAME, filters=[strip])
+    phone = StringField(_l("Mobile number"), [required(), at_most(32)], filters=[strip], render_kw={"inputmode": "tel"})
+    community_id = choice_field(_l("Community"), coerce=int)
     services = MultiCheckboxField(_l("Services offered"))
-    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
+    birth_date = LocalDateField(_l("Date of birth"), [Optional()], message=_l("That date of birth is not possible."))
 
 
 class FamilyLinkForm(FlaskForm):
-    elder_phone = StringField(_l("Your relative's phone number"), render_kw={"inputmode": "tel"})
-    relation = StringField(_l("You are their (for example: son, daughter)"))
+    elder_phone = StringField(_l("Your relative's phone number"), [required(), at_most(32)], filters=[strip],
+                              render_kw={"inputmode": "tel"})
+    relation = StringField(_l("You are their (for example: son, daughter)"), [required(), at_most(50)],
+                           filters=[strip])
+
+
+class LinkDecisionForm(FlaskForm):
+    """Approve or refuse a family link (the button pressed); a worker's form may name the page to go back to."""
+
+    decision = choice_field(_l("Your answer"), message=NOT_A_CHOICE,
+                            choices=select_choices([("approve", _l("Approve")), ("refuse", _l("Refuse"))]))
+    back = HiddenField(validators=[Optional(), at_most(2000)])
 
 
 class PairForm(FlaskForm):
-    volunteer_id = SelectField(_l("Volunteer"), coerce=int)
+    volunteer_id = choice_field(_l("Volunteer"), coerce=int)
+
+
+class AssignForm(FlaskForm):
+    volunteer_id = choice_field(_l("Volunteer"), coerce=int, message=_l("Please choose a volunteer from the list."))
 
 
 class DecisionForm(FlaskForm):
@@ -88,4 +205,115 @@ class SearchForm(FlaskForm):
     page = IntegerField(default=1, validators=[Optional()])
 
 
-__all__ = [name for name in dir() if name.endswith("Form")] + ["MultiCheckboxField", "TextAreaField"]
+# ---------------------------------------------------------------- requests
+
+class StepForm(FlaskForm):
+    """One question of the request conversation: a ticked tile (`answer`) or typed text (`other`).
+    Which answers fit the question is the conversation engine's rule."""
+
+    answer = StringField(_l("Your answer"), [Optional(), at_most(100)], filters=[strip])
+    other = StringField(_l("Or write it yourself"), [Optional(), at_most(500)], filters=[strip])
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not (self.answer.data or self.other.data):
+            self.answer.errors.append(NOT_A_CHOICE)
+            return False
+        return True
+
+
+class RatingForm(FlaskForm):
+    """Confirm that a request was done, with an optional rating of 1 (not good) to 3 (good)."""
+
+    rating = WholeNumberField(_l("How was it?"), [Optional(), NumberRange(min=1, max=3, message=NOT_A_CHOICE)],
+                              message=NOT_A_CHOICE)
+
+
+# ---------------------------------------------------------------- the time bank
+
+MORE_THAN_ZERO = _l("The number of minutes must be more than zero.")
+
+
+class GiftForm(FlaskForm):
+    """Whom (a relative's person id or "pool") and how many minutes; the ledger checks the rules."""
+
+    recipient = choice_field(_l("To whom?"), field=RadioField,
+                             validators=[InputRequired(message=_l("Please choose who receives the minutes."))])
+    amount = WholeNumberField(_l("Minutes"), [InputRequired(message=REQUIRED),
+                                              NumberRange(min=1, message=MORE_THAN_ZERO)],
+                              message=_l("Please enter a whole number of minutes."), render_kw={"inputmode": "numeric"})
+
+
+# ---------------------------------------------------------------- visits
+
+DOOR_CODE = Regexp(r"^[0-9]{4,8}$", message=_l("That door code is not right. Please check the card on the door."))
+
+
+DOOR_CODE_INPUT = {"inputmode": "numeric", "autocomplete": "off", "maxlength": 12}
+
+
+class CheckInForm(FlaskForm):
+    code = StringField(_l("Door code (on the card inside the elder's door)"), [required(), at_most(12), DOOR_CODE],
+                       filters=[strip_spaces], render_kw=DOOR_CODE_INPUT)
+
+
+class CheckOutForm(FlaskForm):
+    """Check out with the door card's QR token, or with the door code typed in."""
+
+    token = HiddenField(validators=[Optional(), at_most(200)])
+    code = StringField(_l("Door code (on the card inside the elder's door)"), [Optional(), at_most(12), DOOR_CODE],
+                       filters=[strip_spaces], render_kw=DOOR_CODE_INPUT)
+    flags = MultiCheckboxField(_l("Anything the community worker should know?"))
+    notes = TextAreaField(_l("Notes (optional)"), [Optional(), at_most(1000)], filters=[strip],
+                          render_kw={"rows": 4, "maxlength": 1000})
+
+    def validate_code(self, field):
+        if not self.token.data and not field.data:
+            raise ValidationError(REQUIRED)
+
+
+class ElderAnswerForm(FlaskForm):
+    """The elder's answer to "did they visit you?": yes or no."""
+
+    answer = choice_field(_l("Your answer"), message=NOT_A_CHOICE,
+                          choices=select_choices([("yes", _l("Yes, they came")), ("no", _l("No"))]))
+
+
+FROM_THE_LISTS = _l("Please choose a volunteer and an elder from the lists.")
+
+
+class WorkerVisitForm(FlaskForm):
+    """A visit entered by a worker (a paper sheet, a phone call): who, whom, when."""
+
+    volunteer_id = choice_field(_l("Volunteer"), coerce=int, message=FROM_THE_LISTS)
+    elder_id = choice_field(_l("Elder"), coerce=int, message=FROM_THE_LISTS)
+    day = LocalDateField(_l("Date"), [InputRequired(message=REQUIRED)])
+    start = LocalTimeField(_l("Arrived at"), [InputRequired(message=REQUIRED)])
+    end = LocalTimeField(_l("Left at"), [InputRequired(message=REQUIRED)])
+    flags = MultiCheckboxField(_l("Anything the community worker should know?"))
+    notes = TextAreaField(_l("Notes (optional)"), [Optional(), at_most(1000)], filters=[strip],
+                          render_kw={"rows": 3, "maxlength": 1000})
+
+
+class ReverseForm(FlaskForm):
+    reason = StringField(_l("Reason"), [required(), at_most(200)], filters=[strip], render_kw={"maxlength": 200})
+
+
+# ---------------------------------------------------------------- the phone simulator (dev tools)
+
+class SimulatorTextForm(FlaskForm):
+    person = HiddenField(validators=[Optional(), at_most(20)])
+    body = TextAreaField(_l("Your text"), [required(_l("Type a text message first.")), at_most(2000)])
+
+
+class SimulatorCallForm(FlaskForm):
+    person = HiddenField(validators=[Optional(), at_most(20)])
+    call_sid = HiddenField(validators=[Optional(), at_most(64)])
+    action = HiddenField(validators=[Optional(), at_most(500)])
+    digits = StringField(validators=[Optional(), at_most(20)], filters=[strip])
+    speech = StringField(_l("Or say it"), [Optional(), at_most(200)])
+
+
+__all__ = [name for name in dir() if name.endswith("Form")] + [
+    "MultiCheckboxField", "TextAreaField", "select_choices", "show_error"]

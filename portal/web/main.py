@@ -1,13 +1,14 @@
 """Landing page, role homes, health and the language / text-size switches."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from portal.access import public, signed_in
 from portal.i18n import SUPPORTED_LOCALES
 from portal.web import commit, db
+from portal.web.forms import LanguageForm, TextSizeForm, select_choices
 from portal.web.templating import TEXT_SIZES, role_homes
 
 bp = Blueprint("main", __name__)
@@ -42,19 +43,24 @@ def healthz():
     return jsonify(status="ok", db="ok")
 
 
-def _back():
-    target = request.form.get("back") or ""
+def _back(form):
+    target = form.back.data or ""
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("main.index")
     return redirect(target, code=303)
 
 
+# The switches sit in every page's header and post only their buttons' values: an answer that is
+# not one of them changes nothing and goes back to the page (there is no form page to show again).
 @bp.route("/settings/language", methods=["POST"])
 @public
 def set_language():
-    locale = request.form.get("locale")
-    response = _back()
-    if locale in SUPPORTED_LOCALES:
+    form = LanguageForm()
+    form.locale.choices = select_choices((locale, locale) for locale in SUPPORTED_LOCALES)
+    valid = form.validate_on_submit()
+    response = _back(form)
+    if valid:
+        locale = form.locale.data
         response.set_cookie("linli_lang", locale, max_age=ONE_YEAR, samesite="Lax", httponly=True)
         if current_user.is_authenticated:
             current_user.locale = locale
@@ -66,8 +72,10 @@ def set_language():
 @bp.route("/settings/text-size", methods=["POST"])
 @public
 def set_text_size():
-    size = request.form.get("size")
-    response = _back()
-    if size in TEXT_SIZES:
-        response.set_cookie("linli_size", size, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+    form = TextSizeForm()
+    form.size.choices = select_choices((size, size) for size in TEXT_SIZES)
+    valid = form.validate_on_submit()
+    response = _back(form)
+    if valid:
+        response.set_cookie("linli_size", form.size.data, max_age=ONE_YEAR, samesite="Lax", httponly=True)
     return response

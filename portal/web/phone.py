@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
+from wtforms.validators import ValidationError
 
 from portal.access import public
 from portal.channels.twilio_hooks import sign, webhook_token
@@ -21,6 +22,7 @@ from portal.models import OutboundMessage, Person
 from portal.services import inbox
 from portal.services.sms_text import clean_inbound
 from portal.web import db, render_page, wants_partial
+from portal.web.forms import SimulatorCallForm, SimulatorTextForm
 
 bp = Blueprint("phone", __name__, url_prefix="/dev/phone")
 
@@ -54,9 +56,9 @@ def _people():
     return db().scalars(select(Person).where(Person.active).order_by(Person.id).limit(60)).all()
 
 
-def _chosen() -> tuple[str, Person | None, str]:
+def _chosen(value: str | None) -> tuple[str, Person | None, str]:
     """(the value of the person field, the person, the phone that texts or calls)."""
-    value = (request.values.get("person") or "").strip()
+    value = (value or "").strip()
     if value == "unknown":
         return value, None, UNKNOWN_PHONE
     person = db().get(Person, int(value)) if value.isdigit() else None
@@ -96,44 +98,50 @@ def _post_signed(target: str, params: dict):
         return app.test_client().post(path_and_query, data=params, headers={"X-Twilio-Signature": signature})
 
 
-def _page(call: CallScreen | None = None, call_sid: str | None = None, status: int = 200):
-    value, person, phone = _chosen()
+def _page(person_value: str | None, call: CallScreen | None = None, call_sid: str | None = None,
+          text_form: SimulatorTextForm | None = None, call_form: SimulatorCallForm | None = None):
+    value, person, phone = _chosen(person_value)
     context = dict(people=_people(), chosen=value, person=person, phone=phone, thread=_thread(phone),
-                   call=call, call_sid=call_sid, keypad=KEYPAD, unknown_phone=UNKNOWN_PHONE)
-    return render_page("dev/phone.html", partial="dev/_phone_thread.html", target="phone-thread", **context), status
+                   call=call, call_sid=call_sid, keypad=KEYPAD, unknown_phone=UNKNOWN_PHONE,
+                   text_form=text_form or SimulatorTextForm(formdata=None),
+                   call_form=call_form or SimulatorCallForm(formdata=None))
+    return render_page("dev/phone.html", partial="dev/_phone_thread.html", target="phone-thread", **context)
 
 
 @bp.route("", methods=["GET"])
 @public
 def index():
-    return _page()
+    return _page(request.args.get("person"))
 
 
 @bp.route("/text", methods=["POST"])
 @public
 def text():
-    value, _person, phone = _chosen()
-    body = clean_inbound(request.form.get("body"), 5000)
-    if not body:
-        flash(_("Type a text message first."))
-    else:
-        params = {
-            "MessageSid": "SM" + uuid.uuid4().hex,
-            "SmsSid": "",
-            "AccountSid": ACCOUNT_SID,
-            "From": phone,
-            "To": PORTAL_NUMBER,
-            "Body": request.form.get("body", ""),
-            "NumMedia": "0",
-            "NumSegments": "1",
-            "ApiVersion": "2010-04-01",
-        }
-        params["SmsSid"] = params["MessageSid"]
-        response = _post_signed("/twilio/sms", params)
-        if response.status_code != 200:
-            flash(_("The portal refused the text (HTTP %(code)s).", code=response.status_code))
+    form = SimulatorTextForm()
+    valid = form.validate_on_submit()
+    if valid and not clean_inbound(form.body.data, 5000):
+        form.body.errors.append(_("Type a text message first."))
+        valid = False
+    if not valid:
+        return _page(form.person.data, text_form=form)
+    value, _person, phone = _chosen(form.person.data)
+    params = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "SmsSid": "",
+        "AccountSid": ACCOUNT_SID,
+        "From": phone,
+        "To": PORTAL_NUMBER,
+        "Body": form.body.data,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
+    }
+    params["SmsSid"] = params["MessageSid"]
+    response = _post_signed("/twilio/sms", params)
+    if response.status_code != 200:
+        flash(_("The portal refused the text (HTTP %(code)s).", code=response.status_code))
     if wants_partial("phone-thread"):
-        return _page()
+        return _page(value)
     return redirect(url_for(".index", person=value), code=303)
 
 
@@ -172,15 +180,20 @@ def _read_twiml(xml_text: str, current: str) -> CallScreen:
     return screen
 
 
+def _own_webhook(form, field):
+    if field.data and _local_target(field.data) is None:
+        raise ValidationError(_("The simulator only calls the portal's own webhooks."))
+
+
 @bp.route("/call", methods=["POST"])
 @public
 def call():
-    value, _person, phone = _chosen()
-    call_sid = (request.form.get("call_sid") or "").strip() or "CA" + uuid.uuid4().hex
-    action = request.form.get("action") or "/twilio/voice"
-    target = _local_target(action)
-    if target is None:
-        abort(400)
+    form = SimulatorCallForm()
+    if not form.validate_on_submit(extra_validators={"action": [_own_webhook]}):
+        return _page(form.person.data, call_form=form)
+    value, _person, phone = _chosen(form.person.data)
+    call_sid = form.call_sid.data or "CA" + uuid.uuid4().hex
+    target = _local_target(form.action.data or "/twilio/voice")
     params = {
         "CallSid": call_sid,
         "AccountSid": ACCOUNT_SID,
@@ -188,14 +201,13 @@ def call():
         "Caller": phone,
         "To": PORTAL_NUMBER,
         "Called": PORTAL_NUMBER,
-        "CallStatus": "in-progress" if request.form.get("action") else "ringing",
+        "CallStatus": "in-progress" if form.action.data else "ringing",
         "Direction": "inbound",
         "ApiVersion": "2010-04-01",
     }
-    digits = (request.form.get("digits") or "").strip()
-    if digits:
-        params["Digits"] = digits[:20]
-    speech = clean_inbound(request.form.get("speech"), 200)
+    if form.digits.data:
+        params["Digits"] = form.digits.data
+    speech = clean_inbound(form.speech.data, 200)
     if speech:
         params["SpeechResult"] = speech
         params["Confidence"] = "0.90"
@@ -206,4 +218,4 @@ def call():
         screen = CallScreen(error=_("The portal answered the call with HTTP %(code)s.", code=response.status_code))
     else:
         screen = _read_twiml(response.get_data(as_text=True), target)
-    return _page(call=screen, call_sid=call_sid)
+    return _page(value, call=screen, call_sid=call_sid)

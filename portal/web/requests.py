@@ -17,6 +17,7 @@ from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.services.audit import record as audit
 from portal.web import client_ip, commit, db, render_page, wants_partial
+from portal.web.forms import DecisionForm, RatingForm, StepForm
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -89,25 +90,25 @@ def step():
         commit()
     if state.step == CHECK:
         return redirect(url_for("requests.check"), code=303)
-    error = None
-    if request.method == "POST":
-        other = (request.form.get("other") or "").strip()
-        raw = other or request.form.get("answer") or ""
+    form = StepForm()
+    if form.validate_on_submit():
+        other = form.other.data
         try:
             # a ticked tile posts its option's value; only typed text is read like a text message
-            engine.answer(db(), state, raw, utcnow(), allow_free=True, by_value=not other)
+            engine.answer(db(), state, other or form.answer.data, utcnow(), allow_free=True, by_value=not other)
         except NoMatch:
-            error = _("Please choose one of the answers.")
+            form.answer.errors.append(_("Please choose one of the answers."))
         except DomainError as problem:
-            error = str(problem.message)
-        if error is None:
+            form.answer.errors.append(str(problem.message))
+        else:
             commit()
             target = url_for("requests.check") if state.step == CHECK else url_for("requests.step")
             if state.step != CHECK and wants_partial("conversation"):
                 # htmx: swap the next question in place (and show its address), no second round trip
                 current = flow.steps[state.step]
                 html = render_template("requests/_step.html", state=state, step=current,
-                                       chosen=state.data.get(current.name), error=None, elder=_for_whom(state))
+                                       chosen=state.data.get(current.name), form=StepForm(formdata=None),
+                                       elder=_for_whom(state))
                 return html, 200, {"HX-Push-Url": target}
             if state.step == CHECK and wants_partial("conversation"):
                 # the check page is a page of its own (title, back link, address): load it whole
@@ -117,9 +118,10 @@ def step():
         state = _state()
     current = flow.steps[state.step]
     back = engine.previous(flow, state)
+    # an answer that does not fit is shown again with its error, status 200 (htmx swaps no 4xx)
     return render_page("requests/step.html", "requests/_step.html", "conversation", state=state, step=current,
-                       chosen=state.data.get(current.name), error=error, elder=_for_whom(state),
-                       back_url=url_for("requests.step", step=back) if back else _home_url()), (400 if error else 200)
+                       chosen=state.data.get(current.name), form=form, elder=_for_whom(state),
+                       back_url=url_for("requests.step", step=back) if back else _home_url())
 
 
 def _home_url() -> str:
@@ -138,20 +140,20 @@ def check():
         return redirect(url_for("requests.step"), code=303)
     if state.step != CHECK:
         engine.go_to(db(), state, CHECK, utcnow())
-    error = None
-    if request.method == "POST":
+    form = DecisionForm()
+    if form.validate_on_submit():
         try:
             reference = engine.finish(db(), current_user, state, utcnow())
         except DomainError as problem:
             db().rollback()
-            error = str(problem.message)
+            form.form_errors.append(str(problem.message))
             state = _state()
         else:
             commit()
             return redirect(url_for("requests.placed", reference=reference), code=303)
     back = engine.previous(flow, state)
-    return render_template("requests/check.html", state=state, rows=engine.summary(flow, state.data), error=error,
-                           elder=_for_whom(state), back_url=url_for("requests.step", step=back)), (400 if error else 200)
+    return render_template("requests/check.html", state=state, rows=engine.summary(flow, state.data), form=form,
+                           elder=_for_whom(state), back_url=url_for("requests.step", step=back))
 
 
 @bp.route("/<reference>/placed")
@@ -180,7 +182,11 @@ def status(reference: str):
     if current_user.id != found.elder_id:
         audit(db(), current_user.id, "view", "service_request", found.id, elder_id=found.elder_id, ip=client_ip())
         commit()
-    return render_page("requests/status.html", "requests/_timeline.html", "timeline", req=found,
+    return _status_page(found, RatingForm(formdata=None))
+
+
+def _status_page(found: ServiceRequest, form: RatingForm):
+    return render_page("requests/status.html", "requests/_timeline.html", "timeline", req=found, form=form,
                        can_undo=_can_undo(found), can_refuse=(current_user.id == found.elder_id
                                                               and service_requests.refusable(found, utcnow())),
                        hotline_number=_hotline(found))
@@ -219,10 +225,13 @@ def refuse(reference: str):
 @bp.route("/<reference>/confirm", methods=["POST"])
 @allow("elder")
 def confirm(reference: str):
+    form = RatingForm()
+    if not form.validate_on_submit():
+        return _status_page(_found(reference), form)
+
     def run(found):
-        rating = request.form.get("rating", type=int)
-        if rating:
-            service_requests.rate(db(), found, current_user, rating, utcnow())
+        if form.rating.data:
+            service_requests.rate(db(), found, current_user, form.rating.data, utcnow())
         else:
             service_requests.confirm(db(), found, current_user, "web", utcnow())
         flash(_("Thank you!"))

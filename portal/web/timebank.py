@@ -2,7 +2,7 @@
 and the officer's view of what the communities owe."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.access import allow, signed_in
@@ -14,14 +14,28 @@ from portal.services import DomainError, ledger, statements
 from portal.services.audit import record as audit
 from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db
+from portal.web.forms import GiftForm, select_choices, show_error
 
 bp = Blueprint("timebank", __name__, url_prefix="/time-bank")
 
 
-def _gift_context(error=None, form=None):
-    session = db()
-    return {"balance": ledger.balance_of(session, current_user.id),
-            "relatives": ledger.relatives_of(session, current_user.id), "error": error, "form": form or {}}
+def _gift_form() -> GiftForm:
+    """The gift form, offering the giver's approved relatives and the community donation pool."""
+    form = GiftForm()
+    relatives = ledger.relatives_of(db(), current_user.id)
+    form.recipient.choices = select_choices([(str(person.id), person.name) for person in relatives]
+                                            + [("pool", _("The community donation pool"))])
+    return form
+
+
+def _gift_page(form: GiftForm):
+    """The first step, with what was typed and every error (status 200: htmx swaps no 4xx)."""
+    return render_template("timebank/gift.html", balance=ledger.balance_of(db(), current_user.id), form=form)
+
+
+def _refused(form: GiftForm, error: DomainError):
+    show_error(form, error)
+    return _gift_page(form)
 
 
 @bp.route("/")
@@ -51,13 +65,14 @@ def statement(year: int, month: int):
 @signed_in
 def gift():
     """Step 1: choose whom and how much. Posting shows the check page; nothing is moved yet."""
-    if request.method == "GET":
-        return render_template("timebank/gift.html", **_gift_context())
+    form = _gift_form()
+    if not form.validate_on_submit():
+        return _gift_page(form)
     try:
-        plan = ledger.plan_gift(db(), current_user, request.form.get("recipient", ""), request.form.get("amount", ""))
+        plan = ledger.plan_gift(db(), current_user, form.recipient.data, form.amount.data)
     except DomainError as error:
-        return render_template("timebank/gift.html", **_gift_context(error.message, request.form)), 422
-    return render_template("timebank/gift_check.html", plan=plan, recipient=request.form.get("recipient"))
+        return _refused(form, error)
+    return render_template("timebank/gift_check.html", plan=plan, form=form)
 
 
 @bp.route("/gift/confirm", methods=["POST"])
@@ -65,12 +80,14 @@ def gift():
 def gift_confirm():
     """Step 2: the giver confirmed on the check page."""
     session = db()
+    form = _gift_form()
+    if not form.validate_on_submit():
+        return _gift_page(form)
     try:
-        transfer = ledger.give(session, current_user, request.form.get("recipient", ""),
-                               request.form.get("amount", ""), utcnow())
+        transfer = ledger.give(session, current_user, form.recipient.data, form.amount.data, utcnow())
     except DomainError as error:
         session.rollback()
-        return render_template("timebank/gift.html", **_gift_context(error.message, request.form)), 422
+        return _refused(form, error)
     name = transfer.to_account.person.name if transfer.to_account.person else _("the community donation pool")
     commit()
     flash(_("You gave %(minutes)s minutes to %(name)s.", minutes=transfer.amount, name=name))

@@ -14,6 +14,7 @@ from portal.models import Visit
 from portal.services import DomainError
 from portal.services import visits as visit_service
 from portal.web import commit, db
+from portal.web.forms import CheckInForm, CheckOutForm, DecisionForm, ElderAnswerForm, select_choices, show_error
 
 bp = Blueprint("visits", __name__)
 
@@ -34,11 +35,15 @@ def _public_url() -> str:
 @bp.route("/volunteer/visits/")
 @allow("volunteer")
 def index():
+    return _index_page(CheckInForm(formdata=None))
+
+
+def _index_page(form: CheckInForm):
     session = db()
     current = visit_service.open_visit_for(session, current_user.id)
     recent = session.scalars(select(Visit).where(Visit.volunteer_id == current_user.id)
                              .order_by(Visit.checked_in_at.desc()).limit(20)).all()
-    return render_template("visits/index.html", current=current, recent=recent, flags=flag_labels())
+    return render_template("visits/index.html", current=current, recent=recent, flags=flag_labels(), form=form)
 
 
 @bp.route("/volunteer/visits/check-in", methods=["POST"])
@@ -46,14 +51,16 @@ def index():
 def check_in():
     session = db()
     now = utcnow()
+    form = CheckInForm()
+    if not form.validate_on_submit():
+        return _index_page(form)
     try:
-        elder = visit_service.elder_from_code(session, _limiter(), current_user.id, request.form.get("code", ""), now)
+        elder = visit_service.elder_from_code(session, _limiter(), current_user.id, form.code.data, now)
         visit_service.check_in(session, current_user, elder, "door_code", now)
     except DomainError as error:
         session.rollback()
-        current = visit_service.open_visit_for(session, current_user.id)
-        return render_template("visits/index.html", current=current, recent=[], flags=flag_labels(),
-                               error=error.message), 422
+        show_error(form, error, "code")
+        return _index_page(form)
     commit()
     flash(_("You are checked in with %(name)s.", name=elder.person.name))
     return redirect(url_for("visits.index"), code=303)
@@ -64,23 +71,32 @@ def check_in():
 def door(token: str):
     """The door card's QR code: check in, or check out when already checked in with this elder."""
     session = db()
+    form = DecisionForm()
     try:
         elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], token)
     except DomainError as error:
-        return render_template("visits/door.html", error=error.message, elder=None, current=None), 404
+        show_error(form, error)
+        return render_template("visits/door.html", form=form, elder=None, current=None), 404
     current = visit_service.open_visit_for(session, current_user.id)
     if current is not None and current.elder_id == elder.person_id:
         return redirect(url_for("visits.check_out", visit_id=current.id, token=token), code=303)
-    if request.method == "POST":
+    if form.validate_on_submit():
         try:
             visit_service.check_in(session, current_user, elder, "door_qr", utcnow())
         except DomainError as error:
             session.rollback()
-            return render_template("visits/door.html", error=error.message, elder=elder, current=current), 422
+            show_error(form, error)
+            return render_template("visits/door.html", form=form, elder=elder, current=current, token=token)
         commit()
         flash(_("You are checked in with %(name)s.", name=elder.person.name))
         return redirect(url_for("visits.index"), code=303)
-    return render_template("visits/door.html", elder=elder, current=current, token=token)
+    return render_template("visits/door.html", form=form, elder=elder, current=current, token=token)
+
+
+def _check_out_form() -> CheckOutForm:
+    form = CheckOutForm()
+    form.flags.choices = select_choices(flag_labels().items())
+    return form
 
 
 @bp.route("/volunteer/visits/<int:visit_id>/check-out", methods=["GET", "POST"])
@@ -90,26 +106,28 @@ def check_out(visit_id: int):
     visit = session.get(Visit, visit_id)
     if visit is None or visit.volunteer_id != current_user.id:
         abort(404)
-    token = request.values.get("token") or ""
+    form = _check_out_form()
     if request.method == "GET":
-        return render_template("visits/check_out.html", visit=visit, flags=flag_labels(), token=token)
+        form.token.data = request.args.get("token") or ""
+        return render_template("visits/check_out.html", visit=visit, form=form)
+    if not form.validate_on_submit():
+        return render_template("visits/check_out.html", visit=visit, form=form)
     now = utcnow()
     try:
-        if token:
-            elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], token)
+        if form.token.data:
+            elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], form.token.data)
             method = "door_qr"
         else:
-            elder = visit_service.elder_from_code(session, _limiter(), current_user.id,
-                                                  request.form.get("code", ""), now)
+            elder = visit_service.elder_from_code(session, _limiter(), current_user.id, form.code.data, now)
             method = "door_code"
         if elder.person_id != visit.elder_id:
             raise visit_service.VisitError(_("This is the door card of another elder."))
-        visit_service.check_out(session, visit, current_user, now, method, request.form.get("notes"),
-                                request.form.getlist("flags"), public_url=_public_url())
+        visit_service.check_out(session, visit, current_user, now, method, form.notes.data, form.flags.data,
+                                public_url=_public_url())
     except DomainError as error:
         session.rollback()
-        return render_template("visits/check_out.html", visit=session.get(Visit, visit_id), flags=flag_labels(),
-                               token=token, error=error.message, form=request.form), 422
+        show_error(form, error)
+        return render_template("visits/check_out.html", visit=session.get(Visit, visit_id), form=form)
     commit()
     flash(_("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm.",
             minutes=visit.duration_minutes, name=visit.elder.name))
@@ -122,7 +140,8 @@ def check_out(visit_id: int):
 @allow("elder")
 def elder_confirm():
     waiting = visit_service.awaiting_confirmation(db(), current_user.id)
-    return render_template("visits/elder_confirm.html", visit=waiting[0] if waiting else None)
+    return render_template("visits/elder_confirm.html", visit=waiting[0] if waiting else None,
+                           form=ElderAnswerForm(formdata=None))
 
 
 @bp.route("/elder/visits/<int:visit_id>", methods=["POST"])
@@ -132,8 +151,11 @@ def elder_answer(visit_id: int):
     visit = session.get(Visit, visit_id)
     if visit is None or visit.elder_id != current_user.id:
         abort(404)
+    form = ElderAnswerForm()
+    if not form.validate_on_submit():
+        return render_template("visits/elder_confirm.html", visit=visit, form=form)
     try:
-        if request.form.get("answer") == "yes":
+        if form.answer.data == "yes":
             visit_service.confirm_by_elder(session, visit, current_user, "web", utcnow())
             message = _("Thank you. The visit by %(name)s is confirmed.", name=visit.volunteer.name)
         else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -15,7 +15,9 @@ from portal.models import Area, ElderProfile, FollowUp, Person, Transfer, Visit,
 from portal.services import DomainError, audit, ledger, statements
 from portal.services import visits as visit_service
 from portal.services.scope import staff_community_ids
-from portal.web import client_ip, commit, db
+from portal.web import client_ip, commit, db, governed_or_404
+from portal.web.forms import ReverseForm, WorkerVisitForm, select_choices, show_error
+from portal.web.visits import flag_labels
 
 bp = Blueprint("visits_worker", __name__, url_prefix="/worker/visits")
 WORKER = ("worker", "admin")
@@ -23,13 +25,6 @@ WORKER = ("worker", "admin")
 
 def _communities() -> list[int]:
     return staff_community_ids(db(), current_user)
-
-
-def _visit_in_scope(visit_id: int) -> Visit:
-    visit = db().get(Visit, visit_id)
-    if visit is None or visit.community_id not in _communities():
-        abort(404)
-    return visit
 
 
 @bp.route("/")
@@ -53,7 +48,7 @@ def index():
 @allow(*WORKER)
 def verify(visit_id: int):
     session = db()
-    visit = _visit_in_scope(visit_id)
+    visit = governed_or_404(session.get(Visit, visit_id))
     try:
         visit_service.verify_by_worker(session, visit, current_user, utcnow())
     except DomainError as error:
@@ -76,20 +71,15 @@ def follow_ups():
 @bp.route("/follow-ups/<int:task_id>", methods=["POST"])
 @allow(*WORKER)
 def close_follow_up(task_id: int):
-    task = db().get(FollowUp, task_id)
-    if task is None or task.community_id not in _communities():
-        abort(404)
+    task = governed_or_404(db().get(FollowUp, task_id))
     visit_service.close_follow_up(db(), task, current_user, utcnow())
     commit()
     flash(_("Marked as done."))
     return redirect(url_for("visits_worker.follow_ups"), code=303)
 
 
-def _parse_local(day: str, clock: str) -> datetime | None:
-    try:
-        return datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M").replace(tzinfo=local_tz())
-    except ValueError:
-        return None
+def _local(day, clock) -> datetime:
+    return datetime.combine(day, clock).replace(tzinfo=local_tz())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -99,45 +89,47 @@ def new():
     ids = _communities() or [-1]
     volunteers = session.scalars(select(VolunteerProfile).where(VolunteerProfile.community_id.in_(ids))).all()
     elders = session.scalars(select(ElderProfile).where(ElderProfile.community_id.in_(ids)).limit(500)).all()
-    if request.method == "GET":
-        return render_template("visits/worker_new.html", volunteers=volunteers, elders=elders, form={})
-    form = request.form
+    form = WorkerVisitForm()
+    # only people of the worker's own communities are offered, and only they are accepted
+    form.volunteer_id.choices = select_choices((v.person_id, v.person.name) for v in volunteers)
+    form.elder_id.choices = select_choices((e.person_id, e.person.name) for e in elders)
+    form.flags.choices = select_choices(flag_labels().items())
+    if not form.validate_on_submit():
+        return render_template("visits/worker_new.html", form=form)
+    volunteer = session.get(VolunteerProfile, form.volunteer_id.data)
+    elder = session.get(ElderProfile, form.elder_id.data)
     try:
-        volunteer = session.get(VolunteerProfile, int(form.get("volunteer_id") or 0))
-        elder = session.get(ElderProfile, int(form.get("elder_id") or 0))
-        if volunteer is None or volunteer.community_id not in ids or elder is None or elder.community_id not in ids:
-            raise visit_service.VisitError(_("Please choose a volunteer and an elder from the lists."))
-        start = _parse_local(form.get("day", ""), form.get("start", ""))
-        end = _parse_local(form.get("day", ""), form.get("end", ""))
-        visit_service.record_by_worker(session, current_user, volunteer.person, elder, start, end, utcnow(),
-                                       form.get("notes"), form.getlist("flags"),
+        visit_service.record_by_worker(session, current_user, volunteer.person, elder,
+                                       _local(form.day.data, form.start.data), _local(form.day.data, form.end.data),
+                                       utcnow(), form.notes.data, form.flags.data,
                                        public_url=current_app.config["LINLI_PUBLIC_URL"])
-    except (DomainError, ValueError) as error:
+    except DomainError as error:
         session.rollback()
-        message = error.message if isinstance(error, DomainError) else _("Please choose from the lists.")
-        return render_template("visits/worker_new.html", volunteers=volunteers, elders=elders, form=form,
-                               error=message), 422
+        show_error(form, error)
+        return render_template("visits/worker_new.html", form=form)
     commit()
     flash(_("The visit is recorded. The elder will be asked to confirm it."))
     return redirect(url_for("visits_worker.index"), code=303)
+
+
+def _transfer_communities(transfer: Transfer) -> tuple[int | None, int | None]:
+    return transfer.from_account.community_id, transfer.to_account.community_id
 
 
 @bp.route("/transfers/<int:transfer_id>/reverse", methods=["GET", "POST"])
 @allow(*WORKER)
 def reverse(transfer_id: int):
     session = db()
-    transfer = session.get(Transfer, transfer_id)
-    if transfer is None or not ({transfer.from_account.community_id, transfer.to_account.community_id}
-                                & set(_communities())):
-        abort(404)
-    if request.method == "GET":
-        return render_template("visits/reverse.html", transfer=transfer)
+    transfer = governed_or_404(session.get(Transfer, transfer_id), communities_of=_transfer_communities)
+    form = ReverseForm()
+    if not form.validate_on_submit():
+        return render_template("visits/reverse.html", transfer=transfer, form=form)
     try:
-        ledger.reverse(session, current_user, transfer.id, request.form.get("reason"), utcnow())
+        ledger.reverse(session, current_user, transfer.id, form.reason.data, utcnow())
     except DomainError as error:
         session.rollback()
-        return render_template("visits/reverse.html", transfer=session.get(Transfer, transfer_id),
-                               error=error.message), 422
+        show_error(form, error, "reason")
+        return render_template("visits/reverse.html", transfer=session.get(Transfer, transfer_id), form=form)
     commit()
     flash(_("The transfer is reversed."))
     return redirect(url_for("visits_worker.index"), code=303)
@@ -147,9 +139,8 @@ def reverse(transfer_id: int):
 @allow(*WORKER)
 def person_history(person_id: int):
     session = db()
-    person = session.get(Person, person_id)
-    if person is None or ledger.person_community_id(session, person_id) not in _communities():
-        abort(404)
+    person = governed_or_404(session.get(Person, person_id),
+                             communities_of=lambda person: (ledger.person_community_id(session, person.id),))
     elder_id = person_id if session.get(ElderProfile, person_id) is not None else None
     audit.record(session, current_user.id, "view", "ledger_history", person_id, elder_id=elder_id, ip=client_ip())
     commit()

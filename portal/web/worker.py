@@ -28,8 +28,17 @@ from portal.services import DomainError, audit
 from portal.services.door import door_token
 from portal.services.people import decide_family_link, pair, save_elder, save_volunteer, verify_volunteer
 from portal.services.scope import staff_community_ids
-from portal.web import client_ip, commit, db, render_page
-from portal.web.forms import DecisionForm, ElderForm, PairForm, SearchForm, VolunteerForm
+from portal.web import client_ip, commit, db, governed_or_404, render_page
+from portal.web.forms import (
+    DecisionForm,
+    ElderForm,
+    LinkDecisionForm,
+    PairForm,
+    SearchForm,
+    VolunteerForm,
+    select_choices,
+    show_error,
+)
 
 bp = Blueprint("worker", __name__, url_prefix="/worker")
 PAGE_SIZE = 50
@@ -45,21 +54,11 @@ def my_communities() -> list[Area]:
 
 def elder_in_scope(elder_id: int) -> ElderProfile:
     """The elder, or 404 when they live outside the worker's area (no hint that they exist)."""
-    profile = db().get(ElderProfile, elder_id)
-    if profile is None or profile.community_id not in staff_community_ids(db(), current_user):
-        abort(404)
-    return profile
-
-
-def volunteer_in_scope(person_id: int) -> VolunteerProfile:
-    profile = db().get(VolunteerProfile, person_id)
-    if profile is None or profile.community_id not in staff_community_ids(db(), current_user):
-        abort(404)
-    return profile
+    return governed_or_404(db().get(ElderProfile, elder_id))
 
 
 def _community_choices(communities):
-    return [(area.id, area.name) for area in communities]
+    return select_choices((area.id, area.name) for area in communities)
 
 
 @bp.route("/")
@@ -68,9 +67,9 @@ def home():
     session = db()
     communities = my_communities()
     form = SearchForm(request.args)
-    form.tier.choices = [("", _("All tiers"))] + [(k, v) for k, v in labels.TIER_LABELS.items()]
-    form.living.choices = [("", _("All"))] + [(k, v) for k, v in labels.LIVING_LABELS.items()]
-    form.community.choices = [("", _("All communities"))] + [(str(a.id), a.name) for a in communities]
+    form.tier.choices = select_choices([("", _("All tiers")), *labels.TIER_LABELS.items()])
+    form.living.choices = select_choices([("", _("All")), *labels.LIVING_LABELS.items()])
+    form.community.choices = select_choices([("", _("All communities"))] + [(str(a.id), a.name) for a in communities])
     community_ids = [area.id for area in communities]
     query = select(ElderProfile).join(Person, Person.id == ElderProfile.person_id).where(
         ElderProfile.community_id.in_(community_ids or [-1])
@@ -109,11 +108,12 @@ def home():
 def _elder_form(profile: ElderProfile | None = None) -> ElderForm:
     form = ElderForm(obj=None)
     form.community_id.choices = _community_choices(my_communities())
-    form.living_situation.choices = [(k, labels.LIVING_LABELS[k]) for k in LIVING_SITUATIONS]
-    form.hardship.choices = [(k, labels.HARDSHIP_LABELS[k]) for k in HARDSHIP_CATEGORIES]
-    form.ability_level.choices = list(labels.ABILITY_LABELS.items())
-    form.preferred_channel.choices = list(labels.CHANNEL_LABELS.items())
-    form.tier_override.choices = [("", _("No override (derived from the profile)"))] + list(labels.TIER_LABELS.items())
+    form.living_situation.choices = select_choices((k, labels.LIVING_LABELS[k]) for k in LIVING_SITUATIONS)
+    form.hardship.choices = select_choices((k, labels.HARDSHIP_LABELS[k]) for k in HARDSHIP_CATEGORIES)
+    form.ability_level.choices = select_choices(labels.ABILITY_LABELS.items())
+    form.preferred_channel.choices = select_choices(labels.CHANNEL_LABELS.items())
+    form.tier_override.choices = select_choices([("", _("No override (derived from the profile)")),
+                                                 *labels.TIER_LABELS.items()])
     if profile is not None and request.method == "GET":
         person = profile.person
         form.name.data = person.name
@@ -158,30 +158,21 @@ def _elder_data(form: ElderForm) -> dict:
 
 
 def _save_elder_from(form: ElderForm, profile: ElderProfile | None):
-    """Validate and save; on any error re-render the same form with what was typed kept."""
-    if form.birth_date.raw_data and form.birth_date.raw_data[0] and form.birth_date.data is None:
-        form.birth_date.errors = [_("That date of birth is not possible.")]
-        return None
+    """Save a validated form; on a refusal put the error beside its field and return None."""
     try:
-        saved = save_elder(db(), _elder_data(form), date.today(), profile=profile,
-                           region=current_app.config["LINLI_DEFAULT_REGION"])
+        return save_elder(db(), _elder_data(form), date.today(), profile=profile,
+                          region=current_app.config["LINLI_DEFAULT_REGION"])
     except DomainError as error:
         db().rollback()
-        field = getattr(form, (error.field or "name").removesuffix("_0"), None)
-        if field is None or not hasattr(field, "errors"):
-            field = form.name
-        field.errors = list(field.errors or []) + [str(error.message)]
+        show_error(form, error, "name")
         return None
-    return saved
 
 
 @bp.route("/elders/new", methods=["GET", "POST"])
 @allow(*WORKER)
 def new_elder():
     form = _elder_form()
-    if form.is_submitted():
-        if not form.validate():
-            return render_template("worker/elder_form.html", form=form, profile=None)
+    if form.validate_on_submit():
         profile = _save_elder_from(form, None)
         if profile is not None:
             audit.record(db(), current_user.id, "create", "elder", profile.person_id, elder_id=profile.person_id,
@@ -196,19 +187,28 @@ def new_elder():
 @allow(*WORKER)
 def elder(elder_id: int):
     profile = elder_in_scope(elder_id)
-    session = db()
-    audit.record(session, current_user.id, "view", "elder", elder_id, elder_id=elder_id, ip=client_ip())
+    audit.record(db(), current_user.id, "view", "elder", elder_id, elder_id=elder_id, ip=client_ip())
     commit()
-    pairings = session.scalars(select(Pairing).where(Pairing.elder_id == elder_id, Pairing.active)).all()
-    links = session.scalars(select(FamilyLink).where(FamilyLink.elder_id == elder_id)).all()
-    volunteers = session.scalars(
+    return _elder_page(profile, _pair_form(profile, formdata=None), LinkDecisionForm(formdata=None))
+
+
+def _pair_form(profile: ElderProfile, **kwargs) -> PairForm:
+    """Pairing offers (and accepts) the verified, active volunteers of the elder's community."""
+    volunteers = db().scalars(
         select(VolunteerProfile).where(VolunteerProfile.community_id == profile.community_id,
                                        VolunteerProfile.active, VolunteerProfile.verified_at.is_not(None))
     ).all()
-    pair_form = PairForm()
-    pair_form.volunteer_id.choices = [(v.person_id, v.person.name) for v in volunteers]
+    form = PairForm(**kwargs)
+    form.volunteer_id.choices = select_choices((v.person_id, v.person.name) for v in volunteers)
+    return form
+
+
+def _elder_page(profile: ElderProfile, pair_form: PairForm, decision: LinkDecisionForm):
+    session = db()
+    pairings = session.scalars(select(Pairing).where(Pairing.elder_id == profile.person_id, Pairing.active)).all()
+    links = session.scalars(select(FamilyLink).where(FamilyLink.elder_id == profile.person_id)).all()
     return render_template("worker/elder.html", profile=profile, pairings=pairings, links=links,
-                           pair_form=pair_form, decision=DecisionForm())
+                           pair_form=pair_form, decision=decision)
 
 
 @bp.route("/elders/<int:elder_id>/edit", methods=["GET", "POST"])
@@ -219,12 +219,11 @@ def edit_elder(elder_id: int):
     if request.method == "GET":  # the form shows the whole record: a view like any other
         audit.record(db(), current_user.id, "view", "elder", elder_id, elder_id=elder_id, ip=client_ip())
         commit()
-    if form.is_submitted():
-        if form.validate() and _save_elder_from(form, profile) is not None:
-            audit.record(db(), current_user.id, "update", "elder", elder_id, elder_id=elder_id, ip=client_ip())
-            commit()
-            flash(_("Saved."))
-            return redirect(url_for("worker.elder", elder_id=elder_id), code=303)
+    if form.validate_on_submit() and _save_elder_from(form, profile) is not None:
+        audit.record(db(), current_user.id, "update", "elder", elder_id, elder_id=elder_id, ip=client_ip())
+        commit()
+        flash(_("Saved."))
+        return redirect(url_for("worker.elder", elder_id=elder_id), code=303)
     return render_template("worker/elder_form.html", form=form, profile=profile)
 
 
@@ -245,16 +244,13 @@ def door_card(elder_id: int):
 @allow(*WORKER)
 def pair_elder(elder_id: int):
     profile = elder_in_scope(elder_id)
-    volunteer_id = request.form.get("volunteer_id", "")
-    if DecisionForm().validate_on_submit() and volunteer_id.isdigit():
-        volunteer = volunteer_in_scope(int(volunteer_id))
-        if volunteer.verified_at is None:
-            flash(_("Verify the volunteer before pairing."))
-        else:
-            pair(db(), volunteer, profile, current_user)
-            commit()
-            flash(_("%(volunteer)s is paired with %(elder)s.", volunteer=volunteer.person.name,
-                    elder=profile.person.name))
+    form = _pair_form(profile)
+    if not form.validate_on_submit():
+        return _elder_page(profile, form, LinkDecisionForm(formdata=None))
+    volunteer = db().get(VolunteerProfile, form.volunteer_id.data)
+    pair(db(), volunteer, profile, current_user)
+    commit()
+    flash(_("%(volunteer)s is paired with %(elder)s.", volunteer=volunteer.person.name, elder=profile.person.name))
     return redirect(url_for("worker.elder", elder_id=elder_id), code=303)
 
 
@@ -274,14 +270,14 @@ def volunteers():
 def new_volunteer():
     form = VolunteerForm()
     form.community_id.choices = _community_choices(my_communities())
-    form.services.choices = [(k, v) for k, v in labels.SERVICE_LABELS.items() if k != "emergency"]
+    form.services.choices = select_choices((k, v) for k, v in labels.SERVICE_LABELS.items() if k != "emergency")
     if form.validate_on_submit():
         try:
             data = {k: getattr(form, k).data for k in ("name", "phone", "community_id", "services", "birth_date")}
             profile = save_volunteer(db(), data, current_app.config["LINLI_DEFAULT_REGION"])
         except DomainError as error:
             db().rollback()
-            getattr(form, error.field or "name", form.name).errors.append(str(error.message))
+            show_error(form, error, "name")
             return render_template("worker/volunteer_form.html", form=form)
         verify_volunteer(db(), profile, current_user, utcnow())
         commit()
@@ -293,7 +289,7 @@ def new_volunteer():
 @bp.route("/volunteers/<int:person_id>/verify", methods=["POST"])
 @allow(*WORKER)
 def verify(person_id: int):
-    profile = volunteer_in_scope(person_id)
+    profile = governed_or_404(db().get(VolunteerProfile, person_id))
     if DecisionForm().validate_on_submit():
         verify_volunteer(db(), profile, current_user, utcnow())
         commit()
@@ -304,6 +300,10 @@ def verify(person_id: int):
 @bp.route("/family-links")
 @allow(*WORKER)
 def family_links():
+    return _family_links_page(LinkDecisionForm(formdata=None))
+
+
+def _family_links_page(decision: LinkDecisionForm):
     ids = staff_community_ids(db(), current_user)
     links = db().scalars(
         select(FamilyLink)
@@ -311,7 +311,7 @@ def family_links():
         .where(ElderProfile.community_id.in_(ids or [-1]))
         .order_by(FamilyLink.status != "pending", FamilyLink.requested_at.desc())
     ).all()
-    return render_template("worker/family_links.html", links=links, decision=DecisionForm())
+    return render_template("worker/family_links.html", links=links, decision=decision)
 
 
 @bp.route("/family-links/<int:link_id>", methods=["POST"])
@@ -320,10 +320,15 @@ def decide_link(link_id: int):
     link = db().get(FamilyLink, link_id)
     if link is None:
         abort(404)
-    elder_in_scope(link.elder_id)
-    if DecisionForm().validate_on_submit() and link.status == "pending":
-        decide_family_link(link, request.form.get("decision") == "approve", current_user, utcnow())
+    profile = elder_in_scope(link.elder_id)
+    form = LinkDecisionForm()
+    back_to_elder = (form.back.data or "").startswith("/worker/")
+    if not form.validate_on_submit():
+        if back_to_elder:
+            return _elder_page(profile, _pair_form(profile, formdata=None), form)
+        return _family_links_page(form)
+    if link.status == "pending":
+        decide_family_link(link, form.decision.data == "approve", current_user, utcnow())
         commit()
         flash(_("Saved."))
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/worker/")
-                    else url_for("worker.family_links"), code=303)
+    return redirect(form.back.data if back_to_elder else url_for("worker.family_links"), code=303)

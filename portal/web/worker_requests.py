@@ -1,7 +1,7 @@
 """Community workers: requests in their area, direct assignment, emergency alerts."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,7 +12,8 @@ from portal.models import ServiceRequest, VolunteerProfile
 from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.services.scope import staff_community_ids
-from portal.web import commit, db
+from portal.web import commit, db, governed_or_404
+from portal.web.forms import AssignForm, select_choices
 
 bp = Blueprint("worker_requests", __name__, url_prefix="/worker/requests")
 
@@ -28,32 +29,40 @@ def _alerts():
 
 
 def _in_scope(reference: str) -> ServiceRequest:
-    found = service_requests.by_reference(db(), reference)
-    if found is None or found.community_id not in staff_community_ids(db(), current_user):
-        abort(404)
-    return found
+    return governed_or_404(service_requests.by_reference(db(), reference))
+
+
+def _assign_form(**kwargs) -> AssignForm:
+    """Assignment offers (and accepts) the verified, active volunteers of the worker's communities."""
+    volunteers = db().scalars(select(VolunteerProfile).where(
+        VolunteerProfile.community_id.in_(staff_community_ids(db(), current_user)), VolunteerProfile.active,
+        VolunteerProfile.verified_at.is_not(None))).all()
+    form = AssignForm(**kwargs)
+    form.volunteer_id.choices = select_choices((v.person_id, v.person.name) for v in volunteers)
+    return form
 
 
 @bp.route("/")
 @allow("worker")
 def index():
-    communities = staff_community_ids(db(), current_user)
-    rows = db().scalars(select(ServiceRequest).where(ServiceRequest.community_id.in_(communities))
+    return _index_page(_assign_form(formdata=None))
+
+
+def _index_page(form: AssignForm):
+    rows = db().scalars(select(ServiceRequest)
+                        .where(ServiceRequest.community_id.in_(staff_community_ids(db(), current_user)))
                         .order_by(ServiceRequest.created_at.desc()).limit(200)).all()
-    volunteers = db().scalars(select(VolunteerProfile).where(
-        VolunteerProfile.community_id.in_(communities), VolunteerProfile.active,
-        VolunteerProfile.verified_at.is_not(None))).all()
-    return render_template("worker/requests.html", rows=rows, volunteers=volunteers)
+    return render_template("worker/requests.html", rows=rows, form=form)
 
 
 @bp.route("/<reference>/assign", methods=["POST"])
 @allow("worker")
 def assign(reference: str):
     found = _in_scope(reference)
-    volunteer = db().get(VolunteerProfile, request.form.get("volunteer_id", type=int) or 0)
-    if volunteer is None or volunteer.community_id not in staff_community_ids(db(), current_user):
-        flash(_("Please choose a volunteer from the list."))
-        return redirect(url_for("worker_requests.index"), code=303)
+    form = _assign_form()
+    if not form.validate_on_submit():
+        return _index_page(form)
+    volunteer = db().get(VolunteerProfile, form.volunteer_id.data)
     try:
         service_requests.accept(db(), found.id, volunteer.person, utcnow(), by=current_user)
     except DomainError as problem:

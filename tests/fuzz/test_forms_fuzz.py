@@ -79,6 +79,20 @@ FUZZED_FORMS = {
     "SearchForm": "test_fuzz_worker_search",
     "PairForm": "no free text: a volunteer id, checked by the authorization matrix",
     "DecisionForm": "no fields but the CSRF token and the button",
+    "LinkDecisionForm": "no free text: the button pressed (approve / refuse) and a back link",
+    "ElderAnswerForm": "no free text: the button pressed (yes / no)",
+    "RatingForm": "no free text: the button pressed (a rating of 1 to 3)",
+    "LanguageForm": "no free text: the button pressed and a back link",
+    "TextSizeForm": "no free text: the button pressed and a back link",
+    "StepForm": "test_fuzz_plain_html_forms (requests.step)",
+    "CheckInForm": "test_fuzz_plain_html_forms (visits.check_in)",
+    "GiftForm": "test_fuzz_plain_html_forms (timebank.gift, timebank.gift_confirm)",
+    "WorkerVisitForm": "test_fuzz_plain_html_forms (visits_worker.new)",
+    "AssignForm": "test_fuzz_plain_html_forms (worker_requests.assign)",
+    "CheckOutForm": "the door code as check-in; notes and flags as in visits_worker.new",
+    "ReverseForm": "one bounded text field, cleaned by the ledger (tests/timebank)",
+    "SimulatorTextForm": "dev tools only: tests/web/test_phone_simulator.py",
+    "SimulatorCallForm": "dev tools only: tests/web/test_phone_simulator.py",
 }
 
 

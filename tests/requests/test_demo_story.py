@@ -355,7 +355,7 @@ def test_a_step_swaps_in_place_with_htmx_and_redirects_without(app, session, tra
     # a wrong answer by htmx gets the partial with the error, nothing recorded
     bad = elder_web.client.post("/requests/step", data={"answer": "nonsense", "csrf_token": token},
                                 headers={"HX-Request": "true", "HX-Target": "conversation"})
-    assert bad.status_code == 400 and "<html" not in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "<html" not in bad.get_data(as_text=True)  # htmx 2 swaps no 4xx
     assert "请选一个" in bad.get_data(as_text=True) or 'role="alert"' in bad.get_data(as_text=True)
 
 

@@ -273,6 +273,38 @@ def scenario_reverse(world, browser, app, session):
     pages.assert_escaped("visits_worker.reverse reason")
 
 
+def scenario_check_in(world, browser, app, session):
+    """A mistyped door code is kept in the field so it can be corrected."""
+    _login(browser, world.volunteer_a.person)
+    pages = Pages()
+    pages.add("form again", browser.post("/volunteer/visits/check-in", {"code": PAYLOAD}, page="/volunteer/visits/"))
+    pages.assert_escaped("visits.check_in code")
+
+
+def scenario_phone_simulator(world, browser, app, session):
+    """The simulator's text (shown in the thread) and call fields, in an app with the dev tools on."""
+    from portal import create_app
+    from tests.conftest import Browser
+
+    dev = Browser(create_app({**app.config, "LINLI_DEV_TOOLS": True}).test_client(), browser.transport)
+    pages = Pages()
+    sent = dev.post("/dev/phone/text", {"person": "unknown", "body": PAYLOAD}, page="/dev/phone")
+    pages.add("thread", dev.get(sent.headers["Location"]))
+    pages.add("call refused", dev.post("/dev/phone/call", {"person": "unknown", "action": PAYLOAD,
+                                                          "speech": PAYLOAD}, page="/dev/phone"))
+    pages.assert_escaped("phone simulator body, speech")
+
+
+SCENARIOS.update({
+    "StepForm": scenario_request_conversation,
+    "CheckInForm": scenario_check_in,
+    "CheckOutForm": scenario_visit_check_out,
+    "WorkerVisitForm": scenario_worker_visit,
+    "ReverseForm": scenario_reverse,
+    "SimulatorTextForm": scenario_phone_simulator,
+    "SimulatorCallForm": scenario_phone_simulator,
+})
+
 from sqlalchemy import select  # noqa: E402
 
 NO_FREE_TEXT = "no free text: buttons, choices from a list or ids, checked by the authorization matrix"
@@ -284,7 +316,7 @@ ROUTE_SCENARIOS = {
     "timebank.gift": scenario_gift,
     "timebank.gift_confirm": "covered by the gift scenario (the same fields)",
     "visits_worker.reverse": scenario_reverse,
-    "visits.check_in": "a door code only: never shown back (a wrong code is not echoed)",
+    "visits.check_in": scenario_check_in,
     "phone.text": "dev tool only (LINLI_DEV_TOOLS, refused in production); its thread is autoescaped",
     "phone.call": "dev tool only; digits and a URL, no free text shown",
     **{name: NO_FREE_TEXT for name in (
