@@ -158,7 +158,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
 
     from portal import metrics
-    from portal.channels import sms_webhook, voice
+    from portal.channels import sms_webhook, visits_voice, voice
     from portal.web import (
         auth,
         completion,
@@ -178,7 +178,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.web import requests as request_pages
 
     for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
-                   request_pages, volunteer_requests, worker_requests, voice, visits, timebank, visits_worker,
+                   request_pages, volunteer_requests, worker_requests, voice, visits_voice, visits, timebank, visits_worker,
                    completion, officer_visits):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:

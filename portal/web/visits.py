@@ -1,15 +1,13 @@
 """Visits on the web: the door card's QR link, check-in by code, check-out, the elder's answer, the call."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from portal.access import allow
-from portal.channels.twilio_hooks import twilio_webhook
 from portal.db import utcnow
-from portal.i18n import _, translate_for
+from portal.i18n import _
 from portal.models import Visit
 from portal.services import DomainError
 from portal.services import visits as visit_service
@@ -168,60 +166,6 @@ def elder_answer(visit_id: int):
     commit()
     flash(message)
     return redirect(url_for("visits.elder_confirm"), code=303)
-
-
-# ---------------------------------------------------------------- the automated call
-
-def _twiml(response: VoiceResponse) -> Response:
-    return Response(str(response), mimetype="text/xml")
-
-
-@bp.route("/twilio/voice/visit/<int:visit_id>", methods=["GET", "POST"])
-@twilio_webhook
-def call_visit(visit_id: int):
-    visit = db().get(Visit, visit_id)
-    response = VoiceResponse()
-    if visit is None or visit.status != "done":
-        response.say(translate_for("zh_Hans", "Thank you. Goodbye."), language="cmn-CN")
-        return _twiml(response)
-    locale = visit.elder.locale
-    gather = Gather(num_digits=1, input="dtmf", timeout=8,
-                    action=f"{_public_url()}/twilio/voice/visit/{visit.id}/answer", method="POST")
-    gather.say(translate_for(locale, "%(name)s from the community visited you today. If this is right, press 1. "
-                                     "If not, press 2.", name=visit.volunteer.name), language="cmn-CN")
-    response.append(gather)
-    response.say(translate_for(locale, "We did not hear a key. The community worker will call you."),
-                 language="cmn-CN")
-    return _twiml(response)
-
-
-@bp.route("/twilio/voice/visit/<int:visit_id>/answer", methods=["POST"])
-@twilio_webhook
-def call_visit_answer(visit_id: int):
-    session = db()
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    elder = visit.elder
-    digits = request.form.get("Digits", "")
-    response = VoiceResponse()
-    try:
-        if digits == "1":
-            visit_service.confirm_by_elder(session, visit, elder, "call", utcnow())
-            response.say(translate_for(elder.locale, "Thank you. The visit is confirmed."), language="cmn-CN")
-        elif digits == "2":
-            visit_service.dispute_by_elder(session, visit, elder, "call", utcnow())
-            response.say(translate_for(elder.locale, "Thank you for telling us. The community worker will call you."),
-                         language="cmn-CN")
-        else:
-            response.redirect(f"{_public_url()}/twilio/voice/visit/{visit.id}", method="POST")
-            return _twiml(response)
-    except DomainError:
-        session.rollback()
-        response.say(translate_for(elder.locale, "Thank you. Goodbye."), language="cmn-CN")
-        return _twiml(response)
-    commit()
-    return _twiml(response)
 
 
 def visit_status_label(visit: Visit) -> str:
