@@ -66,9 +66,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    from portal.i18n import require_catalogue, set_catalogue_directory
     from portal.production import check_production_config
 
     check_production_config(app.config)
+    # Without the compiled Chinese catalogue every page and text would silently be English.
+    catalogues = str(app.config["BABEL_TRANSLATION_DIRECTORIES"]).split(";")[0]
+    require_catalogue(catalogues)
+    set_catalogue_directory(catalogues)
     if app.config["LINLI_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["LINLI_PROXY_HOPS"],
                                 x_proto=app.config["LINLI_PROXY_HOPS"], x_host=app.config["LINLI_PROXY_HOPS"])
