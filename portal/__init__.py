@@ -86,13 +86,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     set_local_timezone(app.config["LINLI_TIMEZONE"])
 
     from portal.channels.transport import make_transport
+    from portal.production import production_warnings
     from portal.ratelimit import make_limiter
 
+    chosen = app.config.get("LINLI_TRANSPORT")  # a name from the environment, or an object (tests)
+    transport = chosen if chosen and not isinstance(chosen, str) else make_transport(app.config)
+    for warning in production_warnings(app.config, transport):
+        app.logger.critical(warning)
     engine = make_engine(app.config["LINLI_DATABASE_URL"])
     app.extensions["linli"] = LinliState(
         engine=engine,
         session_factory=make_session_factory(engine),
-        transport=app.config.get("LINLI_TRANSPORT") or make_transport(app.config),
+        transport=transport,
         limiter=make_limiter(app.config.get("LINLI_REDIS_URL")),
         after_commit=lambda ids: send_after_commit(app, ids),
     )
