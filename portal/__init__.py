@@ -167,6 +167,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_template_helpers(app)
 
+    @app.template_global()
+    def stopped_phones(phones) -> set[str]:
+        """Phones that sent STOP, e.g. an elder's emergency contacts shown to her worker."""
+        from portal.request_scope import db
+        from portal.services.outbox import stopped_among
+
+        return stopped_among(db(), phones)
+
     from portal import metrics
     from portal.channels import sms_webhook, voice
     from portal.web import (
