@@ -3,8 +3,8 @@
 Texts for one person (`translate_for`, and everything inside `force_locale`) are translated from
 the compiled catalogues in locales/ through babel.support.Translations, cached per locale. They
 need no app or request context, so a job running in one of APScheduler's worker threads speaks
-Chinese to a zh_Hans person just like a request does. Inside a request, and nothing forced,
-`gettext`/`_l` keep using flask_babel and the page's locale (select_locale in portal/__init__.py).
+Chinese to a zh_Hans person just like a request does. With nothing forced, `gettext`/`_l` keep
+using flask_babel: a page's locale (select_locale in portal/__init__.py) inside a request.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import flask_babel
 from babel.support import LazyProxy, NullTranslations, Translations
-from flask import has_app_context, has_request_context
+from flask import has_app_context
 from flask_babel.speaklater import LazyString
 
 log = logging.getLogger("linli.i18n")
@@ -102,31 +102,28 @@ def _format(text: str, variables: dict) -> str:
     return text % variables if variables else text
 
 
-def _use_flask_babel() -> bool:
-    """Inside a request with no locale forced: the page's own locale, as flask_babel chooses it."""
-    return _forced_locale.get() is None and has_request_context()
-
-
 def current_locale() -> str:
     forced = _forced_locale.get()
     if forced is not None:
         return forced
-    if has_request_context():
+    if has_app_context():
         return supported_locale(str(flask_babel.get_locale() or DEFAULT_LOCALE))
     return DEFAULT_LOCALE
 
 
 def gettext(string: str, **variables) -> str:
-    if _use_flask_babel():
+    forced = _forced_locale.get()
+    if forced is None:
         return flask_babel.gettext(string, **variables)
-    return _format(catalogue(current_locale()).ugettext(string), variables)
+    return _format(catalogue(forced).ugettext(string), variables)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables) -> str:
-    if _use_flask_babel():
+    forced = _forced_locale.get()
+    if forced is None:
         return flask_babel.ngettext(singular, plural, num, **variables)
     variables.setdefault("num", num)
-    return _format(catalogue(current_locale()).ungettext(singular, plural, num), variables)
+    return _format(catalogue(forced).ungettext(singular, plural, num), variables)
 
 
 def lazy_gettext(string: str, **variables) -> LazyString:

@@ -57,7 +57,8 @@ def test_lazy_strings_and_domain_errors_translate_without_flask():
     assert chinese == "不能在自己家签到。"
     assert english == ("You cannot check in at your own home.", "Meals")
     assert meal_zh == "助餐"
-    assert default == chinese  # outside a request and nothing forced: the default locale, Chinese
+    # nothing forced and no Flask context: the message id, as before (a text always names its locale)
+    assert default == "You cannot check in at your own home."
     with_values = _l("That is more minutes than can be moved at once (at most %(max)s).", max=600)
     translated = in_a_bare_thread(lambda: translate_for("zh_Hans", with_values))
     assert "600" in translated and "minutes" not in translated  # the values travel with the lazy string
