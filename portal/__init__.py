@@ -66,9 +66,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    from portal.i18n import require_catalogue, set_catalogue_directory
     from portal.production import check_production_config
 
     check_production_config(app.config)
+    # Without the compiled Chinese catalogue every page and text would silently be English.
+    catalogues = str(app.config["BABEL_TRANSLATION_DIRECTORIES"]).split(";")[0]
+    require_catalogue(catalogues)
+    set_catalogue_directory(catalogues)
     if app.config["LINLI_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["LINLI_PROXY_HOPS"],
                                 x_proto=app.config["LINLI_PROXY_HOPS"], x_host=app.config["LINLI_PROXY_HOPS"])
@@ -81,13 +86,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     set_local_timezone(app.config["LINLI_TIMEZONE"])
 
     from portal.channels.transport import make_transport
+    from portal.production import production_warnings
     from portal.ratelimit import make_limiter
 
+    chosen = app.config.get("LINLI_TRANSPORT")  # a name from the environment, or an object (tests)
+    transport = chosen if chosen and not isinstance(chosen, str) else make_transport(app.config)
+    for warning in production_warnings(app.config, transport):
+        app.logger.critical(warning)
     engine = make_engine(app.config["LINLI_DATABASE_URL"])
     app.extensions["linli"] = LinliState(
         engine=engine,
         session_factory=make_session_factory(engine),
-        transport=app.config.get("LINLI_TRANSPORT") or make_transport(app.config),
+        transport=transport,
         limiter=make_limiter(app.config.get("LINLI_REDIS_URL")),
         after_commit=lambda ids: send_after_commit(app, ids),
     )
@@ -156,6 +166,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.web.templating import register_template_helpers
 
     register_template_helpers(app)
+
+    @app.template_global()
+    def stopped_phones(phones) -> set[str]:
+        """Phones that sent STOP, e.g. an elder's emergency contacts shown to her worker."""
+        from portal.request_scope import db
+        from portal.services.outbox import stopped_among
+
+        return stopped_among(db(), phones)
 
     from portal import metrics
     from portal.channels import sms_webhook, visits_voice, voice

@@ -55,6 +55,9 @@ def load_config(instance_path: Path) -> dict:
         "LINLI_METRICS_TOKEN": os.environ.get("LINLI_METRICS_TOKEN", ""),
         "LINLI_LOG_FORMAT": os.environ.get("LINLI_LOG_FORMAT", "json" if production else "text"),
         "LINLI_LOG_LEVEL": os.environ.get("LINLI_LOG_LEVEL", "INFO"),
+        # "twilio", "console", or empty: Twilio when its settings are present, else the console.
+        # Production refuses the console unless it is named here explicitly.
+        "LINLI_TRANSPORT": os.environ.get("LINLI_TRANSPORT", "").strip().lower(),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),

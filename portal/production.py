@@ -24,7 +24,28 @@ def production_problems(config: dict) -> list[str]:
         problems.append("LINLI_DEV_TOOLS is on; it prints login codes and opens /dev/outbox")
     if config.get("LINLI_DEMO"):
         problems.append("LINLI_DEMO is on; it shows the demo password on the login page")
+    if _no_real_transport(config):
+        problems.append("no SMS/voice provider: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are "
+                        "not all set, so every text and call, emergency alerts included, would only be written "
+                        "to the log; configure Twilio, or set LINLI_TRANSPORT=console to run without one on purpose")
     return problems
+
+
+def _no_real_transport(config: dict) -> bool:
+    from portal.channels.transport import transport_name, twilio_configured
+
+    chosen = config.get("LINLI_TRANSPORT")
+    if chosen and not isinstance(chosen, str):
+        return False  # a transport object handed to create_app (tests, an embedding program) is a choice
+    return transport_name(config) != "console" and not twilio_configured(config)
+
+
+def production_warnings(config: dict, transport) -> list[str]:
+    """What production allows but must say loudly at start: texts that never leave the server."""
+    if config.get("LINLI_ENV") != "production" or getattr(transport, "name", "") != "console":
+        return []
+    return ["LINLI_TRANSPORT=console in production: NO text or call leaves this server, emergency alerts "
+            "included; they are only written to the log. Configure Twilio to reach people."]
 
 
 def check_production_config(config: dict) -> None:

@@ -1,7 +1,8 @@
 """The outbox sender: delivers the rows `portal.services.outbox` queued, after their commit.
 
 `send_due` claims due rows one at a time (a conditional UPDATE, so two senders never send the
-same row), checks opt-out and quiet hours again at send time, calls the transport, and records
+same row), emergency alerts first, checks opt-out and quiet hours again at send time (neither ever
+stops an emergency alert), calls the transport, and records
 the outcome: retried with backoff on 5xx, 429 and time-outs, failed on other 4xx. Calls that are
 busy or not answered (the provider's status callback) are placed again a bounded number of times.
 """
@@ -10,14 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from portal.channels.transport import TransportError
 from portal.db import utcnow
 from portal.models import MESSAGE_STATUS_ORDER, OutboundMessage
 from portal.policy import policy
-from portal.services.outbox import ALWAYS_ALLOWED_KINDS, is_stopped, quiet_hours_end
+from portal.services.outbox import EMERGENCY_KIND, is_stopped, opt_out_applies, quiet_hours_end
 
 log = logging.getLogger("linli.outbox")
 
@@ -62,12 +63,15 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
         _scrub(message)
         session.commit()
         return
-    if message.kind not in ALWAYS_ALLOWED_KINDS and is_stopped(session, message.to_phone):
+    emergency = message.kind == EMERGENCY_KIND
+    # Opt-out: never stops an emergency alert (opt_out_applies is False for EMERGENCY_KIND).
+    if opt_out_applies(message.kind) and is_stopped(session, message.to_phone):
         # STOP arrived after this was queued: it never leaves.
         message.status, message.last_error = "opted_out", "the recipient opted out"
         session.commit()
         return
-    quiet_end = quiet_hours_end(now) if message.quiet_hours and not message.urgent else None
+    # Quiet hours: never hold an emergency alert (nor anything urgent).
+    quiet_end = quiet_hours_end(now) if message.quiet_hours and not message.urgent and not emergency else None
     if quiet_end is not None:
         # A retry (or a late sender) landed inside the quiet hours: wait, without using up an attempt.
         message.status, message.next_attempt_at = "queued", quiet_end
@@ -111,7 +115,9 @@ def send_due(session: Session, transport, now: datetime | None = None, ids: list
     query = (
         select(OutboundMessage.id)
         .where(OutboundMessage.status == "queued", OutboundMessage.next_attempt_at <= now)
-        .order_by(OutboundMessage.urgent.desc(), OutboundMessage.id)
+        # Emergency alerts first, then anything urgent: the batch limit never keeps an alert waiting.
+        .order_by(case((OutboundMessage.kind == EMERGENCY_KIND, 0), else_=1), OutboundMessage.urgent.desc(),
+                  OutboundMessage.id)
         .limit(limit)
     )
     if ids is not None:

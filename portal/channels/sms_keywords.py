@@ -62,7 +62,8 @@ def stop(session: Session, person: Person | None, text: str, now: datetime) -> s
     set_contact_status(session, person.phone, "stopped", now)
     body = translate_for(
         person.locale,
-        "Linli: you will get no more texts from us. Send 订阅 or START to get them again. Hotline %(hotline)s.",
+        "Linli: you will get no more texts from us, except emergency alerts: those always come. "
+        "Send 订阅 or START to get the others again. Hotline %(hotline)s.",
         hotline=hotline_for(session, person, default_hotline()),
     )
     outbox.enqueue(session, person.phone, body, kind="opt_out_confirmation", person=person,

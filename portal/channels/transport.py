@@ -1,9 +1,9 @@
 """Providers behind one small interface: the console (offline default) and Twilio."""
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,12 +43,17 @@ class ConsoleTransport:
     def __init__(self, show_secrets: bool = False, keep: int = 200):
         self.show_secrets = show_secrets
         self.sent: deque[SentRecord] = deque(maxlen=keep)
-        self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
+    @staticmethod
+    def new_sid() -> str:
+        # outbound_messages.provider_sid is unique: a counter restarting in every process (the web
+        # workers, the scheduler, `linli jobs run`) gave the same id twice. A uuid never repeats.
+        return f"CONSOLE{uuid.uuid4().hex}"
+
     def _record(self, channel: str, to: str, body: str, kind: str) -> str:
+        sid = self.new_sid()
         with self._lock:
-            sid = f"CONSOLE{next(self._ids):08d}"
             self.sent.append(SentRecord(sid, channel, to, body, kind))
         shown = body if (self.show_secrets or kind != "login_code") else "[login code redacted]"
         if kind == "login_code" or not self.show_secrets:
@@ -121,9 +126,32 @@ class TwilioTransport:
         return self._call(self.client.calls.create, **kwargs)
 
 
+TRANSPORT_NAMES = ("", "console", "twilio")
+
+
+class TransportConfigError(RuntimeError):
+    pass
+
+
+def twilio_configured(config: dict) -> bool:
+    return bool(config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and config.get("TWILIO_FROM_NUMBER"))
+
+
+def transport_name(config: dict) -> str:
+    """LINLI_TRANSPORT as a name: "console", "twilio", or "" (Twilio when configured, else the console)."""
+    chosen = config.get("LINLI_TRANSPORT") or ""
+    return chosen.strip().lower() if isinstance(chosen, str) else ""
+
+
 def make_transport(config: dict):
-    """Twilio when its three settings are present, the console otherwise."""
-    if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and config.get("TWILIO_FROM_NUMBER"):
+    """The transport LINLI_TRANSPORT names; unnamed, Twilio when its three settings are present, else the console."""
+    name = transport_name(config)
+    if name not in TRANSPORT_NAMES:
+        raise TransportConfigError(f"LINLI_TRANSPORT={name!r} is not a transport; use 'twilio' or 'console'")
+    if name == "twilio" and not twilio_configured(config):
+        raise TransportConfigError("LINLI_TRANSPORT=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                                   "TWILIO_FROM_NUMBER")
+    if name != "console" and twilio_configured(config):
         return TwilioTransport(
             config["TWILIO_ACCOUNT_SID"],
             config["TWILIO_AUTH_TOKEN"],

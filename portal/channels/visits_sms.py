@@ -24,10 +24,7 @@ def _reply(person: Person, message: str, **values) -> str:
 
 def _error(person: Person, error: DomainError) -> str:
     """The error in the sender's language (a lazy string keeps its msgid and values)."""
-    message = error.message
-    if hasattr(message, "_args") and message._args:
-        return translate_for(person.locale, message._args[0], **message._kwargs)
-    return str(message)
+    return translate_for(person.locale, error.message)
 
 
 @inbound_handler(20, "visit-door-code")

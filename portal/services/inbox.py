@@ -90,7 +90,7 @@ def thread(session: Session, phone: str, limit: int = 40) -> list[InboundMessage
 
 
 def set_contact_status(session: Session, phone: str, status: str, now: datetime) -> ContactStatus:
-    """Opt a phone out of (stopped) or back into (active) everything but replies and login codes."""
+    """Opt a phone out of (stopped) or back into (active) everything but replies, login codes and emergency alerts."""
     contact = session.get(ContactStatus, phone)
     if contact is None:
         contact = ContactStatus(phone=phone, status=status, updated_at=now)

@@ -2,7 +2,7 @@
 
 `enqueue` only adds rows to the caller's session; nothing leaves until the caller commits, and
 the sender (`portal.channels.outbox`) delivers them. Opt-out and quiet hours are decided here and
-checked again at send time.
+checked again at send time; emergency alerts (EMERGENCY_KIND) pass both, always.
 """
 from __future__ import annotations
 
@@ -20,6 +20,17 @@ from portal.services.sms_text import SMS_MAX_CHARS, truncate
 # Replies to what a person just sent, and login codes they just asked for, are not marketing:
 # they go out even after STOP (the provider's own opt-out list still applies).
 ALWAYS_ALLOWED_KINDS = frozenset({"login_code", "opt_out_confirmation"})
+
+# An emergency alert (an elder's 救命 / SOS / key 9) reaches everyone on her emergency list: the
+# workers, her emergency contacts, her paired volunteers. No filter ever drops or holds it: not
+# opt-out (STOP), not quiet hours, not the loop guard, not a rate limit. `enqueue(emergency=True)`
+# writes this kind; the sender (portal.channels.outbox) honours it the same way.
+EMERGENCY_KIND = "emergency"
+
+
+def opt_out_applies(kind: str) -> bool:
+    """Whether a STOP silences a message of `kind`: never an emergency alert, nor a reply or login code."""
+    return kind != EMERGENCY_KIND and kind not in ALWAYS_ALLOWED_KINDS
 
 
 def _parse_hhmm(value: str) -> time:
@@ -45,6 +56,15 @@ def is_stopped(session: Session, phone: str) -> bool:
     return status is not None and status.status == "stopped"
 
 
+def stopped_among(session: Session, phones) -> set[str]:
+    """Which of `phones` sent STOP (e.g. an elder's emergency contacts, for the worker to follow up)."""
+    phones = [phone for phone in phones if phone]
+    if not phones:
+        return set()
+    return set(session.scalars(select(ContactStatus.phone).where(ContactStatus.phone.in_(phones),
+                                                                ContactStatus.status == "stopped")))
+
+
 def _is_elder(session: Session, person: Person | None, phone: str) -> bool:
     if person is None:
         person = session.scalar(select(Person).where(Person.phone == phone))
@@ -62,25 +82,33 @@ def enqueue(
     person: Person | None = None,
     channel: str = "sms",
     urgent: bool = False,
+    emergency: bool = False,
     elder_quiet_hours: bool | None = None,
     dedupe_key: str | None = None,
     now: datetime | None = None,
 ) -> OutboundMessage | None:
     """Queue a text or call in `session`. Returns None when the person opted out or it was queued before.
 
+    `emergency`: an emergency alert (kind EMERGENCY_KIND, urgent). Nothing filters it: it is queued
+    and sent whatever the recipient's opt-out or the quiet hours.
     `elder_quiet_hours`: hold a non-urgent message until the quiet hours end. None (the default)
     decides by the recipient: elders get quiet hours, everybody else does not.
     """
     now = now or utcnow()
-    if kind not in ALWAYS_ALLOWED_KINDS and is_stopped(session, to_phone):
+    if emergency or kind == EMERGENCY_KIND:
+        emergency, kind, urgent, elder_quiet_hours = True, EMERGENCY_KIND, True, False
+    # Opt-out: never filters an emergency alert (nor ALWAYS_ALLOWED_KINDS).
+    if opt_out_applies(kind) and is_stopped(session, to_phone):
         return None
+    # Dedupe is idempotence, not a filter: the same alert is not queued twice for one phone and medium.
     if dedupe_key is not None:
         existing = session.scalar(select(OutboundMessage).where(OutboundMessage.dedupe_key == dedupe_key))
         if existing is not None:
             return None
     if elder_quiet_hours is None:
         elder_quiet_hours = not urgent and _is_elder(session, person, to_phone)
-    quiet = bool(elder_quiet_hours) and not urgent
+    # Quiet hours: never hold an emergency alert (nor anything urgent).
+    quiet = bool(elder_quiet_hours) and not urgent and not emergency
     send_at = (quiet_hours_end(now) or now) if quiet else now
     message = OutboundMessage(
         channel=channel,

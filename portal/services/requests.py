@@ -95,13 +95,13 @@ def _event(session: Session, request: ServiceRequest, kind: str, now: datetime, 
 
 
 def _tell(session: Session, person: Person | None, message: str, now: datetime, key: str | None = None,
-          urgent: bool = False, quiet: bool = False, **variables) -> None:
+          urgent: bool = False, quiet: bool = False, emergency: bool = False, **variables) -> None:
     if person is None or not person.active:
         return
     variables = {k: (v(person.locale) if callable(v) else v) for k, v in variables.items()}
     body = translate_for(person.locale, message, **variables)
     enqueue(session, person.phone, body, kind="urgent" if urgent else "notice", person=person, urgent=urgent,
-            elder_quiet_hours=quiet, dedupe_key=key, now=now)
+            emergency=emergency, elder_quiet_hours=quiet, dedupe_key=key, now=now)
 
 
 def _tell_family(session: Session, request: ServiceRequest, message: str, now: datetime, step: str, **variables):
@@ -412,7 +412,8 @@ def emergency(session: Session, elder: ElderProfile, channel: str, now: datetime
                              "Please call or go at once. Reference %(ref)s.", name=person.name, phone=person.phone,
                              ref=request.reference)
         for medium in ("sms", "call"):
-            enqueue(session, phone, body, kind="urgent", person=who, channel=medium, urgent=True,
+            # emergency=True: reaches them whatever their opt-out (STOP) or the quiet hours.
+            enqueue(session, phone, body, person=who, channel=medium, emergency=True,
                     dedupe_key=f"req:{request.id}:sos:{medium}:{phone}", now=now)
     return request
 
@@ -450,7 +451,8 @@ def alert_unaccepted(session: Session, now: datetime) -> int:
         for worker in community_workers(session, request.community_id):
             _tell(session, worker, msg("Nobody has accepted request %(ref)s (%(service)s for %(elder)s, %(when)s) yet. "
                   "Please assign a volunteer."), now, key=f"req:{request.id}:worker-unaccepted:{worker.id}",
-                  urgent=request.urgent, ref=request.reference, service=_service(request),
+                  urgent=request.urgent, emergency=request.service == "emergency",
+                  ref=request.reference, service=_service(request),
                   elder=request.elder.name, when=_when(request))
         if not request.urgent:
             _alert_volunteers(session, request, now, round_="reminder")

@@ -133,7 +133,7 @@ def test_emergency_by_text_alerts_everyone_by_sms_and_call(world, app, session, 
     session.commit()
     assert "120" in sms(app, session, elder.person, "救命")
     sms(app, session, elder.person, "SOS")  # a second press starts no second round
-    messages = session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "urgent")).all()
+    messages = session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "emergency")).all()
     pairs = {(m.to_phone, m.channel) for m in messages}
     for phone in (world.worker_a.phone, "+8613911112222", world.volunteer_a.person.phone):
         assert (phone, "sms") in pairs and (phone, "call") in pairs
