@@ -8,13 +8,18 @@ from portal.models import FamilyLink, Pairing
 from tests.factories import PASSWORD, make_elder, make_person, make_volunteer
 
 
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
 @contextmanager
 def count_queries(app):
     engine = app.extensions["linli"].engine
+    engine = getattr(engine, "connection", engine)  # inside the test's transaction: its connection
     statements: list[str] = []
 
     def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):  # the test's own savepoints
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     try:
