@@ -192,41 +192,127 @@ def match_option(step: Step, raw: str) -> Option | None:
     return None
 
 
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9}
+_CN_NUMBER = "[零〇一二两三四五六七八九十]{1,3}"
+_ORDINAL = "(?:st|nd|rd|th)?"
+
+
+def _number(token: str) -> int:
+    """0–99 written in digits or in Chinese numerals (三, 两, 十五, 二十三, 三十); -1 if it is neither."""
+    if token.isdigit():
+        return int(token)
+    tens, ten, units = token.partition("十")
+    if not ten:
+        return _CN_DIGITS.get(token, -1) if len(token) == 1 else -1
+    if len(tens) > 1 or len(units) > 1:
+        return -1
+    high = _CN_DIGITS.get(tens, -1) if tens else 1
+    low = _CN_DIGITS.get(units, -1) if units else 0
+    return -1 if high < 0 or low < 0 else high * 10 + low
+
+
+_MONTHS = {name: index for index, names in enumerate((
+    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+    ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+    ("dec", "december")), start=1) for name in names}
+_NUM = rf"(?:\d{{1,2}}|{_CN_NUMBER})"
 _DATE_PATTERNS = (
     re.compile(r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})[日号]?$"),
-    re.compile(r"^(?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})[日号]?$"),
+    re.compile(rf"^(?P<m>{_NUM})[-/.月](?P<d>{_NUM})[日号]?$"),
+    re.compile(rf"^(?P<d>{_NUM})[日号]$"),  # "3号": this month, or next month once the day has passed
+    re.compile(rf"^(?P<mon>[a-z]+)\.?(?P<d>\d{{1,2}}){_ORDINAL}(?:,?(?P<y>\d{{4}}))?$"),  # jan 3, january 3rd 2027
+    re.compile(rf"^(?P<d>\d{{1,2}}){_ORDINAL}(?:of)?(?P<mon>[a-z]+)\.?(?:,?(?P<y>\d{{4}}))?$"),  # 3 jan, 3rd of january
 )
 
 
+def _next_month(day: date) -> tuple[int, int]:
+    return (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+
+
 def parse_date(raw: str, today: date) -> date:
+    """A day typed in Chinese or English ("1月3日", "2027-01-03", "1/3", "3号", "Jan 3").
+
+    Without a year it is the next such day: asked on 28 December, "1月3日" is 3 January of the
+    next year; "3号" is the 3rd of this month, or of the next once it has passed.
+    """
     text = normalize(raw).replace(" ", "")
     for pattern in _DATE_PATTERNS:
         found = pattern.match(text)
-        if found:
-            year = int(found.groupdict().get("y") or today.year)
+        if not found:
+            continue
+        parts = found.groupdict()
+        if parts.get("mon") is not None and parts["mon"] not in _MONTHS:
+            continue
+        day_of_month = _number(parts["d"])
+        if parts.get("mon") is not None:
+            month = _MONTHS[parts["mon"]]
+        elif parts.get("m") is not None:
+            month = _number(parts["m"])
+        else:
+            month = None
+        if day_of_month < 0 or (month is not None and month < 0):
+            continue
+        if parts.get("y"):
+            tries = [(int(parts["y"]), month)]
+        elif month is not None:
+            tries = [(today.year, month), (today.year + 1, month)]
+        else:
+            tries = [(today.year, today.month), _next_month(today)]
+        try:
+            value = date(*tries[0], day_of_month)
+        except ValueError:
+            raise DomainError(_l("That date does not exist. Please check it."), field="date") from None
+        if value < today and len(tries) > 1:
             try:
-                value = date(year, int(found["m"]), int(found["d"]))
+                later = date(*tries[1], day_of_month)
             except ValueError:
-                raise DomainError(_l("That date does not exist. Please check it."), field="date") from None
-            if value < today:
-                raise DomainError(_l("That day has already passed. Please choose today or a later day."),
-                                  field="date")
-            if value > today + timedelta(days=60):
-                raise DomainError(_l("Please choose a day within the next two months."), field="date")
-            return value
+                later = None
+            if later is not None and (later <= today + timedelta(days=60) or value < today - timedelta(days=60)):
+                value = later  # the next such day; a day long past (March, asked in December) is next year's
+        if value < today:
+            raise DomainError(_l("That day has already passed. Please choose today or a later day."),
+                              field="date")
+        if value > today + timedelta(days=60):
+            raise DomainError(_l("Please choose a day within the next two months."), field="date")
+        return value
     raise NoMatch(raw)
 
 
-_TIME = re.compile(r"^(?P<h>\d{1,2})(?:[:：点時时](?P<m>\d{1,2}|半)?分?)?$")
+_MORNING = ("上午", "早上", "早晨", "清晨", "凌晨", "今早", "明早")
+_NOON = ("中午",)
+_EVENING = ("下午", "傍晚", "晚上", "今晚", "明晚")
+_TIME = re.compile(
+    rf"^(?P<part>{'|'.join(_MORNING + _NOON + _EVENING)})?"
+    rf"(?P<h>\d{{1,2}}|{_CN_NUMBER})"
+    rf"(?:(?:[:：]|[点點時时](?:钟|鐘)?)(?P<m>\d{{1,2}}|{_CN_NUMBER}|半|一刻|三刻)?分?)?"
+    r"(?P<ampm>[ap]\.?m\.?|o'clock|oclock)?$"
+)
 
 
 def parse_time(raw: str) -> str:
+    """A time of day as "HH:MM" ("15:30", "3点", "下午3点半", "上午9点", "3pm", "三点一刻").
+
+    An hour from 1 to 6 with nothing saying morning is in the afternoon: nobody books a visit
+    for 3 in the night, and "3点" means 15:00 the way people say it.
+    """
     found = _TIME.match(normalize(raw).replace(" ", ""))
     if not found:
         raise NoMatch(raw)
-    hour = int(found["h"])
-    minute = 30 if found["m"] == "半" else int(found["m"] or 0)
-    if not (6 <= hour <= 20 and 0 <= minute < 60):
+    hour = _number(found["h"])
+    minute = {None: 0, "半": 30, "一刻": 15, "三刻": 45}.get(found["m"])
+    if minute is None:
+        minute = _number(found["m"])
+    part, suffix = found["part"], (found["ampm"] or "").replace(".", "")
+    if hour < 0 or minute < 0:
+        raise NoMatch(raw)
+    if part in _EVENING or suffix == "pm" or (part in _NOON and 1 <= hour <= 6):
+        hour = hour + 12 if 1 <= hour < 12 else hour
+    elif part in _MORNING or suffix == "am":
+        hour = 0 if hour == 12 and suffix == "am" else hour
+    elif part is None and 1 <= hour <= 6:
+        hour += 12
+    if not (0 <= minute < 60 and (6, 0) <= (hour, minute) <= (20, 0)):
         raise DomainError(_l("Please choose a time between 6:00 and 20:00."), field="time")
     return f"{hour:02d}:{minute:02d}"
 
@@ -241,6 +327,13 @@ def parse(step: Step, raw: str, today: date, allow_free: bool = True, by_value: 
     list, so the option valued "3" is not mistaken for the third option.
     """
     option = next((o for o in step.options if o.value == (raw or "").strip()), None) if by_value else None
+    if option is None and allow_free and step.free == "time" and not normalize(raw).isdigit():
+        # A typed time first: "下午3点半" is 15:30, not the option "下午3点" it contains (a bare
+        # digit still picks an option by its number).
+        try:
+            return parse_time(raw)
+        except NoMatch:
+            pass
     option = option or match_option(step, raw)
     if option is not None:
         if step.free == "date":

@@ -153,8 +153,8 @@ def test_son_asks_to_link_and_the_elder_approves(chromium, live_server, playwrig
         shutil.rmtree(profile, ignore_errors=True)
     assert _link_status(live_server) == "approved"
     page.reload()
-    assert page.locator(".card", has_text="王秀英").locator("text=已同意").is_visible() or \
-        "已" in page.locator(".card", has_text="王秀英").inner_text()
+    # the link's status line on her card reads exactly "已同意" (no fallback to any "已")
+    assert page.locator(".card", has_text="王秀英").locator("p", has_text=re.compile(r"^已同意$")).is_visible()
     checker.assert_clean()
 
 

@@ -193,9 +193,36 @@ def _visit_started_45_minutes_ago(live_server):
         session.commit()
 
 
+def _wang_this_month(live_server, reopen: bool = False):
+    """王秀英's monthly obligation for this month as (status, satisfied_by_visit_id). `reopen`: put
+    it back to due, so this run's visit has to complete it (the other viewport's run of the
+    journey, on the same server, has already done so)."""
+    from portal.models import Person, VisitObligation
+
+    with _db(live_server) as session:
+        elder = session.scalar(select(Person).where(Person.phone == ELDER[0]))
+        ob = session.scalar(select(VisitObligation).where(VisitObligation.elder_id == elder.id,
+                                                          VisitObligation.cadence == "monthly")
+                            .order_by(VisitObligation.window_start.desc()))
+        if reopen and ob.status == "done":
+            ob.status, ob.satisfied_by_visit_id, ob.done_at = "due", None, None
+            session.commit()
+        return ob.status, ob.satisfied_by_visit_id
+
+
+def _open_visit_id(live_server) -> int:
+    from portal.models import Person, Visit
+
+    with _db(live_server) as session:
+        volunteer = session.scalar(select(Person).where(Person.phone == VOLUNTEER[0]))
+        return session.scalar(select(Visit.id).where(Visit.volunteer_id == volunteer.id, Visit.status == "open"))
+
+
 def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer_see_it(
         chromium, live_server, playwright_driver, viewport, planned_month):
     page, base = chromium, live_server.url
+    status, _visit = _wang_this_month(live_server, reopen=True)
+    assert status != "done"
     # The elder's order, for the volunteer to accept.
     from portal.db import utcnow
     from portal.models import ElderProfile, Person
@@ -234,6 +261,8 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
     assert page.locator(".notice", has_text="王秀英").is_visible()
     checker.check()
     shot(page, "volunteer-checked-in")
+    this_visit = _open_visit_id(live_server)
+    assert this_visit is not None
     _visit_started_45_minutes_ago(live_server)
     page.get_by_role("link", name="签退").click()
     page.wait_for_url(re.compile(r"/check-out"))
@@ -271,6 +300,7 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
         worker_page.wait_for_url(re.compile(r"/worker/completion/"))
         row = worker_page.locator("li.visit", has_text="王秀英").first
         assert row.locator(".tag", has_text="完成").is_visible(), row.inner_text()
+        assert _wang_this_month(live_server) == ("done", this_visit)  # done by this run's visit
         worker_checker.check()
         shot(worker_page, "worker-completion-done")
         worker_checker.assert_clean()

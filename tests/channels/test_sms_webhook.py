@@ -86,7 +86,7 @@ def test_a_replayed_message_acts_once(client, session, world, dispatches, transp
     assert all(reply_of(r) is None for r in responses[1:])
 
 
-def test_concurrent_duplicate_deliveries_act_once(app, session, world, monkeypatch):
+def test_concurrent_duplicate_deliveries_act_once(committed, app, session, world, monkeypatch):
     phone = world.elder_a.person.phone
     calls = []
     real = sms_webhook.dispatch_sms
@@ -254,7 +254,7 @@ def test_a_failing_handler_still_keeps_the_text_and_apologises(client, session, 
 
 # --- production without a Twilio token ----------------------------------------------------
 
-def test_production_without_a_twilio_token_refuses_every_webhook(database_url, transport, world, monkeypatch):
+def test_production_without_a_twilio_token_refuses_every_webhook(committed, database_url, transport, world, monkeypatch):
     import pytest
 
     from portal import create_app, production as production_check

@@ -6,6 +6,7 @@ Bounded: a modest number of examples per form, no deadline (the machine is share
 """
 from __future__ import annotations
 
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -289,7 +290,7 @@ def test_fuzz_webhooks(app, session, world):
 # allowed to use it with fuzzed fields: never a 500, and a refused post leaves every table as it was
 # (audit entries aside: looking at the form is audited).
 
-def _plain_routes(world):
+def _plain_routes(world, reference):
     from portal.services import compliance
 
     elder = world.elder_a.person_id
@@ -303,14 +304,24 @@ def _plain_routes(world):
                               ["volunteer_id", "elder_id", "day", "start", "end", "notes", "flags"]),
         "completion.major_event": ("worker", f"/worker/completion/elders/{elder}/event",
                                    f"/worker/completion/elders/{elder}/event", ["kind", "occurred_at", "note"]),
-        "worker_requests.assign": ("worker", "/worker/requests/", "/worker/requests/NOPE/assign", ["volunteer_id"]),
+        "worker_requests.assign": ("worker", "/worker/requests/", f"/worker/requests/{reference}/assign",
+                                   ["volunteer_id"]),
     }
 
 
 def test_fuzz_plain_html_forms(world, browser, app, session):
     from tests.conftest import Browser
 
-    routes = _plain_routes(world)
+    from portal.db import utcnow
+    from portal.services import requests as service_requests
+
+    now = utcnow()
+    # an open request of community A, so the assign form reaches its checks (not a 404 every time)
+    open_request = service_requests.create_request(session, world.elder_a, world.elder_a.person, "web", "meal",
+                                                   {"meals": "lunch"}, now + timedelta(days=1), now)
+    session.commit()
+    routes = _plain_routes(world, open_request.reference)
+    answers: dict[str, set[int]] = {}
     people = {"elder": (world.elder_a.person.phone, None), "volunteer": (world.volunteer_a.person.phone, None),
               "worker": (world.worker_a.phone, PASSWORD)}
     posters = {}
@@ -326,6 +337,7 @@ def test_fuzz_plain_html_forms(world, browser, app, session):
                                                          "notes", "flags", "kind", "occurred_at", "note"]))
     @example("visits_worker.new", [("day", "2026-02-30"), ("start", "25:00"), ("notes", "\x00")])
     @example("timebank.gift", [("recipient", "pool"), ("amount", "9" * 30)])
+    @example("worker_requests.assign", [("volunteer_id", "abc")])
     def run(endpoint, pairs):
         who, page, url, fields = routes[endpoint]
         poster = posters[who]
@@ -333,12 +345,16 @@ def test_fuzz_plain_html_forms(world, browser, app, session):
         pairs = [(name, v) for name, v in pairs if name in fields]
         before = table_counts(session)
         response = poster.post(url, pairs)
+        answers.setdefault(endpoint, set()).add(response.status_code)
         after = table_counts(session)
         if response.status_code not in (302, 303):
             changed = {name for name in before if before[name] != after[name]} - {"audit_events"}
             assert not changed, (endpoint, changed, pairs[:4])
 
     run()
+    # every fuzzed form was really reached: a target that only ever answers 404 fuzzes nothing
+    unreached = sorted(endpoint for endpoint, codes in answers.items() if codes <= {404})
+    assert not unreached, {endpoint: answers[endpoint] for endpoint in unreached}
 
 
 FUZZED_FORMS.update({

@@ -195,7 +195,7 @@ def test_an_elder_moving_mid_month_is_counted_once_in_the_new_community(app, ses
     data = {"name": "陈爷爷", "phone": m.chen.person.phone, "community_id": m.w.community_b.id,
             "address": "乙社区 2 栋", "birth_date": date(1950, 3, 1), "living_situation": "with_family",
             "hardship": ["low_income"], "ability_level": 1}
-    save_elder(session, data, date.today(), profile=m.chen)
+    save_elder(session, data, date(2026, 11, 10), profile=m.chen)  # mid-month, as the story is
     session.commit()
     moved = obligation(session, m.chen)
     assert moved.community_id == m.w.community_b.id and moved.assigned_to_id == m.w.worker_b.id

@@ -5,6 +5,9 @@ from sqlalchemy import select
 
 from portal.models import Person
 
+# Backups are read and restored by other connections (sqlite3's backup API, pg_dump, pg_restore).
+pytestmark = pytest.mark.usefixtures("committed")
+
 
 @pytest.fixture()
 def needs_tools(database_url):

@@ -31,8 +31,17 @@ def test_production_starts_with_safe_settings_and_sends_hsts(app_config):
     app.extensions["linli"].engine.dispose()
 
 
-def test_development_is_not_checked(app):
-    assert app.config["LINLI_ENV"] == "development"
+def test_development_is_not_checked(app_config):
+    # every setting production refuses (see the table above), at once, outside production
+    config = dict(app_config, LINLI_ENV="development", LINLI_SECRET_KEY_FROM_ENV=False,
+                  LINLI_DATABASE_URL="sqlite:///instance/linli.sqlite3", LINLI_PUBLIC_URL="http://linli.example.org",
+                  LINLI_DEV_TOOLS=True)
+    app = create_app(config)
+    try:
+        assert app.config["LINLI_ENV"] == "development" and app.config["LINLI_DEV_TOOLS"] is True
+        assert "dev.outbox" in {rule.endpoint for rule in app.url_map.iter_rules()}
+    finally:
+        app.extensions["linli"].engine.dispose()
 
 
 def test_secret_key_from_the_environment_is_recognised(monkeypatch, tmp_path):

@@ -194,7 +194,7 @@ def _place(app, session, world, now=None):
     return req
 
 
-def test_exactly_one_volunteer_can_accept(world, app, session):
+def test_exactly_one_volunteer_can_accept(committed, world, app, session):
     req = _place(app, session, world)
     others = [make_volunteer(session, world.community_a, "志愿者" + "甲乙丙丁"[i], verified_by=world.worker_a) for i in range(4)]
     session.commit()

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from portal.channels.inbound import dispatch_sms
 from portal.models import ElderProfile, FamilyLink, Person, Visit
 from portal.services import ledger
+from tests.pages import elements, text_of
 from tests.timebank.helpers import T0
 
 
@@ -26,9 +27,8 @@ def test_li_na_visits_wang_xiuying_and_gives_her_mother_an_hour(app, session, br
         reply_out = dispatch_sms(session, li_na, f"走 {wang.door_code}", T0 + timedelta(minutes=85))
         session.commit()
     assert "王秀英" in reply_in and "85" in reply_out
-    asked = [m for m in transport.messages_to(wang.person.phone)] or session.execute(
-        text("SELECT body FROM outbound_messages WHERE kind = 'visit_confirm'")).all()
-    assert asked
+    asked = session.execute(text("SELECT to_phone FROM outbound_messages WHERE kind = 'visit_confirm'")).all()
+    assert [row.to_phone for row in asked] == [wang.person.phone]  # one question, to her
 
     with app.test_request_context("/twilio/sms", method="POST"):  # 王秀英 replies 1
         reply = dispatch_sms(session, wang.person, "1", T0 + timedelta(hours=3))
@@ -41,7 +41,9 @@ def test_li_na_visits_wang_xiuying_and_gives_her_mother_an_hour(app, session, br
     browser.login(li_na.phone)  # she gives 60 minutes to her mother on the web, with the check page
     check_page = browser.post("/time-bank/gift", {"recipient": str(mother.id), "amount": "60"})
     html = check_page.get_data(as_text=True)
-    assert check_page.status_code == 200 and "60" in html and mother.name in html
+    assert check_page.status_code == 200 and mother.name in html
+    assert text_of(html, "h1").startswith("把 60 分钟转给")
+    assert f"转出后您的余额：{before + 85 - 60} 分钟。" in [e["text"] for e in elements(html, "p")]
     done = browser.post("/time-bank/gift/confirm", {"recipient": str(mother.id), "amount": "60"},
                         page="/time-bank/gift")
     assert done.status_code == 303

@@ -152,7 +152,7 @@ def test_a_visit_is_credited_once_even_by_the_database(app, world, session):
         session.flush()
 
 
-def test_two_verifications_at_the_same_moment_give_one_credit(app, world, session):
+def test_two_verifications_at_the_same_moment_give_one_credit(committed, app, world, session):
     v = visit(session, world.volunteer_a.person, world.elder_a, minutes=75)
     session.commit()
     factory = app.extensions["linli"].session_factory

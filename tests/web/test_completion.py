@@ -9,11 +9,30 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from jobs.runner import beat, run_job
+from portal.clock import local_tz
 from portal.db import utcnow
 from portal.models import AuditEvent, Person, VisitObligation, VolunteerProfile
 from portal.services.people import pair
 from tests.factories import PASSWORD, make_elder, make_volunteer
 from tests.jobs.test_compliance_month import verify_visit
+from tests.pages import elements, facts
+
+
+def visit_time() -> datetime:
+    """A moment of this month (in Shanghai, as the pages count it) a few minutes ago: five minutes
+    back, but never into last month (the pages read the real clock, so the month is the real one)."""
+    now = utcnow()
+    month_start = now.astimezone(local_tz()).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return max(now - timedelta(minutes=5), month_start)
+
+
+def status_tag(html: str, obligation_id: int) -> str:
+    """The status tag a worker reads on an obligation's row (the last .tag of its first line)."""
+    row = elements(html, "li", id=f"obligation-{obligation_id}")
+    assert row, f"no row for obligation {obligation_id}"
+    start = html.index(f'id="obligation-{obligation_id}"')
+    first_line = html[start:html.index("</p>", start)]
+    return [e["text"] for e in elements(first_line, "span", cls="tag")][-1]
 
 
 def _plan(app, session, world):
@@ -90,10 +109,10 @@ def test_verified_visit_turns_the_row_done_and_the_rate_rises(app, session, worl
     elder, _other = _plan(app, session, world)
     browser.login(world.worker_a.phone, PASSWORD)
     before = browser.get("/worker/completion/").get_data(as_text=True)
-    assert "0%" in before
-    verify_visit(session, elder.person_id, world.volunteer_a.person_id, utcnow() - timedelta(minutes=5))
+    assert facts(before, "summary")["探访率"] == "0% (0/2)"
+    verify_visit(session, elder.person_id, world.volunteer_a.person_id, visit_time())
     after = browser.get("/worker/completion/").get_data(as_text=True)
-    assert "50%" in after
+    assert facts(after, "summary")["探访率"] == "50% (1/2)"
 
 
 def test_deactivating_a_volunteer_reassigns_their_visits(app, session, world, browser):
@@ -119,7 +138,8 @@ def test_major_event_form(app, session, world, browser):
     assert 'href="#occurred_at"' in html and 'aria-invalid="true"' in html and 'value="楼梯"' in html
     assert 'value="fall" checked' in html
     assert browser.post(url, {"occurred_at": "2026-01-01T10:00"}).status_code == 200
-    when = (datetime.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    # the form takes the worker's local time (Shanghai), whatever the host's time zone
+    when = (utcnow() - timedelta(hours=2)).astimezone(local_tz()).strftime("%Y-%m-%dT%H:%M")
     assert browser.post(url, {"kind": "fall", "occurred_at": when}).status_code == 303
     assert session.scalar(select(func.count()).select_from(VisitObligation)
                           .where(VisitObligation.cadence == "event")) == 1
@@ -128,7 +148,7 @@ def test_major_event_form(app, session, world, browser):
 
 def test_officer_dashboard(app, session, world, browser):
     elder, _other = _plan(app, session, world)
-    verify_visit(session, elder.person_id, world.volunteer_a.person_id, utcnow() - timedelta(minutes=5))
+    verify_visit(session, elder.person_id, world.volunteer_a.person_id, visit_time())
     browser.login(world.officer.phone, PASSWORD)
     assert "/officer/visits/" in browser.get("/officer/").get_data(as_text=True)
     html = browser.get("/officer/visits/").get_data(as_text=True)
@@ -158,16 +178,22 @@ def test_demo_wang_xiuying_is_due_for_li_na_then_done(app, session, browser):
 
     browser.login("+8613800000004", DEMO_PASSWORD)
     html = browser.get("/worker/completion/").get_data(as_text=True)
-    start = html.index("王秀英")
-    row = html[start:html.index("</li>", start)]
-    assert "李娜" in row and ("待探访" in row or "已逾期" in row)
-    report_before = runner.invoke(args=["report", "visits"]).output
+    seen_at = utcnow()
     wang = session.scalar(select(Person).where(Person.phone == "+8613800000001"))
     li_na = session.scalar(select(Person).where(Person.phone == "+8613800000003"))
-    verify_visit(session, wang.id, li_na.id, utcnow() - timedelta(minutes=5))
+    ob = session.scalar(select(VisitObligation).where(VisitObligation.elder_id == wang.id,
+                                                      VisitObligation.period.like("____-__")))
+    start = html.index(f'id="obligation-{ob.id}"')
+    row = html[start:html.index("</li>", start)]
+    assert "王秀英" in row and "李娜" in row
+    # the tag the page shows for this obligation at this moment (overdue once its due time has passed)
+    expected = "已逾期" if ob.due_at.replace(tzinfo=seen_at.tzinfo) <= seen_at else {
+        "due": "待探访", "upcoming": "即将开始"}[ob.status]
+    assert status_tag(html, ob.id) == expected
+    report_before = runner.invoke(args=["report", "visits"]).output
+    verify_visit(session, wang.id, li_na.id, visit_time())
     html = browser.get("/worker/completion/").get_data(as_text=True)
-    start = html.index("王秀英")
-    assert "完成" in html[start:html.index("</li>", start)]
+    assert status_tag(html, ob.id) == "完成"
     report_after = runner.invoke(args=["report", "visits"]).output
     line = lambda text: next(l for l in text.splitlines() if "燕京社区" in l).split(",")
     assert int(line(report_after)[3]) == int(line(report_before)[3]) + 1
