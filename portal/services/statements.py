@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.clock import local_tz
 from portal.models import Account, ElderProfile, Entry, Transfer, Visit, VolunteerProfile
@@ -34,25 +34,31 @@ def initial(name: str | None) -> str:
 
 def history(session: Session, person_id: int, start: datetime | None = None, end: datetime | None = None
             ) -> list[HistoryRow]:
-    account = session.scalar(select(Account).where(Account.key == f"person:{person_id}"))
-    if account is None:
+    """The account's entries between `start` and `end` (all when not given), oldest first, with the
+    balance after each. A fixed number of queries whatever the number of rows."""
+    account_id = session.scalar(select(Account.id).where(Account.key == f"person:{person_id}"))
+    if account_id is None:
         return []
-    rows = session.execute(
-        select(Entry.amount, Transfer).join(Transfer, Transfer.id == Entry.transfer_id)
-        .where(Entry.account_id == account.id).order_by(Entry.id)
-    ).all()
-    reversed_ids = set(session.scalars(select(Transfer.reverses_id).where(Transfer.reverses_id.is_not(None))))
-    result, balance = [], 0
+    query = (select(Entry.amount, Transfer).join(Transfer, Transfer.id == Entry.transfer_id)
+             .where(Entry.account_id == account_id).order_by(Entry.id))
+    balance = 0
+    if start is not None:
+        balance = opening_balance(session, account_id, start)
+        query = query.where(Transfer.created_at >= start)
+    if end is not None:
+        query = query.where(Transfer.created_at < end)
+    rows = session.execute(query).all()
+    transfer_ids = [transfer.id for _amount, transfer in rows]
+    reversed_ids = set(session.scalars(select(Transfer.reverses_id).where(Transfer.reverses_id.in_(transfer_ids))))
+    visit_ids = {transfer.visit_id for _amount, transfer in rows if transfer.visit_id}
+    visits = {visit.id: visit for visit in session.scalars(
+        select(Visit).where(Visit.id.in_(visit_ids)).options(selectinload(Visit.verified_by)))}
+    result = []
     for amount, transfer in rows:
         balance += amount
-        if (start and transfer.created_at < start) or (end and transfer.created_at >= end):
-            continue
-        visit = session.get(Visit, transfer.visit_id) if transfer.visit_id else None
+        visit = visits.get(transfer.visit_id)
         other = transfer.from_account if amount > 0 else transfer.to_account
-        if other.kind == "person":
-            counterpart = other.person.name
-        else:
-            counterpart = other.kind
+        counterpart = other.person.name if other.kind == "person" and other.person else other.kind
         verifier = ""
         if visit is not None and visit.verified_by is not None:
             verifier = initial(visit.verified_by.name) if visit.verified_by_id == visit.elder_id else \
@@ -61,6 +67,13 @@ def history(session: Session, person_id: int, start: datetime | None = None, end
                                  initial(visit.elder.name) if visit else "", verifier, counterpart,
                                  transfer.reason, transfer.id in reversed_ids, balance))
     return result
+
+
+def opening_balance(session: Session, account_id: int, start: datetime) -> int:
+    """The account's balance before `start`."""
+    return session.scalar(
+        select(func.coalesce(func.sum(Entry.amount), 0)).join(Transfer, Transfer.id == Entry.transfer_id)
+        .where(Entry.account_id == account_id, Transfer.created_at < start)) or 0
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
@@ -82,12 +95,8 @@ class Statement:
 
 def monthly_statement(session: Session, person_id: int, year: int, month: int) -> Statement:
     start, end = month_bounds(year, month)
-    account = session.scalar(select(Account).where(Account.key == f"person:{person_id}"))
-    opening = 0
-    if account is not None:
-        opening = session.scalar(
-            select(func.coalesce(func.sum(Entry.amount), 0)).join(Transfer, Transfer.id == Entry.transfer_id)
-            .where(Entry.account_id == account.id, Transfer.created_at < start)) or 0
+    account_id = session.scalar(select(Account.id).where(Account.key == f"person:{person_id}"))
+    opening = opening_balance(session, account_id, start) if account_id is not None else 0
     rows = history(session, person_id, start, end)
     closing = opening + sum(r.minutes for r in rows)
     earned = sum(r.minutes for r in rows if r.minutes > 0)

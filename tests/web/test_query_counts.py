@@ -108,14 +108,9 @@ def _login(browser, world, role):
 
 # Known N+1 (found once the statement had rows to list): about five queries per credited visit.
 # Strict: the day the page is fixed this turns into a failure, and the mark must go.
-KNOWN_N_PLUS_ONE = {"time-bank statement"}
 
 
-@pytest.mark.parametrize("page", [
-    pytest.param(page, marks=pytest.mark.xfail(strict=True, reason="time-bank statement queries per row (N+1)"))
-    if page in KNOWN_N_PLUS_ONE else page
-    for page in PAGES
-])
+@pytest.mark.parametrize("page", PAGES)
 def test_queries_per_page_do_not_grow_with_rows(app, world, session, browser, page):
     role, url_for_world = PAGES[page]
     _login(browser, world, role)
