@@ -24,6 +24,7 @@ def register_commands(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(ledger_group)
+    app.cli.add_command(admin_group)
     from portal import compliance_cli
 
     compliance_cli.register(app)
@@ -183,6 +184,42 @@ def ledger_check():
         if result.finding_count > len(result.findings):
             click.echo(f"  … and {result.finding_count - len(result.findings)} more")
         sys.exit(1)
+
+
+@click.group("admin", help="Administrators of the installation.")
+def admin_group():
+    pass
+
+
+@admin_group.command("create")
+@click.option("--phone", required=True, help="The administrator's mobile number (they sign in with it).")
+@click.option("--name", required=True, help="Their name.")
+@click.option("--grant", "grant_existing", is_flag=True,
+              help="The number is already registered: make that person an administrator too.")
+@with_appcontext
+def admin_create(phone: str, name: str, grant_existing: bool):
+    """Create the first (or another) administrator; the password is asked for twice, never given as an option."""
+    from portal.services import DomainError
+    from portal.services.staff import create_admin
+
+    # Asked for, never an option: an option would land in the shell history and in `ps`.
+    password = click.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
+    from portal.i18n import force_locale
+
+    # Messages of the domain are lazy strings: outside a request they need a locale; the commands speak English.
+    with session_factory()() as session, force_locale("en"):
+        try:
+            person = create_admin(session, phone, name, password, grant_existing=grant_existing,
+                                  region=current_app.config["LINLI_DEFAULT_REGION"])
+        except DomainError as error:
+            session.rollback()
+            message = str(error.message)
+            if error.field == "phone" and not grant_existing:
+                message += " (--grant makes that person an administrator)"
+            click.echo(f"admin not created: {message}", err=True)
+            sys.exit(1)
+        session.commit()
+        click.echo(f"administrator {person.name} ({person.phone}) can sign in with a text code and the password")
 
 
 def main() -> None:
