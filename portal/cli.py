@@ -25,6 +25,7 @@ def register_commands(app) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(ledger_group)
     app.cli.add_command(admin_group)
+    app.cli.add_command(areas_group)
     from portal import compliance_cli
 
     compliance_cli.register(app)
@@ -220,6 +221,48 @@ def admin_create(phone: str, name: str, grant_existing: bool):
             sys.exit(1)
         session.commit()
         click.echo(f"administrator {person.name} ({person.phone}) can sign in with a text code and the password")
+
+
+@click.group("areas", help="The area tree: districts, streets, communities.")
+def areas_group():
+    pass
+
+
+@areas_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print what would change and change nothing.")
+@with_appcontext
+def areas_import(path: str, dry_run: bool):
+    """Create or update areas from a CSV or XLSX sheet (district, street, community[, grid, hotline, code])."""
+    from pathlib import Path
+
+    from portal.i18n import force_locale
+    from portal.services import DomainError
+    from portal.services.areas import AreaSheetError, import_areas
+    from portal.services.sheets import read_sheet
+
+    with session_factory()() as session, force_locale("en"):
+        try:
+            header, rows = read_sheet(Path(path).read_bytes(), path)
+            changes = import_areas(session, header, rows)
+        except AreaSheetError as error:
+            session.rollback()
+            click.echo(f"nothing imported: {len(error.problems)} problems", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+        except DomainError as error:
+            session.rollback()
+            click.echo(f"nothing imported: {error.message}", err=True)
+            sys.exit(1)
+        for change in changes:
+            click.echo(str(change))
+        if dry_run:
+            session.rollback()
+            click.echo(f"dry run: {len(changes)} changes would be made; nothing written")
+        else:
+            session.commit()
+            click.echo(f"{len(changes)} changes" if changes else "no changes: the areas already match the sheet")
 
 
 def main() -> None:

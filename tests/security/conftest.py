@@ -91,4 +91,5 @@ def url_values(world) -> dict:
         "year": world.extra["year"],
         "month": world.extra["month"],
         "fmt": "csv",
+        "area_id": world.community_a.id,
     }

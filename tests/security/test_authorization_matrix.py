@@ -110,6 +110,14 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("worker_requests.acknowledge", "POST"):(LOGIN, 403,   403,   403,   MOVED, 404,   403,   403),
     ("worker_requests.assign", "POST"):    (LOGIN, 403,   403,   403,   MOVED, 404,   403,   403),
     ("worker_requests.index", "GET"):      (LOGIN, 403,   403,   403,   OK,    OK,    403,   403),
+    # Administration (admins only; areas are the whole installation's). A POST with only a token
+    # re-renders the form with its errors; retiring community A is refused while elders live there.
+    ("admin.home", "GET"):                 (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
+    ("admin.areas", "GET"):                (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.new_area", "POST"):            (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.rename", "POST"):              (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.retire", "POST"):              (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.restore", "POST"):             (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
     # /metrics is public in the rule but answers only loopback or a bearer token (the test client
     # is loopback); tests/ops/test_metrics.py checks the 404 for anyone else.
     ("metrics.metrics", "GET"):            (OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),

@@ -1,0 +1,37 @@
+"""Forms of the administrator's pages: areas and staff."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from portal.i18n import _l
+
+
+class AreaForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=100)])
+    parent_id = SelectField(_l("Belongs to"), coerce=int, validate_choice=True)
+    hotline = StringField(_l("Hotline (optional)"), validators=[
+        Optional(), Regexp(r"^[0-9+\-() ]{3,32}$", message=_l("Please enter a phone number."))])
+
+
+class RenameAreaForm(FlaskForm):
+    name = StringField(_l("New name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=100)])
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form: a CSRF token and the button pressed."""
+
+
+class StaffForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=50)])
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(_l("Please enter a phone number."))],
+                        render_kw={"inputmode": "tel"})
+    role = SelectField(_l("Role"), choices=[("worker", _l("Community worker")), ("officer", _l("Officer"))])
+    area_ids = SelectMultipleField(_l("Areas (a worker may have several communities)"), coerce=int,
+                                   validators=[DataRequired(_l("Please choose at least one area."))])
+
+
+class MoveStaffForm(FlaskForm):
+    area_ids = SelectMultipleField(_l("Areas"), coerce=int,
+                                   validators=[DataRequired(_l("Please choose at least one area."))])
