@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.i18n import _l
@@ -35,3 +35,13 @@ class StaffForm(FlaskForm):
 class MoveStaffForm(FlaskForm):
     area_ids = SelectMultipleField(_l("Areas"), coerce=int,
                                    validators=[DataRequired(_l("Please choose at least one area."))])
+
+
+class FirstPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password (at least 10 characters)"),
+                             validators=[DataRequired(_l("Please choose a password.")),
+                                         Length(min=10, message=_l("A password needs at least 10 characters."))],
+                             render_kw={"autocomplete": "new-password"})
+    confirmation = PasswordField(_l("The same password again"),
+                                 validators=[DataRequired(_l("Please type the password a second time."))],
+                                 render_kw={"autocomplete": "new-password"})

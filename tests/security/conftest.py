@@ -92,4 +92,5 @@ def url_values(world) -> dict:
         "month": world.extra["month"],
         "fmt": "csv",
         "area_id": world.community_a.id,
+        "staff_id": world.worker_b.id,
     }

@@ -118,6 +118,17 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("admin.rename", "POST"):              (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
     ("admin.retire", "POST"):              (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
     ("admin.restore", "POST"):             (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
+    # Staff pages (staff_id is worker B, in the admin's district). POSTs run in endpoint order, so
+    # admin.retire_member has retired worker B before admin.staff_member's POST: that one is a 404.
+    ("admin.staff", "GET"):                (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.new_staff", "POST"):           (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.staff_member", "GET"):         (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.staff_member", "POST"):        (LOGIN, 403,   403,   403,   403,   403,   403,   404),
+    ("admin.reset_password", "POST"):      (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
+    ("admin.retire_member", "POST"):       (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
+    # choosing a first password needs a login in progress by a staff member without one
+    ("staff_password.choose", "GET"):      (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("staff_password.choose", "POST"):     (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     # /metrics is public in the rule but answers only loopback or a bearer token (the test client
     # is loopback); tests/ops/test_metrics.py checks the 404 for anyone else.
     ("metrics.metrics", "GET"):            (OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),

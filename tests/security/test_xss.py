@@ -162,6 +162,9 @@ SCENARIOS = {
     "PasswordForm": scenario_password_form,
     "SearchForm": scenario_search_form,
 }
+from tests.admin.xss_scenarios import FORM_SCENARIOS as ADMIN_FORM_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(ADMIN_FORM_SCENARIOS)
 
 
 def test_every_form_with_text_fields_has_an_xss_scenario(app):
@@ -300,6 +303,9 @@ ROUTE_SCENARIOS = {
         "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",
         "worker.new_volunteer")},
 }
+from tests.admin.xss_scenarios import ROUTE_REASONS as ADMIN_ROUTE_REASONS  # noqa: E402
+
+ROUTE_SCENARIOS.update(ADMIN_ROUTE_REASONS)
 
 
 def test_every_post_route_has_an_xss_scenario_or_a_reason(app):
