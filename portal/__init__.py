@@ -181,9 +181,9 @@ def create_app(test_config: dict | None = None) -> Flask:
                    request_pages, volunteer_requests, worker_requests, voice, visits, timebank, visits_worker,
                    completion, officer_visits):
         app.register_blueprint(module.bp)
-    from portal.web import admin, staff_password  # district set-up: areas, staff, sheets
+    from portal.web import admin, people_import, staff_password  # district set-up: areas, staff, sheets
 
-    for module in (admin, staff_password):
+    for module in (admin, staff_password, people_import):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:
         from portal.web import dev, phone

@@ -26,6 +26,7 @@ def register_commands(app) -> None:
     app.cli.add_command(ledger_group)
     app.cli.add_command(admin_group)
     app.cli.add_command(areas_group)
+    app.cli.add_command(people_group)
     from portal import compliance_cli
 
     compliance_cli.register(app)
@@ -263,6 +264,85 @@ def areas_import(path: str, dry_run: bool):
         else:
             session.commit()
             click.echo(f"{len(changes)} changes" if changes else "no changes: the areas already match the sheet")
+
+
+@click.group("people", help="Elders and volunteers in bulk.")
+def people_group():
+    pass
+
+
+@people_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(["elders", "volunteers"]), default="elders", show_default=True)
+@click.option("--community", "community_ref", required=True,
+              help="Name or 统计用区划代码 of the community for rows without a community column.")
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows and skip every row with a problem.")
+@click.option("--dry-run", is_flag=True, help="Check every row and write nothing.")
+@with_appcontext
+def people_import_command(path: str, kind: str, community_ref: str, skip_invalid: bool, dry_run: bool):
+    """Import a 特殊困难老年人台账 or a volunteer roster (CSV or XLSX), as the pages do, for the whole installation.
+
+    The columns are the ones remembered for the community (from the import page), else guessed from the headers.
+    """
+    from pathlib import Path
+
+    from sqlalchemy import or_, select
+
+    from portal.db import utcnow
+    from portal.i18n import force_locale
+    from portal.models import Area
+    from portal.services import DomainError
+    from portal.services.people_import import (
+        ImportNotReady,
+        apply_import,
+        check_mapping,
+        check_sheet,
+        remember_mapping,
+        remembered_mapping,
+    )
+    from portal.services.sheets import read_sheet
+
+    config = current_app.config
+    started = time.perf_counter()
+    # The problems are for the people who keep the sheets: in Chinese.
+    with session_factory()() as session, force_locale("zh_Hans"):
+        community = session.scalar(select(Area).where(
+            Area.level == "community", Area.retired_at.is_(None),
+            or_(Area.name == community_ref, Area.code == community_ref)))
+        if community is None:
+            click.echo(f"no community named {community_ref!r}", err=True)
+            sys.exit(1)
+        try:
+            header, rows = read_sheet(Path(path).read_bytes(), path)
+        except DomainError as error:
+            click.echo(f"nothing imported: {error.message}", err=True)
+            sys.exit(1)
+        mapping = remembered_mapping(session, community.id, kind, header)
+        problems = check_mapping(kind, header, mapping)
+        if problems:
+            click.echo("nothing imported: " + "; ".join(str(p) for p in problems), err=True)
+            sys.exit(1)
+        click.echo("columns: " + ", ".join(f"{key}={title}" for key, title in mapping.items()))
+        checks = check_sheet(session, None, kind, header, rows, mapping, community.id, utcnow().date(),
+                             config.get("LINLI_ID_NUMBER_KEY") or config["SECRET_KEY"], config["LINLI_DEFAULT_REGION"])
+        bad = [row for row in checks if row.problems]
+        for row in bad:
+            click.echo(f"row {row.number} {row.name}: " + "；".join(str(p) for p in row.problems))
+        if dry_run:
+            session.rollback()
+            counts = {a: sum(1 for c in checks if c.action == a) for a in ("create", "update", "unchanged")}
+            click.echo(f"dry run: {counts}, {len(bad)} rows with problems; nothing written")
+            return
+        try:
+            report = apply_import(session, None, kind, checks, {r.number for r in bad} if skip_invalid else set(),
+                                  utcnow().date(), config["LINLI_DEFAULT_REGION"])
+        except ImportNotReady as error:
+            session.rollback()
+            click.echo(f"nothing imported: {error.message}", err=True)
+            sys.exit(1)
+        remember_mapping(session, community.id, kind, mapping)
+        session.commit()
+    click.echo(f"{report} in {time.perf_counter() - started:.1f} s")
 
 
 def main() -> None:

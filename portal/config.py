@@ -49,6 +49,9 @@ def load_config(instance_path: Path) -> dict:
         "LINLI_REDIS_URL": os.environ.get("LINLI_REDIS_URL", ""),
         "LINLI_TIMEZONE": os.environ.get("LINLI_TIMEZONE") or DEFAULT_TIMEZONE,
         "LINLI_DEFAULT_REGION": os.environ.get("LINLI_DEFAULT_REGION", "CN"),
+        # Keys the hash of identity numbers (duplicate detection); empty: the secret key. Never change
+        # it once numbers are stored: every stored hash would stop matching.
+        "LINLI_ID_NUMBER_KEY": os.environ.get("LINLI_ID_NUMBER_KEY", ""),
         "LINLI_HOTLINE": os.environ.get("LINLI_HOTLINE", "12349"),
         "LINLI_POLICY_FILE": os.environ.get("LINLI_POLICY_FILE", ""),
         "LINLI_PROXY_HOPS": int(os.environ.get("LINLI_PROXY_HOPS", "0")),

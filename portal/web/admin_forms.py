@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -45,3 +46,31 @@ class FirstPasswordForm(FlaskForm):
     confirmation = PasswordField(_l("The same password again"),
                                  validators=[DataRequired(_l("Please type the password a second time."))],
                                  render_kw={"autocomplete": "new-password"})
+
+
+class UploadSheetForm(FlaskForm):
+    kind = SelectField(_l("What the sheet lists"), choices=[("elders", _l("Elders (特殊困难老年人台账)")),
+                                                           ("volunteers", _l("Volunteers (志愿者花名册)"))])
+    community_id = SelectField(_l("Community (for rows without a community column)"), coerce=int)
+    sheet = FileField(_l("The sheet (.xlsx or .csv)"), validators=[
+        FileRequired(_l("Please choose a file.")),
+        FileAllowed(["xlsx", "csv"], _l("Please upload a .xlsx or .csv file."))])
+
+
+class ColumnMappingForm(FlaskForm):
+    """One choice of sheet column per field; the fields a kind of sheet does not have are not shown."""
+
+    name = SelectField(_l("Name"), default="")
+    phone = SelectField(_l("Mobile number"), default="")
+    id_number = SelectField(_l("Identity number"), default="")
+    birth_date = SelectField(_l("Date of birth"), default="")
+    gender = SelectField(_l("Gender"), default="")
+    community = SelectField(_l("Community"), default="")
+    address = SelectField(_l("Address"), default="")
+    living_situation = SelectField(_l("Living situation"), default="")
+    hardship = SelectField(_l("Hardship categories"), default="")
+    services = SelectField(_l("Services"), default="")
+
+
+class ConfirmImportForm(FlaskForm):
+    skip = SelectMultipleField(_l("Skip these rows"), coerce=int, validate_choice=True)

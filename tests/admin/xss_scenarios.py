@@ -61,6 +61,9 @@ FORM_SCENARIOS = {
 ROUTE_REASONS = {
     **{name: "FlaskForm, see tests/admin/xss_scenarios.py" for name in (
         "admin.new_area", "admin.rename", "admin.new_staff", "staff_password.choose")},
+    "people_import.upload": "a file and two choices; the sheet's cells are shown on the preview, see "
+                            "tests/admin/test_people_import.py::test_sheet_cells_are_shown_escaped",
     **{name: "no free text: areas chosen from a list, or a button" for name in (
+        "people_import.columns", "people_import.preview",
         "admin.staff_member", "admin.reset_password", "admin.retire_member", "admin.retire", "admin.restore")},
 }

@@ -126,6 +126,14 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("admin.staff_member", "POST"):        (LOGIN, 403,   403,   403,   403,   403,   403,   404),
     ("admin.reset_password", "POST"):      (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
     ("admin.retire_member", "POST"):       (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
+    # Sheet imports (workers and admins; an upload is its importer's alone)
+    ("people_import.upload", "GET"):       (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
+    ("people_import.upload", "POST"):      (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
+    ("people_import.columns", "GET"):      (LOGIN, 403,   403,   403,   404,   404,   403,   404),
+    ("people_import.columns", "POST"):     (LOGIN, 403,   403,   403,   404,   404,   403,   404),
+    ("people_import.preview", "GET"):      (LOGIN, 403,   403,   403,   404,   404,   403,   404),
+    ("people_import.preview", "POST"):     (LOGIN, 403,   403,   403,   404,   404,   403,   404),
+    ("people_import.done", "GET"):         (LOGIN, 403,   403,   403,   404,   404,   403,   404),
     # choosing a first password needs a login in progress by a staff member without one
     ("staff_password.choose", "GET"):      (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     ("staff_password.choose", "POST"):     (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
