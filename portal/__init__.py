@@ -16,6 +16,7 @@ from portal.config import load_config
 from portal.db import make_engine, make_session_factory
 from portal.extensions import babel, csrf, htmx, login_manager
 from portal.policy import load_policy, set_policy
+from portal.resources import asset_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,8 +61,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=os.environ.get("LINLI_INSTANCE_PATH") or str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(asset_dir("templates")),
+        static_folder=str(asset_dir("static")),
     )
     app.config.update(load_config(Path(app.instance_path)))
     if test_config:

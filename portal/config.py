@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from portal.clock import DEFAULT_TIMEZONE
+from portal.resources import asset_dir
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -64,7 +65,7 @@ def load_config(instance_path: Path) -> dict:
         "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("LINLI_TIMEZONE") or DEFAULT_TIMEZONE,
-        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "locales"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(asset_dir("locales")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
