@@ -102,23 +102,27 @@ def seed_command(elders: int, random_seed: int):
 
 @click.command("backup")
 @click.option("--output", type=click.Path(dir_okay=False), help="Where to write it (default: instance/backups/).")
+@click.option("--keep", type=click.IntRange(1), help="Then delete all but the KEEP newest backups in that folder.")
 @with_appcontext
-def backup_command(output: str | None):
+def backup_command(output: str | None, keep: int | None):
     """Back up the database (SQLite: online backup API; PostgreSQL: pg_dump -Fc)."""
     from pathlib import Path
 
     from portal.db import utcnow
-    from portal.services.backup import BackupError, backup, default_backup_path
+    from portal.services.backup import BackupError, backup, default_backup_path, prune_backups
 
     url = current_app.config["LINLI_DATABASE_URL"]
     target = Path(output) if output else default_backup_path(url, utcnow(), Path(current_app.instance_path) / "backups")
     started = time.perf_counter()
     try:
         written = backup(url, target)
+        removed = prune_backups(written.parent, keep) if keep else []
     except BackupError as error:
         click.echo(f"backup failed: {error}", err=True)
         sys.exit(1)
     click.echo(f"backup written to {written} ({written.stat().st_size} bytes, {time.perf_counter() - started:.1f} s)")
+    for old in removed:
+        click.echo(f"removed the older backup {old.name}")
 
 
 @click.command("restore")

@@ -17,17 +17,17 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN and a unique index, no batch copy: on SQLite a batch copy of `areas` (which
+# other tables reference, with foreign keys enforced) fails as soon as the table holds rows.
 def upgrade() -> None:
-    with op.batch_alter_table("areas") as batch:
-        batch.add_column(sa.Column("code", sa.String(12), nullable=True))
-        batch.add_column(sa.Column("grids", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("retired_at", UTCDateTime(), nullable=True))
-        batch.create_unique_constraint("uq_areas_code", ["code"])
+    op.add_column("areas", sa.Column("code", sa.String(12), nullable=True))
+    op.add_column("areas", sa.Column("grids", sa.JSON(), nullable=True))
+    op.add_column("areas", sa.Column("retired_at", UTCDateTime(), nullable=True))
+    op.create_index("ix_areas_code", "areas", ["code"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("areas") as batch:
-        batch.drop_constraint("uq_areas_code", type_="unique")
-        batch.drop_column("retired_at")
-        batch.drop_column("grids")
-        batch.drop_column("code")
+    op.drop_index("ix_areas_code", table_name="areas")
+    op.drop_column("areas", "retired_at")
+    op.drop_column("areas", "grids")
+    op.drop_column("areas", "code")

@@ -18,10 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("people") as batch:
-        batch.add_column(sa.Column("id_number_hash", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("id_number_last4", sa.String(4), nullable=True))
-        batch.create_unique_constraint("uq_people_id_number_hash", ["id_number_hash"])
+    # ADD COLUMN and a unique index, no batch copy of `people` (see 0010)
+    op.add_column("people", sa.Column("id_number_hash", sa.String(64), nullable=True))
+    op.add_column("people", sa.Column("id_number_last4", sa.String(4), nullable=True))
+    op.create_index("ix_people_id_number_hash", "people", ["id_number_hash"], unique=True)
     op.create_table(
         "import_mappings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,7 +59,6 @@ def downgrade() -> None:
     op.drop_table("import_batches")
     op.drop_index("ix_import_mappings_community_id", table_name="import_mappings")
     op.drop_table("import_mappings")
-    with op.batch_alter_table("people") as batch:
-        batch.drop_constraint("uq_people_id_number_hash", type_="unique")
-        batch.drop_column("id_number_last4")
-        batch.drop_column("id_number_hash")
+    op.drop_index("ix_people_id_number_hash", table_name="people")
+    op.drop_column("people", "id_number_last4")
+    op.drop_column("people", "id_number_hash")

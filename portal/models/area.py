@@ -24,7 +24,7 @@ class Area(Base):
     hotline: Mapped[str | None] = mapped_column(String(32))
     # 统计用区划代码 (12 digits; a district's ends in 000000, a street's in 000): a renamed area keeps
     # its row (and its history) because the import finds it by its code.
-    code: Mapped[str | None] = mapped_column(String(12), unique=True)
+    code: Mapped[str | None] = mapped_column(String(12), unique=True, index=True)
     # 网格: the grids a community is divided into (names only; elders belong to the community).
     grids: Mapped[list[str] | None] = mapped_column(JSON)
     # A retired area takes no new people and is offered in no list; its history stays.
