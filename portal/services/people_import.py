@@ -29,7 +29,7 @@ from portal.services import DomainError, audit
 from portal.services.identity import id_birth_date, id_gender, id_number_hash, normalize_id_number
 from portal.services.people import ADDRESS_MAX, check_birth_date, clean_name, clean_text, save_elder, save_volunteer
 from portal.services.phones import mask_phone, normalize_phone
-from portal.services.scope import community_ids_in, governs_whole_installation, staff_community_ids
+from portal.services.scope import governs_whole_installation, staff_community_ids
 from portal.services.sheets import find_column
 
 # field -> header texts a sheet may use for it (the first mapping is guessed from these)

@@ -42,18 +42,22 @@ def all_areas() -> list[Area]:
     return list(db().scalars(select(Area).where(admin_area_filter(db(), current_user)).order_by(Area.path)))
 
 
+def indented(area: Area) -> str:
+    """The area's name, indented by its depth in the tree (for lists of choices)."""
+    return "　" * (area.path.count("/") - 2) + area.name
+
+
 def _area_form() -> AreaForm:
     form = AreaForm(prefix="new")
     top = [(0, _("— none: a new district —"))] if admin_governs(db(), current_user, None) else []
-    form.parent_id.choices = top + [
-        (area.id, "　" * (area.path.count("/") - 2) + area.name)
-        for area in all_areas() if area.level != "community" and area.retired_at is None]
+    form.parent_id.choices = top + [(area.id, indented(area)) for area in all_areas()
+                                    if area.level != "community" and area.retired_at is None]
     return form
 
 
 def _areas_page(form: AreaForm | None = None, rename: RenameAreaForm | None = None, rename_id: int | None = None,
                 error: str | None = None):
-    return render_template("admin/areas.html", areas=all_areas(), form=form or _area_form(),
+    return render_template("admin/areas.html", areas=all_areas(), indented=indented, form=form or _area_form(),
                            rename=rename, rename_id=rename_id, error=error, confirm=ConfirmForm())
 
 
@@ -132,6 +136,10 @@ def restore(area_id: int):
     return redirect(url_for("admin.areas"), code=303)
 
 
+def area_names() -> dict[int, str]:
+    return dict(db().execute(select(Area.id, Area.name)).all())
+
+
 def describe_staff(person: Person, area_names: dict[int, str]) -> dict:
     """Their staff roles and areas as text, for the lists."""
     grants = [g for g in person.grants if g.role in STAFF_KINDS]
@@ -143,8 +151,7 @@ def describe_staff(person: Person, area_names: dict[int, str]) -> dict:
 
 
 def _area_choices() -> list[tuple[int, str]]:
-    return [(area.id, "　" * (area.path.count("/") - 2) + area.name)
-            for area in all_areas() if area.retired_at is None]
+    return [(area.id, indented(area)) for area in all_areas() if area.retired_at is None]
 
 
 def _staff_page(form: StaffForm | None = None):
@@ -155,7 +162,7 @@ def _staff_page(form: StaffForm | None = None):
         select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
         .where(RoleGrant.role.in_(STAFF_KINDS)).order_by(Person.name, Person.id)
     ).unique()
-    names = dict(db().execute(select(Area.id, Area.name)).all())
+    names = area_names()
     staff = [describe_staff(p, names) for p in people if governs_person(db(), current_user, p)]
     return render_template("admin/staff.html", staff=staff, form=form)
 
@@ -196,7 +203,7 @@ def _member_page(person: Person, form: MoveStaffForm | None = None):
     if form is None:
         form = MoveStaffForm(data={"area_ids": [g.area_id for g in person.grants if g.role in STAFF_KINDS]})
         form.area_ids.choices = _area_choices()
-    names = dict(db().execute(select(Area.id, Area.name)).all())
+    names = area_names()
     return render_template("admin/staff_member.html", member=describe_staff(person, names), person=person, form=form)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, ElderProfile, ImportMapping, Person, VolunteerProfile
 from portal.services.identity import check_digit, normalize_id_number
-from tests.factories import PASSWORD, make_staff
+from tests.factories import PASSWORD
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 

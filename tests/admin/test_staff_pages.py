@@ -1,7 +1,6 @@
 """Admins create workers and officers, move them, reset their passwords and retire them; all audited."""
 from __future__ import annotations
 
-import re
 
 from sqlalchemy import select
 

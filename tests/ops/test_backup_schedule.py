@@ -1,25 +1,17 @@
 """The nightly backup job keeps the newest N backups; `linli backup --keep N` does the same by hand."""
 from __future__ import annotations
 
-import shutil
-
-import pytest
 from sqlalchemy import select
 
 from jobs.registry import load_jobs
 from jobs.runner import run_job
 from portal.db import utcnow
 from portal.models import JobRun
-
-
-@pytest.fixture()
-def needs_tools(database_url):
-    if database_url.startswith("postgresql") and not (shutil.which("pg_dump") and shutil.which("pg_restore")):
-        pytest.skip("pg_dump/pg_restore are not installed (PostgreSQL client tools)")
+from tests.ops.test_backup import needs_tools  # noqa: F401  (the fixture)
 
 
 def test_backup_job_is_scheduled_nightly_and_keeps_the_newest(app, world, session, tmp_path, monkeypatch,
-                                                              needs_tools):
+                                                              needs_tools):  # noqa: F811
     job = load_jobs()["backup"]
     assert job.trigger == "cron" and job.trigger_args == {"hour": 2, "minute": 30}
     folder = tmp_path / "backups"
@@ -40,7 +32,7 @@ def test_backup_job_is_scheduled_nightly_and_keeps_the_newest(app, world, sessio
     assert session.scalar(select(JobRun.summary).where(JobRun.job_name == "backup"))["file"] == result["file"]
 
 
-def test_backup_command_with_keep(app, world, tmp_path, needs_tools):
+def test_backup_command_with_keep(app, world, tmp_path, needs_tools):  # noqa: F811
     runner = app.test_cli_runner()
     for n in range(3):
         (tmp_path / f"linli-2000110{n + 1}-000000.dump").write_bytes(b"old")

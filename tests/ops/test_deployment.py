@@ -16,14 +16,11 @@ import subprocess
 import sys
 import time
 import urllib.parse
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 from tests.channels.fake_twilio import FakeTwilio
+from tests.db.test_migrations import empty_database_url  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -37,19 +34,10 @@ pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture()
-def deploy_database():
-    base = os.environ.get("LINLI_TEST_DATABASE_URL", "")
-    if not base.startswith("postgresql"):
+def deploy_database(empty_database_url):  # noqa: F811  (a new database on the test server)
+    if not empty_database_url.startswith("postgresql"):
         pytest.skip("the deployment test needs PostgreSQL (LINLI_TEST_DATABASE_URL)")
-    url = make_url(base)
-    name = f"linli_deploy_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return empty_database_url
 
 
 def _free_port() -> int:
