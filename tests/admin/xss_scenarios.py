@@ -58,12 +58,8 @@ FORM_SCENARIOS = {
     "StaffForm": scenario_staff_form,
     "FirstPasswordForm": scenario_first_password_form,
 }
-ROUTE_REASONS = {
-    **{name: "FlaskForm, see tests/admin/xss_scenarios.py" for name in (
-        "admin.new_area", "admin.rename", "admin.new_staff", "staff_password.choose")},
-    "people_import.upload": "a file and two choices; the sheet's cells are shown on the preview, see "
-                            "tests/admin/test_people_import.py::test_sheet_cells_are_shown_escaped",
-    **{name: "no free text: areas chosen from a list, or a button" for name in (
-        "people_import.columns", "people_import.preview",
-        "admin.staff_member", "admin.reset_password", "admin.retire_member", "admin.retire", "admin.restore")},
-}
+# POST routes of these pages, for ROUTE_SCENARIOS in tests/security/test_xss.py
+FLASKFORM_ROUTES = ("admin.new_area", "admin.rename", "admin.new_staff", "staff_password.choose",
+                    "people_import.upload")  # the sheet's cells: test_people_import::test_sheet_cells_are_shown_escaped
+NO_FREE_TEXT_ROUTES = ("admin.staff_member", "admin.reset_password", "admin.retire_member", "admin.retire",
+                       "admin.restore", "people_import.columns", "people_import.preview")

@@ -80,6 +80,9 @@ FUZZED_FORMS = {
     "PairForm": "no free text: a volunteer id, checked by the authorization matrix",
     "DecisionForm": "no fields but the CSRF token and the button",
 }
+from tests.admin.fuzz_registry import ADMIN_FUZZED_FORMS  # noqa: E402
+
+FUZZED_FORMS.update(ADMIN_FUZZED_FORMS)
 
 
 def test_every_form_has_a_fuzz_test(app):

@@ -303,9 +303,10 @@ ROUTE_SCENARIOS = {
         "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",
         "worker.new_volunteer")},
 }
-from tests.admin.xss_scenarios import ROUTE_REASONS as ADMIN_ROUTE_REASONS  # noqa: E402
+from tests.admin import xss_scenarios as admin_pages  # noqa: E402
 
-ROUTE_SCENARIOS.update(ADMIN_ROUTE_REASONS)
+ROUTE_SCENARIOS.update({name: "FlaskForm, see tests/admin/xss_scenarios.py" for name in admin_pages.FLASKFORM_ROUTES})
+ROUTE_SCENARIOS.update({name: NO_FREE_TEXT for name in admin_pages.NO_FREE_TEXT_ROUTES})
 
 
 def test_every_post_route_has_an_xss_scenario_or_a_reason(app):
