@@ -158,3 +158,18 @@ def test_sheet_cells_are_shown_escaped(world, session, browser, tmp_path):
     pages.append(browser.get(columns_url.replace("/columns", "/preview")).get_data(as_text=True))
     assert not [page for page in pages if payload in page]
     assert all("&lt;script&gt;" in page for page in pages)
+
+
+def test_the_elder_page_shows_only_the_last_four_characters(world, session, browser, tmp_path):
+    number = "51019919420517001"
+    number += check_digit(number)
+    sheet = tmp_path / "one.csv"
+    sheet.write_text(f"姓名,手机号码,身份证号,住址\n李秀兰,13712340001,{number},一栋101\n", encoding="utf-8")
+    browser.login(world.worker_a.phone, PASSWORD)
+    columns = _upload(browser, sheet, community_id=world.community_a.id).headers["Location"]
+    browser.post(columns, {"name": "姓名", "phone": "手机号码", "id_number": "身份证号", "address": "住址"}, page=columns)
+    preview = columns.replace("/columns", "/preview")
+    assert browser.post(preview, {}, page=preview).status_code == 303
+    elder = session.scalar(select(Person).where(Person.phone == "+8613712340001"))
+    page = browser.get(f"/worker/elders/{elder.id}").get_data(as_text=True)
+    assert f"**************{number[-4:]}" in page and number[:14] not in page
