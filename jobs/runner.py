@@ -56,6 +56,13 @@ def slot_for(job: Job, now: datetime) -> str | None:
     return latest.astimezone(now.tzinfo).isoformat() if latest else None
 
 
+def host_name() -> str:
+    """This scheduler's name in job runs and the heartbeat: LINLI_HOSTNAME, else the machine's name."""
+    import os
+
+    return (os.environ.get("LINLI_HOSTNAME") or socket.gethostname())[:120]
+
+
 def _lock_key(name: str) -> int:
     return zlib.crc32(f"linli-job:{name}".encode()) & 0x7FFFFFFF
 
@@ -76,7 +83,7 @@ def run_job(session_factory: sessionmaker[Session], name: str, now: datetime, sl
                 return {"status": "locked"}
         session.info["transport"] = transport
         run = JobRun(job_name=name, slot=slot, scheduled=scheduled, as_of=now, started_at=utcnow(),
-                     status="running", summary={})
+                     status="running", summary={}, host=host_name())
         session.add(run)
         try:
             session.flush()
@@ -127,9 +134,9 @@ def beat(session_factory: sessionmaker[Session], now: datetime | None = None) ->
     with session_factory() as session:
         row = session.get(SchedulerHeartbeat, HEARTBEAT)
         if row is None:
-            session.add(SchedulerHeartbeat(name=HEARTBEAT, beat_at=now, host=socket.gethostname()[:120]))
+            session.add(SchedulerHeartbeat(name=HEARTBEAT, beat_at=now, host=host_name()))
         else:
-            row.beat_at, row.host = now, socket.gethostname()[:120]
+            row.beat_at, row.host = now, host_name()
         session.commit()
 
 
@@ -145,8 +152,15 @@ def build_scheduler(session_factory: sessionmaker[Session], transport=None, time
         result = run_job(session_factory, name, now, slot=slot_for(load_jobs()[name], now), transport=transport)
         log.info("job %s: %s", name, result)
 
+    def repair() -> None:
+        # Another scheduler held a job's lock when this one fired ("locked") and may have died before it
+        # committed: any job whose latest slot has no run is run now. Cheap when all is well.
+        for name, result in catch_up(session_factory, utcnow(), transport=transport).items():
+            log.info("job %s (caught up): %s", name, result)
+
     for name, job in load_jobs().items():
         scheduler.add_job(scheduled, build_trigger(job), args=[name], id=name, name=name)
     scheduler.add_job(beat, IntervalTrigger(seconds=60), args=[session_factory], id="heartbeat",
                       name="heartbeat", next_run_time=utcnow())
+    scheduler.add_job(repair, IntervalTrigger(seconds=60), id="catch-up", name="catch-up")
     return scheduler

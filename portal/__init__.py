@@ -16,6 +16,7 @@ from portal.config import load_config
 from portal.db import make_engine, make_session_factory
 from portal.extensions import babel, csrf, htmx, login_manager
 from portal.policy import load_policy, set_policy
+from portal.resources import asset_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,8 +61,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=os.environ.get("LINLI_INSTANCE_PATH") or str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(asset_dir("templates")),
+        static_folder=str(asset_dir("static")),
     )
     app.config.update(load_config(Path(app.instance_path)))
     if test_config:
@@ -198,6 +199,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
                    request_pages, volunteer_requests, worker_requests, voice, visits_voice, visits, timebank, visits_worker,
                    completion, officer_visits):
+        app.register_blueprint(module.bp)
+    from portal.web import admin, people_import, staff_password  # district set-up: areas, staff, sheets
+
+    for module in (admin, staff_password, people_import):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:
         from portal.web import dev, phone

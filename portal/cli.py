@@ -24,6 +24,9 @@ def register_commands(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(ledger_group)
+    app.cli.add_command(admin_group)
+    app.cli.add_command(areas_group)
+    app.cli.add_command(people_group)
     from portal import compliance_cli
 
     compliance_cli.register(app)
@@ -99,23 +102,27 @@ def seed_command(elders: int, random_seed: int):
 
 @click.command("backup")
 @click.option("--output", type=click.Path(dir_okay=False), help="Where to write it (default: instance/backups/).")
+@click.option("--keep", type=click.IntRange(1), help="Then delete all but the KEEP newest backups in that folder.")
 @with_appcontext
-def backup_command(output: str | None):
+def backup_command(output: str | None, keep: int | None):
     """Back up the database (SQLite: online backup API; PostgreSQL: pg_dump -Fc)."""
     from pathlib import Path
 
     from portal.db import utcnow
-    from portal.services.backup import BackupError, backup, default_backup_path
+    from portal.services.backup import BackupError, backup, default_backup_path, prune_backups
 
     url = current_app.config["LINLI_DATABASE_URL"]
     target = Path(output) if output else default_backup_path(url, utcnow(), Path(current_app.instance_path) / "backups")
     started = time.perf_counter()
     try:
         written = backup(url, target)
+        removed = prune_backups(written.parent, keep) if keep else []
     except BackupError as error:
         click.echo(f"backup failed: {error}", err=True)
         sys.exit(1)
     click.echo(f"backup written to {written} ({written.stat().st_size} bytes, {time.perf_counter() - started:.1f} s)")
+    for old in removed:
+        click.echo(f"removed the older backup {old.name}")
 
 
 @click.command("restore")
@@ -183,6 +190,163 @@ def ledger_check():
         if result.finding_count > len(result.findings):
             click.echo(f"  … and {result.finding_count - len(result.findings)} more")
         sys.exit(1)
+
+
+@click.group("admin", help="Administrators of the installation.")
+def admin_group():
+    pass
+
+
+@admin_group.command("create")
+@click.option("--phone", required=True, help="The administrator's mobile number (they sign in with it).")
+@click.option("--name", required=True, help="Their name.")
+@click.option("--grant", "grant_existing", is_flag=True,
+              help="The number is already registered: make that person an administrator too.")
+@with_appcontext
+def admin_create(phone: str, name: str, grant_existing: bool):
+    """Create the first (or another) administrator; the password is asked for twice, never given as an option."""
+    from portal.services import DomainError
+    from portal.services.staff import create_admin
+
+    # Asked for, never an option: an option would land in the shell history and in `ps`.
+    password = click.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
+    from portal.i18n import force_locale
+
+    # Messages of the domain are lazy strings: outside a request they need a locale; the commands speak English.
+    with session_factory()() as session, force_locale("en"):
+        try:
+            person = create_admin(session, phone, name, password, grant_existing=grant_existing,
+                                  region=current_app.config["LINLI_DEFAULT_REGION"])
+        except DomainError as error:
+            session.rollback()
+            message = str(error.message)
+            if error.field == "phone" and not grant_existing:
+                message += " (--grant makes that person an administrator)"
+            click.echo(f"admin not created: {message}", err=True)
+            sys.exit(1)
+        session.commit()
+        click.echo(f"administrator {person.name} ({person.phone}) can sign in with a text code and the password")
+
+
+@click.group("areas", help="The area tree: districts, streets, communities.")
+def areas_group():
+    pass
+
+
+@areas_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print what would change and change nothing.")
+@with_appcontext
+def areas_import(path: str, dry_run: bool):
+    """Create or update areas from a CSV or XLSX sheet (district, street, community[, grid, hotline, code])."""
+    from pathlib import Path
+
+    from portal.i18n import force_locale
+    from portal.services import DomainError
+    from portal.services.areas import AreaSheetError, import_areas
+    from portal.services.sheets import read_sheet
+
+    with session_factory()() as session, force_locale("en"):
+        try:
+            header, rows = read_sheet(Path(path).read_bytes(), path)
+            changes = import_areas(session, header, rows)
+        except AreaSheetError as error:
+            session.rollback()
+            click.echo(f"nothing imported: {len(error.problems)} problems", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+        except DomainError as error:
+            session.rollback()
+            click.echo(f"nothing imported: {error.message}", err=True)
+            sys.exit(1)
+        for change in changes:
+            click.echo(str(change))
+        if dry_run:
+            session.rollback()
+            click.echo(f"dry run: {len(changes)} changes would be made; nothing written")
+        else:
+            session.commit()
+            click.echo(f"{len(changes)} changes" if changes else "no changes: the areas already match the sheet")
+
+
+@click.group("people", help="Elders and volunteers in bulk.")
+def people_group():
+    pass
+
+
+@people_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(["elders", "volunteers"]), default="elders", show_default=True)
+@click.option("--community", "community_ref", required=True,
+              help="Name or 统计用区划代码 of the community for rows without a community column.")
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows and skip every row with a problem.")
+@click.option("--dry-run", is_flag=True, help="Check every row and write nothing.")
+@with_appcontext
+def people_import_command(path: str, kind: str, community_ref: str, skip_invalid: bool, dry_run: bool):
+    """Import a 特殊困难老年人台账 or a volunteer roster (CSV or XLSX), as the pages do, for the whole installation.
+
+    The columns are the ones remembered for the community (from the import page), else guessed from the headers.
+    """
+    from pathlib import Path
+
+    from sqlalchemy import or_, select
+
+    from portal.db import utcnow
+    from portal.i18n import force_locale
+    from portal.models import Area
+    from portal.services import DomainError
+    from portal.services.people_import import (
+        ImportNotReady,
+        apply_import,
+        check_mapping,
+        check_sheet,
+        remember_mapping,
+        remembered_mapping,
+    )
+    from portal.services.sheets import read_sheet
+
+    config = current_app.config
+    started = time.perf_counter()
+    # The problems are for the people who keep the sheets: in Chinese.
+    with session_factory()() as session, force_locale("zh_Hans"):
+        community = session.scalar(select(Area).where(
+            Area.level == "community", Area.retired_at.is_(None),
+            or_(Area.name == community_ref, Area.code == community_ref)))
+        if community is None:
+            click.echo(f"no community named {community_ref!r}", err=True)
+            sys.exit(1)
+        try:
+            header, rows = read_sheet(Path(path).read_bytes(), path)
+        except DomainError as error:
+            click.echo(f"nothing imported: {error.message}", err=True)
+            sys.exit(1)
+        mapping = remembered_mapping(session, community.id, kind, header)
+        problems = check_mapping(kind, header, mapping)
+        if problems:
+            click.echo("nothing imported: " + "; ".join(str(p) for p in problems), err=True)
+            sys.exit(1)
+        click.echo("columns: " + ", ".join(f"{key}={title}" for key, title in mapping.items()))
+        checks = check_sheet(session, None, kind, header, rows, mapping, community.id, utcnow().date(),
+                             config.get("LINLI_ID_NUMBER_KEY") or config["SECRET_KEY"], config["LINLI_DEFAULT_REGION"])
+        bad = [row for row in checks if row.problems]
+        for row in bad:
+            click.echo(f"row {row.number} {row.name}: " + "；".join(str(p) for p in row.problems))
+        if dry_run:
+            session.rollback()
+            counts = {a: sum(1 for c in checks if c.action == a) for a in ("create", "update", "unchanged")}
+            click.echo(f"dry run: {counts}, {len(bad)} rows with problems; nothing written")
+            return
+        try:
+            report = apply_import(session, None, kind, checks, {r.number for r in bad} if skip_invalid else set(),
+                                  utcnow().date(), config["LINLI_DEFAULT_REGION"])
+        except ImportNotReady as error:
+            session.rollback()
+            click.echo(f"nothing imported: {error.message}", err=True)
+            sys.exit(1)
+        remember_mapping(session, community.id, kind, mapping)
+        session.commit()
+    click.echo(f"{report} in {time.perf_counter() - started:.1f} s")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from portal.clock import DEFAULT_TIMEZONE
+from portal.resources import asset_dir
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -49,6 +50,9 @@ def load_config(instance_path: Path) -> dict:
         "LINLI_REDIS_URL": os.environ.get("LINLI_REDIS_URL", ""),
         "LINLI_TIMEZONE": os.environ.get("LINLI_TIMEZONE") or DEFAULT_TIMEZONE,
         "LINLI_DEFAULT_REGION": os.environ.get("LINLI_DEFAULT_REGION", "CN"),
+        # Keys the hash of identity numbers (duplicate detection); empty: the secret key. Never change
+        # it once numbers are stored: every stored hash would stop matching.
+        "LINLI_ID_NUMBER_KEY": os.environ.get("LINLI_ID_NUMBER_KEY", ""),
         "LINLI_HOTLINE": os.environ.get("LINLI_HOTLINE", "12349"),
         "LINLI_POLICY_FILE": os.environ.get("LINLI_POLICY_FILE", ""),
         "LINLI_PROXY_HOPS": int(os.environ.get("LINLI_PROXY_HOPS", "0")),
@@ -64,7 +68,7 @@ def load_config(instance_path: Path) -> dict:
         "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("LINLI_TIMEZONE") or DEFAULT_TIMEZONE,
-        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "locales"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(asset_dir("locales")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -1,17 +1,17 @@
 """Alembic from Python: used by `linli db …`, the demo and the tests."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
+from portal.resources import WORKING_COPY, asset_dir
 
 
 def alembic_config(url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    # alembic.ini (logging, the revision file template) is for developers; an installed package has none.
+    ini = WORKING_COPY / "alembic.ini"
+    config = Config(str(ini)) if ini.is_file() and (WORKING_COPY / "migrations").is_dir() else Config()
+    config.set_main_option("script_location", str(asset_dir("migrations")))
     config.attributes["url"] = url
     return config
 

@@ -23,6 +23,7 @@ from portal.models.elder import (
     Pairing,
     VolunteerProfile,
 )
+from portal.models.imports import IMPORT_KINDS, ImportBatch, ImportMapping
 from portal.models.inbound import INBOUND_STATUSES, InboundMessage
 from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
 from portal.models.messages import MESSAGE_STATUS_ORDER, ContactStatus, OutboundMessage
@@ -46,5 +47,6 @@ __all__ = [
     "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",
     "LedgerHead", "Transfer",
     "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",
+    "IMPORT_KINDS", "ImportBatch", "ImportMapping",
     "JobRun", "MajorEvent", "ObligationEvent", "SchedulerHeartbeat", "VisitObligation",
 ]

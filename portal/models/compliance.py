@@ -138,6 +138,7 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(12), default="running")
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    host: Mapped[str | None] = mapped_column(String(120))  # which scheduler ran it (several may be running)
 
 
 class SchedulerHeartbeat(Base):

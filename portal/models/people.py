@@ -24,6 +24,9 @@ class Person(Base):
     preferred_channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # 身份证号: never stored. A keyed hash finds duplicates; the last 4 characters are what pages show.
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    id_number_last4: Mapped[str | None] = mapped_column(String(4))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(

@@ -106,3 +106,20 @@ def restore(url: str, source: Path) -> None:
             raise BackupError(f"pg_restore failed (nothing was changed): {result.stderr.strip()}")
         return
     raise BackupError(f"restoring {backend(url)} databases is not supported")
+
+
+def prune_backups(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the `keep` newest backups made by `linli backup` in `folder`; returns the deleted files."""
+    if keep < 1:
+        raise BackupError("keep at least one backup")
+    made = sorted((p for p in Path(folder).glob("linli-*") if p.suffix in (".dump", ".sqlite3")),
+                  key=lambda p: p.name, reverse=True)  # the names carry the time: newest first
+    for old in made[keep:]:
+        old.unlink()
+    return made[keep:]
+
+
+def backup_with_retention(url: str, folder: Path, now: datetime, keep: int) -> tuple[Path, list[Path]]:
+    """A new backup in `folder`, then the oldest beyond `keep` removed (never the new one)."""
+    written = backup(url, default_backup_path(url, now, Path(folder)))
+    return written, prune_backups(folder, keep)

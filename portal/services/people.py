@@ -90,7 +90,7 @@ def derive_tier(profile: ElderProfile, today: date) -> str:
 
 def community(session: Session, community_id: int | None) -> Area:
     area = session.get(Area, community_id) if community_id else None
-    if area is None or area.level != "community":
+    if area is None or area.level != "community" or area.retired_at is not None:
         raise DomainError(_l("Please choose a community from the list."), field="community_id")
     return area
 

@@ -99,3 +99,24 @@ def community_workers(session: Session, community_id: int) -> list[Person]:
     ids = community_worker_ids(session, [community_id]).get(community_id, [])
     people = {person.id: person for person in session.scalars(select(Person).where(Person.id.in_(ids)))}
     return [people[person_id] for person_id in dict.fromkeys(ids)]
+
+
+def governs_whole_installation(person: Person) -> bool:
+    """An admin grant without an area (the first administrator's) covers every area."""
+    return any(g.role == "admin" and g.area_id is None for g in person.grants)
+
+
+def admin_area_filter(session: Session, person: Person):
+    """A WHERE clause on Area: the areas an administrator governs (all, or their admin subtrees)."""
+    if governs_whole_installation(person):
+        return Area.id.is_not(None)
+    return subtree_filter(session, [g.area_id for g in person.grants if g.role == "admin" and g.area_id])
+
+
+def admin_governs(session: Session, person: Person, area: Area | None) -> bool:
+    """Whether `person` administers `area` (None: a new district, which only a whole-installation admin adds)."""
+    if governs_whole_installation(person):
+        return True
+    if area is None:
+        return False
+    return session.scalar(select(Area.id).where(Area.id == area.id, admin_area_filter(session, person))) is not None

@@ -84,6 +84,8 @@ def password():
     person = db().get(Person, person_id) if person_id else None
     if person is None:
         return redirect(url_for("auth.login"))
+    if person.password_hash is None:  # new staff, or a password an admin reset
+        return redirect(url_for("staff_password.choose"), code=303)
     form = PasswordForm()
     if form.validate_on_submit():
         limiter = current_app.extensions["linli"].limiter

@@ -17,7 +17,7 @@ TEXT_SIZES = ("normal", "large", "xlarge")
 HOME_ENDPOINTS = (
     ("worker", "worker.home"),
     ("officer", "officer.home"),
-    ("admin", "officer.home"),
+    ("admin", "admin.home"),
     ("volunteer", "volunteer.home"),
     ("family", "family.home"),
     ("elder", "elder.home"),

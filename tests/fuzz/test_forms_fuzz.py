@@ -95,6 +95,9 @@ FUZZED_FORMS = {
     "SimulatorTextForm": "dev tools only: tests/web/test_phone_simulator.py",
     "SimulatorCallForm": "dev tools only: tests/web/test_phone_simulator.py",
 }
+from tests.admin.fuzz_registry import ADMIN_FUZZED_FORMS  # noqa: E402
+
+FUZZED_FORMS.update(ADMIN_FUZZED_FORMS)
 
 
 def test_every_form_has_a_fuzz_test(app):

@@ -91,4 +91,7 @@ def url_values(world) -> dict:
         "year": world.extra["year"],
         "month": world.extra["month"],
         "fmt": "csv",
+        "area_id": world.community_a.id,
+        "staff_id": world.worker_b.id,
+        "batch_id": 999_999,  # an upload nobody made: every importer gets 404
     }

@@ -111,6 +111,33 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("worker_requests.acknowledge", "POST"):(LOGIN, 403,   403,   403,   MOVED, 404,   403,   403),
     ("worker_requests.assign", "POST"):    (LOGIN, 403,   403,   403,   OK,    404,   403,   403),
     ("worker_requests.index", "GET"):      (LOGIN, 403,   403,   403,   OK,    OK,    403,   403),
+    # Administration (admins only; areas are the whole installation's). A POST with only a token
+    # re-renders the form with its errors; retiring community A is refused while elders live there.
+    ("admin.home", "GET"):                 (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
+    ("admin.areas", "GET"):                (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.new_area", "POST"):            (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.rename", "POST"):              (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.retire", "POST"):              (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.restore", "POST"):             (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
+    # Staff pages (staff_id is worker B, in the admin's district). POSTs run in endpoint order, so
+    # admin.retire_member has retired worker B before admin.staff_member's POST: that one is a 404.
+    ("admin.staff", "GET"):                (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.new_staff", "POST"):           (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.staff_member", "GET"):         (LOGIN, 403,   403,   403,   403,   403,   403,   OK),
+    ("admin.staff_member", "POST"):        (LOGIN, 403,   403,   403,   403,   403,   403,   404),
+    ("admin.reset_password", "POST"):      (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
+    ("admin.retire_member", "POST"):       (LOGIN, 403,   403,   403,   403,   403,   403,   MOVED),
+    # Sheet imports (workers and admins; an upload is its importer's alone)
+    ("people_import.upload", "GET"):       (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
+    ("people_import.upload", "POST"):      (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
+    ("people_import.columns", "GET"):      (LOGIN, 403,   403,   403,   404,   404,   403,   404),
+    ("people_import.columns", "POST"):     (LOGIN, 403,   403,   403,   404,   404,   403,   404),
+    ("people_import.preview", "GET"):      (LOGIN, 403,   403,   403,   404,   404,   403,   404),
+    ("people_import.preview", "POST"):     (LOGIN, 403,   403,   403,   404,   404,   403,   404),
+    ("people_import.done", "GET"):         (LOGIN, 403,   403,   403,   404,   404,   403,   404),
+    # choosing a first password needs a login in progress by a staff member without one
+    ("staff_password.choose", "GET"):      (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("staff_password.choose", "POST"):     (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     # /metrics is public in the rule but answers only loopback or a bearer token (the test client
     # is loopback); tests/ops/test_metrics.py checks the 404 for anyone else.
     ("metrics.metrics", "GET"):            (OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),

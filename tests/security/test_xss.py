@@ -162,6 +162,9 @@ SCENARIOS = {
     "PasswordForm": scenario_password_form,
     "SearchForm": scenario_search_form,
 }
+from tests.admin.xss_scenarios import FORM_SCENARIOS as ADMIN_FORM_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(ADMIN_FORM_SCENARIOS)
 
 
 def test_every_form_with_text_fields_has_an_xss_scenario(app):
@@ -332,6 +335,10 @@ ROUTE_SCENARIOS = {
         "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",
         "worker.new_volunteer")},
 }
+from tests.admin import xss_scenarios as admin_pages  # noqa: E402
+
+ROUTE_SCENARIOS.update({name: "FlaskForm, see tests/admin/xss_scenarios.py" for name in admin_pages.FLASKFORM_ROUTES})
+ROUTE_SCENARIOS.update({name: NO_FREE_TEXT for name in admin_pages.NO_FREE_TEXT_ROUTES})
 
 
 def test_every_post_route_has_an_xss_scenario_or_a_reason(app):
