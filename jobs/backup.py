@@ -29,8 +29,10 @@ def backups_to_keep() -> int:
 @job("backup", "cron", hour=2, minute=30)
 def nightly_backup(session: Session, now: datetime) -> dict:
     """Back up the database into the backup folder and keep the newest LINLI_BACKUP_KEEP (default 14)."""
-    url = session.get_bind().url.render_as_string(hide_password=False)
-    if backend(url) == "sqlite" and session.get_bind().url.database in (None, "", ":memory:"):
+    bind = session.get_bind()
+    engine_url = getattr(bind, "engine", bind).url  # a session may be bound to a connection
+    url = engine_url.render_as_string(hide_password=False)
+    if backend(url) == "sqlite" and engine_url.database in (None, "", ":memory:"):
         return {"skipped": "in-memory database"}
     try:
         written, removed = backup_with_retention(url, backup_folder(), now, backups_to_keep())

@@ -28,3 +28,23 @@ def test_every_string_is_in_both_catalogues(tmp_path):
                 if m.id and (m.fuzzy or not (m.string if isinstance(m.string, str) else all(m.string)))
             )
             assert untranslated == [], f"untranslated in zh_Hans: {untranslated[:5]}"
+
+
+def test_catalogues_are_well_formed_and_hold_each_message_once():
+    """Parallel branches add entries side by side (the catalogues merge by union): a merge that
+    dropped a line or kept an entry twice is caught here, before a catalogue fails to compile."""
+    import re
+
+    entry = re.compile(r'^(?:msgctxt "((?:[^"\\]|\\.)*)"\n)?msgid "((?:[^"\\]|\\.)*)"\n', re.M)
+    for locale in ("zh_Hans", "en"):
+        path = ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as handle:
+            read_po(handle, abort_invalid=True)
+        text = path.read_text(encoding="utf-8")
+        seen: dict[tuple, int] = {}
+        for match in entry.finditer(text):
+            if match.group(2):
+                key = (match.group(1), match.group(2))
+                seen[key] = seen.get(key, 0) + 1
+        twice = sorted(key for key, count in seen.items() if count > 1)
+        assert twice == [], f"{locale} holds these messages more than once: {twice[:5]}"
