@@ -14,6 +14,7 @@ from portal.i18n import _
 from portal.models import ElderProfile, ServiceRequest
 from portal.policy import policy
 from portal.services import DomainError
+from portal.services import emergencies
 from portal.services import requests as service_requests
 from portal.services.audit import record as audit
 from portal.web import client_ip, commit, db, render_page, wants_partial
@@ -52,7 +53,11 @@ def _helpers():
                                                          ServiceRequest.elder_id != current_user.id)
                             .order_by(ServiceRequest.created_at.desc()).limit(limit)).all()
 
-    return {"my_requests": my_requests, "ordered_by_me": ordered_by_me, "request_flow": FLOWS[REQUEST_FLOW]}
+    def emergency_state(req: ServiceRequest):
+        return emergencies.state_of(db(), req)
+
+    return {"my_requests": my_requests, "ordered_by_me": ordered_by_me, "request_flow": FLOWS[REQUEST_FLOW],
+            "emergency_state": emergency_state}
 
 
 @bp.route("/new")
@@ -244,7 +249,7 @@ def emergency():
     profile = db().get(ElderProfile, current_user.id)
     if profile is None:
         abort(404)
-    found = service_requests.emergency(db(), profile, "web", utcnow())
+    found = emergencies.raise_alarm(db(), profile, "web", utcnow())
     commit()
     return redirect(url_for("requests.emergency_page", reference=found.reference), code=303)
 
@@ -252,5 +257,30 @@ def emergency():
 @bp.route("/emergency/<reference>")
 @allow("elder")
 def emergency_page(reference: str):
+    """Help is being called: who is coming, and for two minutes "按错了，取消"."""
     found = _found(reference)
-    return render_template("requests/emergency.html", req=found, hotline_number=_hotline(found))
+    state = emergencies.state_of(db(), found)
+    if state is None:
+        return redirect(url_for("requests.status", reference=reference), code=303)
+    page = render_template("requests/emergency.html", req=found, emergency=state, hotline_number=_hotline(found),
+                           can_stand_down=found.elder_id == current_user.id
+                           and emergencies.can_stand_down(state, utcnow()))
+    commit()
+    return page
+
+
+@bp.route("/emergency/<reference>/stand-down", methods=["POST"])
+@allow("elder")
+def stand_down(reference: str):
+    found = _found(reference)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            emergencies.stand_down(db(), found, current_user, utcnow())
+        except DomainError as problem:
+            db().rollback()
+            flash(str(problem.message))
+        else:
+            commit()
+            flash(_("It is called off. Everyone we told has been told it was a mistake."))
+    return redirect(url_for("requests.emergency_page", reference=reference), code=303)
