@@ -69,6 +69,8 @@ def register_template_helpers(app) -> None:
         text_size=text_size,
         html_lang=html_lang,
         role_homes=role_homes,
+        # "：" in Chinese, ": " in English (full-width punctuation in Chinese text)
+        colon=lambda: ": " if _locale().startswith("en") else "：",
         # pages every person has (the time bank) wear the elder's large styling for an elder
         elder_styling=lambda: current_user.is_authenticated and current_user.has_role("elder"),
         dev_tools=lambda: current_app.config["LINLI_DEV_TOOLS"],
