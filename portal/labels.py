@@ -93,6 +93,10 @@ REQUEST_EVENT_LABELS = {
     "coming": _l("Someone is on the way"),
     "resolved": _l("Emergency closed"),
 }
+AGE_BAND_LABELS = {  # services.statements.AGE_BANDS names its bands in English: these are what people read
+    "under 40": _l("under 40"),
+    "unknown": _l("unknown"),
+}
 EMERGENCY_STATE_LABELS = {
     "alerted": _l("Help has been called"),
     "coming": _l("Someone is on the way"),

@@ -89,6 +89,9 @@ FUZZED_FORMS = {
     "GiftForm": "test_fuzz_plain_html_forms (timebank.gift, timebank.gift_confirm)",
     "WorkerVisitForm": "test_fuzz_plain_html_forms (visits_worker.new)",
     "AssignForm": "test_fuzz_plain_html_forms (worker_requests.assign)",
+    "EmergencyComingForm": "test_fuzz_plain_html_forms (worker_requests.emergency_coming); tests/requests/"
+                           "test_emergencies.py",
+    "EmergencyOutcomeForm": "test_fuzz_plain_html_forms (worker_requests.emergency_resolve)",
     "CheckOutForm": "the door code as check-in; notes and flags as in visits_worker.new",
     "ReverseForm": "one bounded text field, cleaned by the ledger (tests/timebank)",
     "SimulatorTextForm": "dev tools only: tests/web/test_phone_simulator.py",
@@ -304,6 +307,10 @@ def _plain_routes(world):
         "completion.major_event": ("worker", f"/worker/completion/elders/{elder}/event",
                                    f"/worker/completion/elders/{elder}/event", ["kind", "occurred_at", "note"]),
         "worker_requests.assign": ("worker", "/worker/requests/", "/worker/requests/NOPE/assign", ["volunteer_id"]),
+        "worker_requests.emergency_coming": ("worker", "/worker/requests/", "/worker/requests/NOPE/emergency/coming",
+                                             ["responder_id", "responder_name"]),
+        "worker_requests.emergency_resolve": ("worker", "/worker/requests/",
+                                              "/worker/requests/NOPE/emergency/resolve", ["outcome"]),
     }
 
 
@@ -323,7 +330,8 @@ def test_fuzz_plain_html_forms(world, browser, app, session):
     @FUZZ
     @given(st.sampled_from(sorted(routes)), submissions(["answer", "other", "code", "recipient", "amount",
                                                          "volunteer_id", "elder_id", "day", "start", "end",
-                                                         "notes", "flags", "kind", "occurred_at", "note"]))
+                                                         "notes", "flags", "kind", "occurred_at", "note",
+                                                         "responder_id", "responder_name", "outcome"]))
     @example("visits_worker.new", [("day", "2026-02-30"), ("start", "25:00"), ("notes", "\x00")])
     @example("timebank.gift", [("recipient", "pool"), ("amount", "9" * 30)])
     def run(endpoint, pairs):
@@ -347,6 +355,8 @@ FUZZED_FORMS.update({
     "timebank.gift": "test_fuzz_plain_html_forms", "timebank.gift_confirm": "test_fuzz_plain_html_forms",
     "visits_worker.new": "test_fuzz_plain_html_forms", "completion.major_event": "test_fuzz_plain_html_forms",
     "worker_requests.assign": "test_fuzz_plain_html_forms",
+    "worker_requests.emergency_coming": "test_fuzz_plain_html_forms",
+    "worker_requests.emergency_resolve": "test_fuzz_plain_html_forms",
 })
 
 

@@ -209,3 +209,19 @@ def test_an_unknown_number_is_told_to_call_120_first_then_the_hotline(world, app
     with app.test_request_context():
         reply = dispatch_sms(session, None, "救命", T0)
     assert "120" in reply and "12349" in reply and reply.index("120") < reply.index("12349")
+
+
+def test_the_visit_confirmation_call_says_0_and_9_and_a_second_9_goes_through(world, client, session):
+    from tests.timebank.helpers import visit
+
+    done = visit(session, world.volunteer_a.person, world.elder_a)
+    session.commit()
+    menu = said(voice(client, f"/twilio/voice/visit/{done.id}", {}))
+    assert "按0" in menu and "紧急求助请按9" in menu
+    asked = voice(client, f"/twilio/voice/visit/{done.id}/answer", {"Digits": "9"}).get_data(as_text=True)
+    assert "确定要紧急求助吗" in " ".join(texts(asked, "say"))
+    assert the_emergency(session, world.elder_a.person_id) is None
+    voice(client, f"/twilio/voice/visit/{done.id}/sos", {"Digits": "9"})
+    assert the_emergency(session, world.elder_a.person_id) is not None
+    person = voice(client, f"/twilio/voice/visit/{done.id}/answer", {"Digits": "0"}).get_data(as_text=True)
+    assert world.worker_a.phone in texts(person, "dial")
