@@ -3,9 +3,10 @@
 Keys are always the fallback for speech; speech heard with low confidence is confirmed by key.
 0 at any time, or a third failed answer, reaches a person (<Dial> the community worker); 9 at any
 time is 助急 (every menu says both); a 9 pressed in a menu asks "press 1 to confirm", and a second 9
-or silence after it goes through, so a real emergency is never held behind a question. Every answer is remembered by a digest of the call, URL and posted fields, so a
-Twilio retry of the same step gets the same TwiML and acts once; each reply carries a turn number
-in its action URL, so a person pressing the same key twice is two different turns.
+or silence after it goes through, so a real emergency is never held behind a question. Every answer
+is remembered by a digest of the call, URL and posted fields, so a Twilio retry of the same step gets
+the same TwiML and acts once; each reply carries a turn number in its action URL, so a person
+pressing the same key twice is two different turns.
 """
 from __future__ import annotations
 

@@ -172,3 +172,12 @@ def open_for(session: Session, community_ids: list[int]) -> list[tuple[ServiceRe
     ).order_by(ServiceRequest.created_at)).all()
     pairs = [(request, state_of(session, request)) for request in rows]
     return [(request, emergency) for request, emergency in pairs if emergency.state in OPEN_STATES]
+
+
+def recent_for_elder(session: Session, elder_id: int, now: datetime,
+                     days: int = 7) -> list[tuple[ServiceRequest, Emergency]]:
+    """The elder's emergencies of the last `days` days, newest first (what her family sees)."""
+    rows = session.scalars(select(ServiceRequest).where(
+        ServiceRequest.elder_id == elder_id, ServiceRequest.service == "emergency",
+        ServiceRequest.created_at >= now - timedelta(days=days)).order_by(ServiceRequest.created_at.desc())).all()
+    return [(request, state_of(session, request)) for request in rows]

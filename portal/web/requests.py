@@ -61,8 +61,14 @@ def _helpers():
     def emergency_state(req: ServiceRequest):
         return emergencies.state_of(db(), req)
 
+    def elder_emergencies(elder_id: int):
+        """For a family member with an approved link: the elder's emergencies of the past week."""
+        if not current_user.is_authenticated or not service_requests.approved_family(db(), current_user, elder_id):
+            return []
+        return emergencies.recent_for_elder(db(), elder_id, utcnow())
+
     return {"my_requests": my_requests, "ordered_by_me": ordered_by_me, "request_flow": FLOWS[REQUEST_FLOW],
-            "emergency_state": emergency_state}
+            "emergency_state": emergency_state, "elder_emergencies": elder_emergencies}
 
 
 @bp.route("/new")

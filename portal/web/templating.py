@@ -37,17 +37,16 @@ def _locale() -> str:
     return str(get_locale() or "zh_Hans")
 
 
-def local_time(value: datetime | None, fmt: str = "short") -> str:
+def local_time(value: datetime | None) -> str:
     """A moment in local time, the one way (portal.formatting): 12月1日（周二） 11:30."""
     if value is None:
         return ""
     # Long lists show the same moment many times (every obligation of a period is due at once):
-    # format each (moment, format) once per request.
+    # format each moment once per request.
     cache = g.setdefault("local_time_cache", {})
-    key = (value, fmt)
-    text = cache.get(key)
+    text = cache.get(value)
     if text is None:
-        text = cache[key] = formatting.when(value, _locale())
+        text = cache[value] = formatting.when(value, _locale())
     return text
 
 

@@ -1,7 +1,8 @@
 """Every elder page at 320 px, at the three text sizes, at 200 % browser zoom and with the browser's
 own text size doubled: no sideways scroll, every control at least 60 px with text of at least 20 px,
-no English left in the Chinese pages; unlike checks.page_problems, no link is exempt as "inline" (issue 11, points 1–4, 7, 8). And an empty step sent with
-JavaScript on shows its message (htmx swaps only a 200)."""
+no English left in the Chinese pages; unlike checks.page_problems, no link is exempt as "inline"
+(issue 11, points 1–4, 7, 8). And an empty step sent with JavaScript on shows its message (htmx
+swaps only a 200)."""
 from __future__ import annotations
 
 import json
@@ -43,7 +44,10 @@ def page_problems(page, size: str, label: str) -> list[str]:
     if width[0] > width[1]:
         wide = page.evaluate("""w => Array.from(document.body.querySelectorAll('*'))
             .filter(el => el.getBoundingClientRect().right > w + 0.5 && !el.querySelector('*'))
-            .slice(0, 3).map(el => el.tagName.toLowerCase() + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))""",
+            .slice(0, 3)
+            .map(el => el.tagName.toLowerCase() + '.' + el.className + ' '
+                       + Math.round(el.getBoundingClientRect().right))
+            """,
                              width[1])
         problems.append(f"{where}: sideways scroll, {width[0]} px of content in {width[1]} px: {wide}")
     for control in page.evaluate(TARGETS_JS):

@@ -125,6 +125,8 @@ def test_worker_says_who_is_coming_then_resolves_and_everyone_sees_it(alarmed, a
                  page=f"/worker/requests/{ref}/emergency")
     assert any("甲志愿者正在赶来" in body for body in texts_to(session, world.elder_a.person.phone))
 
+    family_home = family.get("/family/").get_data(as_text=True)
+    assert "有人正在赶来" in text(family_home, cls="family-emergency") and "甲志愿者" in text(family_home, cls="family-emergency")
     family_view = family.get(f"/requests/{ref}").get_data(as_text=True)
     assert "甲志愿者" in state_line(family_view) and "等志愿者接单" not in family_view
     elder_view = elder.get(f"/requests/emergency/{ref}").get_data(as_text=True)
@@ -159,7 +161,8 @@ def test_a_worker_of_another_community_cannot_handle_it(alarmed, browser, sessio
 
 def voice(client, path, form, query=None):
     url = path + ("?" + urlencode(query) if query else "")
-    return client.post(url, data=form, headers={"X-Twilio-Signature": sign("https://linli.example.org" + url, form, TOKEN)})
+    signature = sign("https://linli.example.org" + url, form, TOKEN)
+    return client.post(url, data=form, headers={"X-Twilio-Signature": signature})
 
 
 def said(response) -> str:
