@@ -155,3 +155,29 @@ def test_worker_sees_the_time_bank_in_staff_styling(world, browser):
     browser.login(world.worker_a.phone, PASSWORD)
     page = browser.get("/time-bank/").get_data(as_text=True)
     assert "elder-page" not in page.split("<body", 1)[1].split(">", 1)[0]
+
+
+def test_the_visit_check_text_writes_the_visit_as_one_range(world, app, session):
+    from sqlalchemy import select
+
+    from portal.models import OutboundMessage
+    from tests.timebank.helpers import T0, visit
+
+    with app.app_context():
+        visit(session, world.volunteer_a.person, world.elder_a, start=T0, minutes=40)
+    body = session.scalar(select(OutboundMessage.body).where(OutboundMessage.kind == "visit_confirm"))
+    assert "（11月10日（周二） 09:00–09:40）" in body  # not "11-10 09:00–09:40"
+
+
+def test_a_visit_reminder_gives_its_deadline_as_a_chinese_day(world, app, session):
+    from sqlalchemy import select
+
+    from portal.models import OutboundMessage
+    from portal.services.compliance.notices import send_to
+
+    with app.app_context():
+        send_to(session, world.volunteer_a.person, "Please visit %(elder)s (%(community)s) by %(date)s. Thank you!",
+                "test:reminder", AFTERNOON, elder="甲老人", community="甲社区",
+                date=lambda locale: formatting.day(date(2026, 12, 31), locale))
+    body = session.scalar(select(OutboundMessage.body).where(OutboundMessage.dedupe_key == "test:reminder"))
+    assert body == "请在12月31日（周四）前探访甲老人（甲社区）。谢谢您！"  # not "请在 2026-12-31 前探访"
