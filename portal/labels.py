@@ -89,4 +89,22 @@ REQUEST_EVENT_LABELS = {
     "alerted": _l("Community worker alerted"),
     "acknowledged": _l("Community worker is handling it"),
     "repeated": _l("Asked for help again"),
+    "stood_down": _l("Called off: pressed by mistake"),
+    "coming": _l("Someone is on the way"),
+    "resolved": _l("Emergency closed"),
+}
+AGE_BAND_LABELS = {  # services.statements.AGE_BANDS names its bands in English: these are what people read
+    "under 40": _l("under 40"),
+    "unknown": _l("unknown"),
+}
+EMERGENCY_STATE_LABELS = {
+    "alerted": _l("Help has been called"),
+    "coming": _l("Someone is on the way"),
+    "resolved": _l("Closed"),
+    "stood_down": _l("Called off"),
+}
+EMERGENCY_OUTCOME_LABELS = {
+    "visited": _l("Someone went and saw the elder"),
+    "hospital": _l("Taken to hospital"),
+    "false_alarm": _l("False alarm"),
 }

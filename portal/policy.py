@@ -54,6 +54,10 @@ DEFAULT_POLICY: dict = {
         "expire_hours": 48,
         "family_refusal_window_minutes": 120,
         "undo_minutes": 10,
+        # 助急 "按错了，取消" is offered for this long after the alarm
+        "emergency_stand_down_minutes": 2,
+        # a request for today must leave this much time for a volunteer to accept it and come
+        "same_day_lead_minutes": 60,
         "expire_after_start_minutes": 120,  # an open request this long past its time is closed
         "conversation_minutes": 30,
         "web_draft_hours": 24,

@@ -26,7 +26,8 @@ Handler = Callable[[Session, "Person | None", str, datetime], "str | None"]
 _handlers: list[tuple[int, str, Handler]] = []
 
 # Modules that register handlers; each part of the product adds its own here.
-HANDLER_MODULES: list[str] = ["portal.channels.sms_keywords", "portal.channels.sms_conversation", "portal.channels.visits_sms"]
+HANDLER_MODULES: list[str] = ["portal.channels.sms_keywords", "portal.channels.sms_conversation", "portal.channels.visits_sms",
+                             "portal.channels.sms_unknown_emergency"]
 
 
 def inbound_handler(priority: int, name: str):

@@ -1,4 +1,5 @@
-"""The automated call that asks an elder whether a visit happened (1 yes, 2 no)."""
+"""The automated call that asks an elder whether a visit happened (1 yes, 2 no; as in every menu,
+0 reaches a person and 9 is emergency help, a 9 confirmed once, a second 9 or silence going through)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -7,10 +8,12 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.db import utcnow
 from portal.i18n import translate_for
-from portal.models import Visit
+from portal.models import ElderProfile, Visit
 from portal.request_scope import commit, db
 from portal.services import DomainError
+from portal.services import emergencies
 from portal.services import visits as visit_service
+from portal.services.scope import area_hotline, community_workers
 
 bp = Blueprint("visits_voice", __name__)
 
@@ -35,7 +38,8 @@ def call_visit(visit_id: int):
     gather = Gather(num_digits=1, input="dtmf", timeout=8,
                     action=f"{_public_url()}/twilio/voice/visit/{visit.id}/answer", method="POST")
     gather.say(translate_for(locale, "%(name)s from the community visited you today. If this is right, press 1. "
-                                     "If not, press 2.", name=visit.volunteer.name), language="cmn-CN")
+                                     "If not, press 2.", name=visit.volunteer.name) + " "
+               + translate_for(locale, "To talk to a person, press 0. For emergency help, press 9."), language="cmn-CN")
     response.append(gather)
     response.say(translate_for(locale, "We did not hear a key. The community worker will call you."),
                  language="cmn-CN")
@@ -52,6 +56,8 @@ def call_visit_answer(visit_id: int):
     elder = visit.elder
     digits = request.form.get("Digits", "")
     response = VoiceResponse()
+    if digits in ("0", "9"):
+        return _twiml(_person_or_sos(response, visit, digits))
     try:
         if digits == "1":
             visit_service.confirm_by_elder(session, visit, elder, "call", utcnow())
@@ -68,4 +74,46 @@ def call_visit_answer(visit_id: int):
         response.say(translate_for(elder.locale, "Thank you. Goodbye."), language="cmn-CN")
         return _twiml(response)
     commit()
+    return _twiml(response)
+
+
+def _dial_worker(response: VoiceResponse, visit: Visit) -> None:
+    profile = db().get(ElderProfile, visit.elder_id)
+    workers = community_workers(db(), profile.community_id) if profile is not None else []
+    response.say(translate_for(visit.elder.locale, "Please hold, we are putting you through to a person."),
+                 language="cmn-CN")
+    response.dial(workers[0].phone if workers else area_hotline(db(), profile.community_id if profile else None,
+                                                                 current_app.config["LINLI_HOTLINE"]))
+
+
+def _person_or_sos(response: VoiceResponse, visit: Visit, digits: str) -> VoiceResponse:
+    if digits == "0":
+        _dial_worker(response, visit)
+        return response
+    sos = f"{_public_url()}/twilio/voice/visit/{visit.id}/sos"
+    gather = Gather(num_digits=1, input="dtmf", timeout=6, action=sos, method="POST")
+    gather.say(translate_for(visit.elder.locale, "Do you want emergency help? Press 1 to confirm. Press 2 to go back."),
+               language="cmn-CN")
+    response.append(gather)
+    response.redirect(sos, method="POST")  # silence after a 9: it goes through
+    return response
+
+
+@bp.route("/twilio/voice/visit/<int:visit_id>/sos", methods=["POST"])
+@twilio_webhook
+def call_visit_sos(visit_id: int):
+    """After a 9 in the visit call: 1, 9 again or nothing raises the alarm; any other key goes back."""
+    visit = db().get(Visit, visit_id)
+    profile = db().get(ElderProfile, visit.elder_id) if visit is not None else None
+    if profile is None:
+        abort(404)
+    response = VoiceResponse()
+    if request.form.get("Digits", "") not in ("", "1", "9"):
+        response.redirect(f"{_public_url()}/twilio/voice/visit/{visit.id}", method="POST")
+        return _twiml(response)
+    emergencies.raise_alarm(db(), profile, "voice", utcnow())
+    commit()
+    response.say(translate_for(visit.elder.locale, "We are alerting your community worker and your family now. If you "
+                               "are in danger, hang up and call 120."), language="cmn-CN")
+    _dial_worker(response, visit)
     return _twiml(response)

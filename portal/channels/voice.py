@@ -2,9 +2,11 @@
 
 Keys are always the fallback for speech; speech heard with low confidence is confirmed by key.
 0 at any time, or a third failed answer, reaches a person (<Dial> the community worker); 9 at any
-time is 助急. Every answer is remembered by a digest of the call, URL and posted fields, so a
-Twilio retry of the same step gets the same TwiML and acts once; each reply carries a turn number
-in its action URL, so a person pressing the same key twice is two different turns.
+time is 助急 (every menu says both); a 9 pressed in a menu asks "press 1 to confirm", and a second 9
+or silence after it goes through, so a real emergency is never held behind a question. Every answer
+is remembered by a digest of the call, URL and posted fields, so a Twilio retry of the same step gets
+the same TwiML and acts once; each reply carries a turn number in its action URL, so a person
+pressing the same key twice is two different turns.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person, VoiceTurn
 from portal.request_scope import commit, db
 from portal.services import DomainError
+from portal.services import emergencies
 from portal.services import requests as service_requests
 from portal.services.phones import normalize_phone
 from portal.services.scope import community_workers
@@ -62,9 +65,13 @@ def _turn() -> int:
 
 
 def _gather(response: VoiceResponse, person: Person, kind: str, text: str, **params) -> None:
+    """Ask and listen. Every menu ends by saying that 0 reaches a person and 9 is emergency help."""
     action = url_for("voice.answer", kind=kind, t=_turn(), **params)
     gather = Gather(input="dtmf speech", language=_language(person), action=action, method="POST",
                     num_digits=1, timeout=6, speech_timeout="auto")
+    if kind != "sos":
+        with force_locale(supported_locale(person.locale)):
+            text = " ".join((text, gettext("To talk to a person, press 0. For emergency help, press 9.")))
     gather.say(text, language=_language(person))
     response.append(gather)
     response.redirect(url_for("voice.answer", kind=kind, t=_turn(), silent=1, **params), method="POST")
@@ -82,7 +89,6 @@ def _step_text(person: Person, state) -> str:
         parts = [str(step.question)]
         parts += [gettext("For %(label)s, press %(key)s.", label=option.label, key=index)
                   for index, option in enumerate(step.options, start=1)]
-        parts.append(gettext("To talk to a person, press 0."))
         return " ".join(parts)
 
 
@@ -97,7 +103,7 @@ def _dial_person(response: VoiceResponse, person: Person | None, elder: ElderPro
 
 
 def _emergency(response: VoiceResponse, person: Person, elder: ElderProfile) -> None:
-    service_requests.emergency(db(), elder, "voice", utcnow())
+    emergencies.raise_alarm(db(), elder, "voice", utcnow())
     _say(response, person, msg("We are alerting your community worker and your family now. If you are in danger, "
                            "hang up and call 120."))
     _dial_person(response, person, elder)
@@ -131,7 +137,8 @@ def _elder_caller() -> tuple[Person | None, ElderProfile | None]:
 
 
 def _hotline_only(response: VoiceResponse) -> VoiceResponse:
-    _say(response, None, msg("Hello, this is Linli. Please call the community hotline %(hotline)s."),
+    _say(response, None, msg("Hello, this is Linli. If this is an emergency, hang up and call 120 first. "
+                             "Then call the community hotline %(hotline)s."),
          hotline=" ".join(current_app.config["LINLI_HOTLINE"]))
     response.hangup()
     return response
@@ -191,10 +198,21 @@ def answer():
     if digits == "0" or (not digits and any(w in speech for w in keywords.PERSON)):
         _dial_person(response, person, elder)
         return response
-    if digits == "9" or (not digits and any(w in speech for w in keywords.EMERGENCY)):
+    kind = request.args.get("kind", "flow")
+    if kind == "sos" and (digits in ("1", "9") or not (digits or speech) or speech in keywords.YES):
+        _emergency(response, person, elder)  # confirmed, pressed again, or no answer: it goes through
+        return response
+    if not digits and any(w in speech for w in keywords.EMERGENCY):
         _emergency(response, person, elder)
         return response
-    kind = request.args.get("kind", "flow")
+    if digits == "9" and kind != "sos":
+        with force_locale(supported_locale(person.locale)):
+            text = gettext("Do you want emergency help? Press 1 to confirm. Press 2 to go back.")
+        _gather(response, person, "sos", text)
+        return response
+    if kind == "sos":
+        _say(response, person, msg("All right, no emergency call."))
+        return _continue(response, person, now)
     reference = request.args.get("ref", "")
     if kind in ("refuse", "confirm", "rate"):
         found = service_requests.by_reference(db(), reference)

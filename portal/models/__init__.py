@@ -23,6 +23,7 @@ from portal.models.elder import (
     Pairing,
     VolunteerProfile,
 )
+from portal.models.emergencies import EMERGENCY_OUTCOMES, EMERGENCY_STATES, Emergency
 from portal.models.imports import IMPORT_KINDS, ImportBatch, ImportMapping
 from portal.models.inbound import INBOUND_STATUSES, InboundMessage
 from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
@@ -45,7 +46,7 @@ __all__ = [
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant", "INBOUND_STATUSES", "InboundMessage",
     "REQUEST_STATUSES", "ConversationState", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
     "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",
-    "LedgerHead", "Transfer",
+    "LedgerHead", "Transfer", "EMERGENCY_OUTCOMES", "EMERGENCY_STATES", "Emergency",
     "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",
     "IMPORT_KINDS", "ImportBatch", "ImportMapping",
     "JobRun", "MajorEvent", "ObligationEvent", "SchedulerHeartbeat", "VisitObligation",

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.clock import local_tz
 from portal.i18n import _l, force_locale, msg, supported_locale, translate_for
 from portal.models import (
@@ -48,10 +49,12 @@ def service_name(locale: str | None, service: str) -> str:
 def when_text(locale: str | None, moment: datetime | None) -> str:
     if moment is None:
         return ""
-    local = moment.astimezone(local_tz())
-    if locale == "en":
-        return local.strftime("%d %b %H:%M")
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return formatting.when(moment, locale)
+
+
+def earliest_start(now: datetime) -> datetime:
+    """The earliest time a request placed now may ask for (the same-day lead time of the policy)."""
+    return now + timedelta(minutes=policy()["requests"].get("same_day_lead_minutes", 60))
 
 
 def new_reference(session: Session) -> str:
@@ -127,6 +130,9 @@ def create_request(session: Session, elder: ElderProfile, placed_by: Person, cha
         raise DomainError(_l("Please choose a service from the list."), field="service")
     if scheduled_at is not None and scheduled_at.astimezone(local_tz()).date() < now.astimezone(local_tz()).date():
         raise DomainError(_l("That day has already passed. Please choose today or a later day."), field="date")
+    if scheduled_at is not None and channel != "worker" and scheduled_at < earliest_start(now):
+        raise DomainError(_l("That time has passed or is too soon for a volunteer to come. "
+                             "Please choose a later time."), field="date")
     family_order = placed_by.id != elder.person_id and channel != "worker"
     if family_order and not approved_family(session, placed_by, elder.person_id):
         raise DomainError(_l("You can only order for a relative who has approved your link."), field="elder")

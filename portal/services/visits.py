@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from portal import events
-from portal.clock import local_tz
+from portal import events, formatting
 from portal.i18n import _l, translate_for
 from portal.models import ElderProfile, FamilyLink, FollowUp, Person, Visit, VolunteerProfile
 from portal.models.visits import WELLBEING_FLAGS
@@ -26,10 +25,6 @@ CONFIRMATION_WINDOW = timedelta(days=3)
 
 class VisitError(DomainError):
     pass
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone(local_tz()).strftime("%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------- finding the elder at the door
@@ -207,7 +202,7 @@ def ask_elder(session: Session, visit: Visit, now: datetime, public_url: str = "
     A call's body is the URL of its TwiML (the outbox passes it to the transport as twiml_url)."""
     elder = visit.elder
     visit.confirmation_asked_at = now
-    when = f"{_local(visit.checked_in_at)}–{visit.checked_out_at.astimezone(local_tz()).strftime('%H:%M')}"
+    when = formatting.time_range(visit.checked_in_at, visit.checked_out_at, elder.locale)
     if elder.preferred_channel == "voice":
         enqueue(session, elder.phone, f"{public_url}/twilio/voice/visit/{visit.id}", kind="visit_confirm",
                 person=elder, channel="call", elder_quiet_hours=True, now=now,

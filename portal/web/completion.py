@@ -75,7 +75,8 @@ def _assignees(community_id: int) -> list[tuple[int, str]]:
         select(Person.id, Person.name).join(RoleGrant, RoleGrant.person_id == Person.id)
         .where(RoleGrant.role == "worker", RoleGrant.area_id == community_id, Person.active).order_by(Person.name)
     ).all()
-    return [(row.id, row.name) for row in volunteers] + [(row.id, f"{row.name}（{_('worker')}）") for row in workers]
+    return [(row.id, row.name) for row in volunteers] + [(row.id, _("%(name)s (community worker)", name=row.name))
+                                                            for row in workers]
 
 
 def _rows(period: str, community_ids: list[int], now: datetime):

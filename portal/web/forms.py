@@ -317,3 +317,15 @@ class SimulatorCallForm(FlaskForm):
 
 __all__ = [name for name in dir() if name.endswith("Form")] + [
     "MultiCheckboxField", "TextAreaField", "select_choices", "show_error"]
+
+
+class EmergencyComingForm(FlaskForm):
+    """Who is on the way to an elder who called for help: a volunteer of the area, or a name typed in."""
+    responder_id = SelectField(_l("Who is going"), coerce=int, validators=[Optional()])
+    responder_name = StringField(_l("Or type the name of who is going"), validators=[
+        Optional(), Length(max=NAME_MAX, message=TOO_LONG)])
+
+
+class EmergencyOutcomeForm(FlaskForm):
+    outcome = RadioField(_l("What happened"), choices=[],
+                         validators=[InputRequired(message=_l("Please choose what happened."))])

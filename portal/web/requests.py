@@ -1,19 +1,25 @@
 """Elders and family members: the request conversation on the web, status, undo, refuse, confirm, 助急."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from flask_babel import get_locale
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import allow, signed_in
-from portal.conversation import engine
-from portal.conversation.engine import CHECK, FLOWS, NoMatch
+from portal.conversation import engine, slots
+from portal import formatting
+from portal.clock import local_tz
+from portal.conversation.engine import CHECK, FLOWS, RELATIVE_DAYS, NoMatch
 from portal.conversation.flows import REQUEST_FLOW
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import ElderProfile, ServiceRequest
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, emergencies
 from portal.services import requests as service_requests
 from portal.services.audit import record as audit
 from portal.web import client_ip, commit, db, render_page, wants_partial
@@ -52,7 +58,17 @@ def _helpers():
                                                          ServiceRequest.elder_id != current_user.id)
                             .order_by(ServiceRequest.created_at.desc()).limit(limit)).all()
 
-    return {"my_requests": my_requests, "ordered_by_me": ordered_by_me, "request_flow": FLOWS[REQUEST_FLOW]}
+    def emergency_state(req: ServiceRequest):
+        return emergencies.state_of(db(), req)
+
+    def elder_emergencies(elder_id: int):
+        """For a family member with an approved link: the elder's emergencies of the past week."""
+        if not current_user.is_authenticated or not service_requests.approved_family(db(), current_user, elder_id):
+            return []
+        return emergencies.recent_for_elder(db(), elder_id, utcnow())
+
+    return {"my_requests": my_requests, "ordered_by_me": ordered_by_me, "request_flow": FLOWS[REQUEST_FLOW],
+            "emergency_state": emergency_state, "elder_emergencies": elder_emergencies}
 
 
 @bp.route("/new")
@@ -96,6 +112,9 @@ def step():
         try:
             # a ticked tile posts its option's value; only typed text is read like a text message
             engine.answer(db(), state, other or form.answer.data, utcnow(), allow_free=True, by_value=not other)
+            if not slots.still_possible(state.data, utcnow()):
+                raise DomainError(_("That time has passed or is too soon for a volunteer to come. "
+                                    "Please choose a later time."))
         except NoMatch:
             form.answer.errors.append(_("Please choose one of the answers."))
         except DomainError as problem:
@@ -105,10 +124,8 @@ def step():
             target = url_for("requests.check") if state.step == CHECK else url_for("requests.step")
             if state.step != CHECK and wants_partial("conversation"):
                 # htmx: swap the next question in place (and show its address), no second round trip
-                current = flow.steps[state.step]
-                html = render_template("requests/_step.html", state=state, step=current,
-                                       chosen=state.data.get(current.name), form=StepForm(formdata=None),
-                                       elder=_for_whom(state))
+                html = render_template("requests/_step.html", form=StepForm(formdata=None),
+                                       **_step_context(flow, state))
                 return html, 200, {"HX-Push-Url": target}
             if state.step == CHECK and wants_partial("conversation"):
                 # the check page is a page of its own (title, back link, address): load it whole
@@ -116,12 +133,32 @@ def step():
             return redirect(target, code=303)
         db().rollback()
         state = _state()
-    current = flow.steps[state.step]
     back = engine.previous(flow, state)
     # an answer that does not fit is shown again with its error, status 200 (htmx swaps no 4xx)
-    return render_page("requests/step.html", "requests/_step.html", "conversation", state=state, step=current,
-                       chosen=state.data.get(current.name), form=form, elder=_for_whom(state),
-                       back_url=url_for("requests.step", step=back) if back else _home_url())
+    return render_page("requests/step.html", "requests/_step.html", "conversation", form=form,
+                       back_url=url_for("requests.step", step=back) if back else _home_url(),
+                       **_step_context(flow, state))
+
+
+def _step_context(flow, state) -> dict:
+    """The question, the options that can still be kept (no time that has passed), and the earlier
+    answer: ticked when it is one of the options, in the typed field otherwise (修改 on the check page)."""
+    now = utcnow()
+    current = flow.steps[state.step]
+    stored = state.data.get(current.name)
+    options = slots.open_options(current, {k: v for k, v in state.data.items() if k != current.name}, now)
+    chosen, typed = stored, ""
+    if stored and current.free == "date":
+        today = now.astimezone(local_tz()).date()
+        chosen = next((name for name, days in RELATIVE_DAYS.items()
+                       if (today + timedelta(days=days)).isoformat() == stored), None)
+        typed = "" if chosen else stored
+    elif stored and current.free == "time" and all(o.value != stored for o in current.options):
+        chosen, typed = None, stored
+    elif stored and stored.startswith("note:"):
+        chosen, typed = None, stored[5:]
+    return {"state": state, "step": current, "options": options, "chosen": chosen, "typed": typed,
+            "elder": _for_whom(state), "today": now.astimezone(local_tz()).date().isoformat()}
 
 
 def _home_url() -> str:
@@ -152,8 +189,16 @@ def check():
             commit()
             return redirect(url_for("requests.placed", reference=reference), code=303)
     back = engine.previous(flow, state)
-    return render_template("requests/check.html", state=state, rows=engine.summary(flow, state.data), form=form,
+    return render_template("requests/check.html", state=state, rows=_check_rows(flow, state.data), form=form,
                            elder=_for_whom(state), back_url=url_for("requests.step", step=back))
+
+
+def _check_rows(flow, data: dict) -> list[tuple[str, str, str]]:
+    """(step, what was asked, the answer as the person reads it): days in the one date style."""
+    locale = str(get_locale() or "zh_Hans")
+    return [(name, label, formatting.day(date.fromisoformat(data[name]), locale)
+             if flow.steps[name].free == "date" and not data[name].startswith("note:") else value)
+            for name, label, value in engine.summary(flow, data)]
 
 
 @bp.route("/<reference>/placed")
@@ -169,8 +214,6 @@ def _hotline(found: ServiceRequest) -> str:
 
 
 def _can_undo(found: ServiceRequest) -> bool:
-    from datetime import timedelta
-
     return (current_user.id in (found.placed_by_id, found.elder_id) and found.status in ("open", "accepted")
             and utcnow() - found.created_at <= timedelta(minutes=policy()["requests"]["undo_minutes"]))
 
@@ -244,7 +287,7 @@ def emergency():
     profile = db().get(ElderProfile, current_user.id)
     if profile is None:
         abort(404)
-    found = service_requests.emergency(db(), profile, "web", utcnow())
+    found = emergencies.raise_alarm(db(), profile, "web", utcnow())
     commit()
     return redirect(url_for("requests.emergency_page", reference=found.reference), code=303)
 
@@ -252,5 +295,30 @@ def emergency():
 @bp.route("/emergency/<reference>")
 @allow("elder")
 def emergency_page(reference: str):
+    """Help is being called: who is coming, and for two minutes "按错了，取消"."""
     found = _found(reference)
-    return render_template("requests/emergency.html", req=found, hotline_number=_hotline(found))
+    state = emergencies.state_of(db(), found)
+    if state is None:
+        return redirect(url_for("requests.status", reference=reference), code=303)
+    page = render_template("requests/emergency.html", req=found, emergency=state, hotline_number=_hotline(found),
+                           can_stand_down=found.elder_id == current_user.id
+                           and emergencies.can_stand_down(state, utcnow()))
+    commit()
+    return page
+
+
+@bp.route("/emergency/<reference>/stand-down", methods=["POST"])
+@allow("elder")
+def stand_down(reference: str):
+    found = _found(reference)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            emergencies.stand_down(db(), found, current_user, utcnow())
+        except DomainError as problem:
+            db().rollback()
+            flash(str(problem.message))
+        else:
+            commit()
+            flash(_("It is called off. Everyone we told has been told it was a mistake."))
+    return redirect(url_for("requests.emergency_page", reference=reference), code=303)

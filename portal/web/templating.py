@@ -4,11 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, g, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, get_locale
 from flask_login import current_user
 
-from portal import labels
-from portal.clock import local_tz
+from portal import formatting, labels
 from portal.services.phones import display_phone, mask_phone
 
 TEXT_SIZES = ("normal", "large", "xlarge")
@@ -34,16 +33,20 @@ def html_lang() -> str:
     return "en" if locale.startswith("en") else "zh-Hans"
 
 
-def local_time(value: datetime | None, fmt: str = "short") -> str:
+def _locale() -> str:
+    return str(get_locale() or "zh_Hans")
+
+
+def local_time(value: datetime | None) -> str:
+    """A moment in local time, the one way (portal.formatting): 12月1日（周二） 11:30."""
     if value is None:
         return ""
     # Long lists show the same moment many times (every obligation of a period is due at once):
-    # format each (moment, format) once per request.
+    # format each moment once per request.
     cache = g.setdefault("local_time_cache", {})
-    key = (value, fmt)
-    text = cache.get(key)
+    text = cache.get(value)
     if text is None:
-        text = cache[key] = format_datetime(value.astimezone(local_tz()), fmt)
+        text = cache[value] = formatting.when(value, _locale())
     return text
 
 
@@ -65,6 +68,10 @@ def register_template_helpers(app) -> None:
         text_size=text_size,
         html_lang=html_lang,
         role_homes=role_homes,
+        # "：" in Chinese, ": " in English (full-width punctuation in Chinese text)
+        colon=lambda: ": " if _locale().startswith("en") else "：",
+        # pages every person has (the time bank) wear the elder's large styling for an elder
+        elder_styling=lambda: current_user.is_authenticated and current_user.has_role("elder"),
         dev_tools=lambda: current_app.config["LINLI_DEV_TOOLS"],
         demo_mode=lambda: current_app.config["LINLI_DEMO"],
         hotline=lambda: current_app.config["LINLI_HOTLINE"],
@@ -73,5 +80,8 @@ def register_template_helpers(app) -> None:
         mask_phone=mask_phone,
         display_phone=display_phone,
         local_time=local_time,
+        day=lambda value, with_year=False: formatting.day(value, _locale(), with_year),
+        time_range=lambda start, end: formatting.time_range(start, end, _locale()),
+        percent=lambda fraction: formatting.percent(fraction, _locale()),
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
     )

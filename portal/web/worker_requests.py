@@ -1,7 +1,7 @@
 """Community workers: requests in their area, direct assignment, emergency alerts."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,10 +10,11 @@ from portal.db import utcnow
 from portal.i18n import _
 from portal.models import ServiceRequest, VolunteerProfile
 from portal.services import DomainError
+from portal.services import emergencies
 from portal.services import requests as service_requests
 from portal.services.scope import staff_community_ids
 from portal.web import commit, db, governed_or_404
-from portal.web.forms import AssignForm, select_choices
+from portal.web.forms import AssignForm, EmergencyComingForm, EmergencyOutcomeForm, select_choices
 
 bp = Blueprint("worker_requests", __name__, url_prefix="/worker/requests")
 
@@ -23,7 +24,7 @@ def _alerts():
     def open_emergency_alerts():
         if not current_user.is_authenticated or not current_user.has_role("worker"):
             return []
-        return service_requests.open_emergencies(db(), staff_community_ids(db(), current_user))
+        return emergencies.open_for(db(), staff_community_ids(db(), current_user))
 
     return {"open_emergency_alerts": open_emergency_alerts}
 
@@ -77,9 +78,91 @@ def assign(reference: str):
 @bp.route("/<reference>/acknowledge", methods=["POST"])
 @allow("worker")
 def acknowledge(reference: str):
+    """"I am handling it": the worker is the one on the way until they name someone else."""
     found = _in_scope(reference)
-    service_requests.acknowledge(db(), found, current_user, utcnow())
+    try:
+        emergencies.someone_coming(db(), found, current_user, utcnow())
+    except DomainError as problem:
+        db().rollback()
+        flash(str(problem.message))
+    else:
+        commit()
+        flash(_("Thank you. The elder is told that you are on the way."))
+    return redirect(url_for("worker_requests.emergency", reference=reference), code=303)
+
+
+def _coming_form(**kwargs) -> EmergencyComingForm:
+    volunteers = db().scalars(select(VolunteerProfile).where(
+        VolunteerProfile.community_id.in_(staff_community_ids(db(), current_user)), VolunteerProfile.active)).all()
+    form = EmergencyComingForm(**kwargs)
+    form.responder_id.choices = select_choices(
+        [(0, _("Me (%(name)s)", name=current_user.name))] + [(v.person_id, v.person.name) for v in volunteers])
+    return form
+
+
+def _outcome_form(**kwargs) -> EmergencyOutcomeForm:
+    from portal.labels import EMERGENCY_OUTCOME_LABELS
+
+    form = EmergencyOutcomeForm(**kwargs)
+    form.outcome.choices = select_choices(EMERGENCY_OUTCOME_LABELS.items())
+    return form
+
+
+def _emergency_page(found: ServiceRequest, coming: EmergencyComingForm, outcome: EmergencyOutcomeForm):
+    return render_template("worker/emergency.html", req=found, emergency=emergencies.state_of(db(), found),
+                           coming_form=coming, outcome_form=outcome)
+
+
+@bp.route("/<reference>/emergency")
+@allow("worker")
+def emergency(reference: str):
+    """An emergency as the worker handles it: who is going, then what happened."""
+    found = _in_scope(reference)
+    if found.service != "emergency":
+        return redirect(url_for("requests.status", reference=reference), code=303)
+    page = _emergency_page(found, _coming_form(formdata=None), _outcome_form(formdata=None))
+    commit()  # a state row created for an older alarm is kept
+    return page
+
+
+@bp.route("/<reference>/emergency/coming", methods=["POST"])
+@allow("worker")
+def emergency_coming(reference: str):
+    found = _in_scope(reference)
+    form = _coming_form()
+    if not form.validate_on_submit():
+        return _emergency_page(found, form, _outcome_form(formdata=None))
+    chosen = form.responder_id.data or 0
+    responder = None
+    if chosen:
+        profile = db().get(VolunteerProfile, chosen)
+        responder = profile.person if profile is not None else None
+    typed = (form.responder_name.data or "").strip() or None
+    try:
+        emergencies.someone_coming(db(), found, current_user, utcnow(),
+                                   responder=responder if not typed else None, responder_name=typed)
+    except DomainError as problem:
+        db().rollback()
+        form.form_errors.append(str(problem.message))
+        return _emergency_page(found, form, _outcome_form(formdata=None))
     commit()
-    flash(_("Thank you. The alert is marked as being handled."))
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
-                    else url_for("worker.home"), code=303)
+    flash(_("Saved. The elder and everyone alerted are told who is on the way."))
+    return redirect(url_for("worker_requests.emergency", reference=reference), code=303)
+
+
+@bp.route("/<reference>/emergency/resolve", methods=["POST"])
+@allow("worker")
+def emergency_resolve(reference: str):
+    found = _in_scope(reference)
+    form = _outcome_form()
+    if not form.validate_on_submit():
+        return _emergency_page(found, _coming_form(formdata=None), form)
+    try:
+        emergencies.resolve(db(), found, current_user, form.outcome.data, utcnow())
+    except DomainError as problem:
+        db().rollback()
+        form.form_errors.append(str(problem.message))
+        return _emergency_page(found, _coming_form(formdata=None), form)
+    commit()
+    flash(_("The emergency is closed."))
+    return redirect(url_for("worker_requests.emergency", reference=reference), code=303)

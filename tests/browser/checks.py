@@ -35,8 +35,9 @@ _TEXT_SIZES_JS = """
 """
 
 # Interactive elements and their target box. A checkbox or radio counts with its label; a link
-# inside running text is exempt (WCAG 2.5.8 "inline" exception); the skip link is off-screen.
-_TARGETS_JS = """
+# inside running text is marked `inline` (WCAG 2.5.8 "inline" exception); the skip link is off-screen.
+# `size` is the control's own text size, `own` its own width (a radio circle without its label).
+TARGETS_JS = """
 () => {
   const out = [];
   for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
@@ -44,15 +45,18 @@ _TARGETS_JS = """
     if (el.matches('input[type=checkbox], input[type=radio]')) box = el.closest('label') || el;
     const rect = box.getBoundingClientRect();
     if (rect.width === 0 || rect.height === 0 || rect.right < 0) continue;
+    let inline = false;
     if (el.tagName === 'A') {
       const parent = el.parentElement;
       const text = (parent.textContent || '').replace(/\\s+/g, '');
       const own = (el.textContent || '').replace(/\\s+/g, '');
       if (['P', 'LI', 'TD', 'DD', 'SPAN'].includes(parent.tagName) && text.length > own.length
-          && !el.classList.contains('button')) continue;
+          && !el.classList.contains('button')) inline = true;
     }
-    out.push({tag: el.tagName.toLowerCase(), text: (el.textContent || el.name || '').trim().slice(0, 30),
-              width: Math.round(rect.width), height: Math.round(rect.height)});
+    out.push({tag: el.tagName.toLowerCase(), type: el.type || '', inline: inline,
+              text: (el.textContent || el.name || '').trim().slice(0, 30),
+              width: Math.round(rect.width), height: Math.round(rect.height),
+              own: Math.round(el.getBoundingClientRect().width), size: parseFloat(getComputedStyle(el).fontSize)});
   }
   return out;
 }
@@ -98,8 +102,8 @@ def page_problems(page, elder: bool, focus_stops: int = 4) -> list[str]:
         problems.append(f"text {item['size']}px < {minimum}px: <{item['tag']}> {item['text']!r}")
 
     if elder:
-        tiny = [t for t in page.evaluate(_TARGETS_JS)
-                if t["width"] < ELDER_MIN_TARGET_PX - 0.5 or t["height"] < ELDER_MIN_TARGET_PX - 0.5]
+        tiny = [t for t in page.evaluate(TARGETS_JS) if not t["inline"]
+                and (t["width"] < ELDER_MIN_TARGET_PX - 0.5 or t["height"] < ELDER_MIN_TARGET_PX - 0.5)]
         for item in tiny[:5]:
             problems.append(f"touch target {item['width']}×{item['height']} < 60×60: <{item['tag']}> {item['text']!r}")
 

@@ -69,7 +69,7 @@ def _answer_every_question(page, checker, elder: bool):
             shot(page, "no-tiles")
             raise AssertionError(f"a question without answers to choose: {question!r} at {page.url}")
         page.locator("label.tile").first.click()
-        page.get_by_role("button", name="下一页").click()
+        page.get_by_role("button", name="下一步").click()
         # htmx swaps the next question in (or loads the check page): wait for the change
         page.wait_for_function("q => !document.querySelector('#conversation legend') || "
                                "document.querySelector('#conversation legend').innerText !== q", arg=question)
@@ -143,7 +143,7 @@ def test_son_orders_cleaning_and_his_mother_refuses(chromium, live_server, playw
     page.wait_for_url(re.compile(r"/requests/step"))
     assert "王秀英" in page.locator("#conversation").inner_text()
     page.locator("label.tile", has_text="助洁").click()
-    page.get_by_role("button", name="下一页").click()
+    page.get_by_role("button", name="下一步").click()
     _answer_every_question(page, checker, elder=False)
     checker.check()
     page.get_by_role("button", name="发送申请").click()

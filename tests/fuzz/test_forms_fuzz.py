@@ -90,6 +90,9 @@ FUZZED_FORMS = {
     "GiftForm": "test_fuzz_plain_html_forms (timebank.gift, timebank.gift_confirm)",
     "WorkerVisitForm": "test_fuzz_plain_html_forms (visits_worker.new)",
     "AssignForm": "test_fuzz_plain_html_forms (worker_requests.assign)",
+    "EmergencyComingForm": "test_fuzz_plain_html_forms (worker_requests.emergency_coming); tests/requests/"
+                           "test_emergencies.py",
+    "EmergencyOutcomeForm": "test_fuzz_plain_html_forms (worker_requests.emergency_resolve)",
     "CheckOutForm": "the door code as check-in; notes and flags as in visits_worker.new",
     "ReverseForm": "one bounded text field, cleaned by the ledger (tests/timebank)",
     "SimulatorTextForm": "dev tools only: tests/web/test_phone_simulator.py",
@@ -293,7 +296,7 @@ def test_fuzz_webhooks(app, session, world):
 # allowed to use it with fuzzed fields: never a 500, and a refused post leaves every table as it was
 # (audit entries aside: looking at the form is audited).
 
-def _plain_routes(world, reference):
+def _plain_routes(world, reference, emergency):
     from portal.services import compliance
 
     elder = world.elder_a.person_id
@@ -309,6 +312,11 @@ def _plain_routes(world, reference):
                                    f"/worker/completion/elders/{elder}/event", ["kind", "occurred_at", "note"]),
         "worker_requests.assign": ("worker", "/worker/requests/", f"/worker/requests/{reference}/assign",
                                    ["volunteer_id"]),
+        "worker_requests.emergency_coming": ("worker", "/worker/requests/",
+                                             f"/worker/requests/{emergency}/emergency/coming",
+                                             ["responder_id", "responder_name"]),
+        "worker_requests.emergency_resolve": ("worker", "/worker/requests/",
+                                              f"/worker/requests/{emergency}/emergency/resolve", ["outcome"]),
     }
 
 
@@ -316,14 +324,17 @@ def test_fuzz_plain_html_forms(world, browser, app, session):
     from tests.conftest import Browser
 
     from portal.db import utcnow
+    from portal.services import emergencies
     from portal.services import requests as service_requests
 
     now = utcnow()
     # an open request of community A, so the assign form reaches its checks (not a 404 every time)
     open_request = service_requests.create_request(session, world.elder_a, world.elder_a.person, "web", "meal",
                                                    {"meals": "lunch"}, now + timedelta(days=1), now)
+    # and an emergency of community A, so the worker's emergency forms reach their checks too
+    alarm = emergencies.raise_alarm(session, world.elder_a, "web", now)
     session.commit()
-    routes = _plain_routes(world, open_request.reference)
+    routes = _plain_routes(world, open_request.reference, alarm.reference)
     answers: dict[str, set[int]] = {}
     people = {"elder": (world.elder_a.person.phone, None), "volunteer": (world.volunteer_a.person.phone, None),
               "worker": (world.worker_a.phone, PASSWORD)}
@@ -337,7 +348,8 @@ def test_fuzz_plain_html_forms(world, browser, app, session):
     @FUZZ
     @given(st.sampled_from(sorted(routes)), submissions(["answer", "other", "code", "recipient", "amount",
                                                          "volunteer_id", "elder_id", "day", "start", "end",
-                                                         "notes", "flags", "kind", "occurred_at", "note"]))
+                                                         "notes", "flags", "kind", "occurred_at", "note",
+                                                         "responder_id", "responder_name", "outcome"]))
     @example("visits_worker.new", [("day", "2026-02-30"), ("start", "25:00"), ("notes", "\x00")])
     @example("timebank.gift", [("recipient", "pool"), ("amount", "9" * 30)])
     @example("worker_requests.assign", [("volunteer_id", "abc")])
@@ -366,6 +378,8 @@ FUZZED_FORMS.update({
     "timebank.gift": "test_fuzz_plain_html_forms", "timebank.gift_confirm": "test_fuzz_plain_html_forms",
     "visits_worker.new": "test_fuzz_plain_html_forms", "completion.major_event": "test_fuzz_plain_html_forms",
     "worker_requests.assign": "test_fuzz_plain_html_forms",
+    "worker_requests.emergency_coming": "test_fuzz_plain_html_forms",
+    "worker_requests.emergency_resolve": "test_fuzz_plain_html_forms",
 })
 
 

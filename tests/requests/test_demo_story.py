@@ -10,7 +10,8 @@ import html
 import itertools
 import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from urllib.parse import urlsplit
 
 import pytest
@@ -379,12 +380,17 @@ def test_a_family_order_at_night_leaves_the_whole_refusal_window_after_she_is_to
     told = notice.next_attempt_at.astimezone(shanghai)
     assert (told.hour, told.minute) == (8, 0)  # held over the quiet hours
     deadline = req.refusal_deadline.astimezone(shanghai)
-    assert (deadline.day, deadline.hour) == (23, 10) and "11月23日 10:00" in notice.body
+    assert (deadline.day, deadline.hour) == (23, 10) and "11月23日（周一） 10:00" in notice.body
     # just before 10:00 she can still refuse
     assert service_requests.refusable(req, datetime(2026, 11, 23, 9, 59, tzinfo=shanghai))
 
 
-def test_answering_1_to_several_questions_in_a_row_is_not_a_loop(app, session, transport, demo):
+def test_answering_1_to_several_questions_in_a_row_is_not_a_loop(app, session, transport, demo, monkeypatch):
+    # "1" for the day is today: at 08:00 there is still time for lunch (the lead time of the policy)
+    from portal.clock import local_tz
+
+    morning = datetime.now(local_tz()).replace(hour=8, minute=0, second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
+    monkeypatch.setattr("portal.channels.sms_webhook.utcnow", lambda: morning)
     wang_phone = Phone(app, transport, WANG)
     assert "1 午餐" in wang_phone.text("订餐")
     for answer in ("1", "1", "1", "1"):  # lunch, today, just that day, nothing special

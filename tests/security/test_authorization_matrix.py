@@ -72,7 +72,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("requests.check", "POST"):            (LOGIN, MOVED, MOVED, 403,   403,   403,   403,   403),
     ("requests.confirm", "POST"):          (LOGIN, MOVED, 403,   403,   403,   403,   403,   403),
     ("requests.emergency", "POST"):        (LOGIN, MOVED, 403,   403,   403,   403,   403,   403),
-    ("requests.emergency_page", "GET"):    (LOGIN, OK,    403,   403,   403,   403,   403,   403),
+    ("requests.emergency_page", "GET"):    (LOGIN, MOVED, 403,   403,   403,   403,   403,   403),
+    ("requests.stand_down", "POST"):       (LOGIN, MOVED, 403,   403,   403,   403,   403,   403),
     ("requests.new", "GET"):               (LOGIN, MOVED, 404,   403,   403,   403,   403,   403),
     ("requests.placed", "GET"):            (LOGIN, OK,    OK,    403,   403,   403,   403,   403),
     ("requests.refuse", "POST"):           (LOGIN, MOVED, 403,   403,   403,   403,   403,   403),
@@ -110,6 +111,9 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("volunteer_requests.start", "POST"):  (LOGIN, 403,   403,   MOVED, 403,   403,   403,   403),
     ("worker_requests.acknowledge", "POST"):(LOGIN, 403,   403,   403,   MOVED, 404,   403,   403),
     ("worker_requests.assign", "POST"):    (LOGIN, 403,   403,   403,   OK,    404,   403,   403),
+    ("worker_requests.emergency", "GET"):  (LOGIN, 403,   403,   403,   MOVED, 404,   403,   403),
+    ("worker_requests.emergency_coming", "POST"):(LOGIN, 403, 403, 403,  OK,    404,   403,   403),
+    ("worker_requests.emergency_resolve", "POST"):(LOGIN, 403, 403, 403, OK,    404,   403,   403),
     ("worker_requests.index", "GET"):      (LOGIN, 403,   403,   403,   OK,    OK,    403,   403),
     # Administration (admins only; areas are the whole installation's). A POST with only a token
     # re-renders the form with its errors; retiring community A is refused while elders live there.

@@ -298,8 +298,29 @@ def scenario_phone_simulator(world, browser, app, session):
     pages.assert_escaped("phone simulator body, speech")
 
 
+def scenario_emergency_coming(world, browser, app, session):
+    """The name a worker types for who is going is shown to the worker, the elder and the family."""
+    from portal.db import utcnow
+    from portal.services import emergencies
+    from tests.conftest import Browser
+
+    found = emergencies.raise_alarm(session, world.elder_a, "web", utcnow())
+    session.commit()
+    browser.login(world.worker_a.phone, PASSWORD)
+    pages = Pages()
+    page = f"/worker/requests/{found.reference}/emergency"
+    pages.add("form", browser.post(f"{page}/coming", {"responder_name": PAYLOAD}, page=page))
+    pages.add("worker page", browser.get(page))
+    pages.add("worker banner", browser.get("/worker/"))
+    elder = Browser(app.test_client(), browser.transport)
+    elder.login(world.elder_a.person.phone)
+    pages.add("elder page", elder.get(f"/requests/emergency/{found.reference}"))
+    pages.assert_escaped("EmergencyComingForm.responder_name")
+
+
 SCENARIOS.update({
     "StepForm": scenario_request_conversation,
+    "EmergencyComingForm": scenario_emergency_coming,
     "CheckInForm": scenario_check_in,
     "CheckOutForm": scenario_visit_check_out,
     "WorkerVisitForm": scenario_worker_visit,
@@ -319,6 +340,7 @@ ROUTE_SCENARIOS = {
     "timebank.gift": scenario_gift,
     "timebank.gift_confirm": "covered by the gift scenario (the same fields)",
     "visits_worker.reverse": scenario_reverse,
+    "worker_requests.emergency_coming": scenario_emergency_coming,
     "visits.check_in": scenario_check_in,
     "phone.text": "dev tool only (LINLI_DEV_TOOLS, refused in production); its thread is autoescaped",
     "phone.call": "dev tool only; digits and a URL, no free text shown",
@@ -326,6 +348,7 @@ ROUTE_SCENARIOS = {
         "requests.check", "requests.cancel", "requests.refuse", "requests.confirm", "requests.emergency",
         "volunteer_requests.accept", "volunteer_requests.decline", "volunteer_requests.start",
         "volunteer_requests.finish", "worker_requests.assign", "worker_requests.acknowledge", "visits.door",
+        "requests.stand_down", "worker_requests.emergency_resolve",
         "visits.elder_answer", "timebank.pay", "visits_worker.verify", "visits_worker.close_follow_up",
         "completion.assign", "completion.excuse", "completion.deactivate", "main.set_language",
         "main.set_text_size", "auth.logout", "elder.decide_link", "worker.pair_elder", "worker.verify",
