@@ -33,6 +33,7 @@ DEFAULT_POLICY: dict = {
         "forecast_from": 0.5,          # the forecast shows from this share of the period onwards
         "stale_visit_days": 30,        # officers see special-hardship elders unvisited for longer
         "heartbeat_silent_minutes": 10,
+        "undo_minutes": 10,            # a worker's excuse or reassignment can be undone this long
     },
     "escalation": {
         "monthly": [

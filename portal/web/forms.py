@@ -317,3 +317,32 @@ class SimulatorCallForm(FlaskForm):
 
 __all__ = [name for name in dir() if name.endswith("Form")] + [
     "MultiCheckboxField", "TextAreaField", "select_choices", "show_error"]
+
+
+# ---------------------------------------------------------------- the completion list
+
+ONE_OF_OURS = _l("Please choose a verified volunteer of this community.")
+
+
+class ReassignForm(FlaskForm):
+    """Give one visit (or, in BulkReassignForm, the selected visits) to someone else; the view sets
+    the choices to the community's verified volunteers and workers."""
+
+    assignee = choice_field(_l("Give this visit to"), coerce=int, message=ONE_OF_OURS)
+
+
+class BulkReassignForm(ReassignForm):
+    selected = SelectMultipleField(_l("Selected elders"), coerce=int, validate_choice=False,
+                                   validators=[DataRequired(message=_l("Please tick at least one elder."))])
+
+
+class ExcuseForm(FlaskForm):
+    """No reason is chosen for the worker; "passed away" asks once more before it is recorded."""
+
+    reason = choice_field(_l("Why is no visit needed this month?"), field=RadioField,
+                          message=_l("Please choose a reason from the list."))
+    confirm = BooleanField(_l("Yes, record this"))
+
+
+class UndoForm(FlaskForm):
+    obligation = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired()])
