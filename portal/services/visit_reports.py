@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,7 +61,8 @@ def worklist_report(session: Session, period: str, community_ids: list[int], cho
         return "" if moment is None else moment.astimezone(local_tz()).date().isoformat()
 
     body = [[row.name, names.get(row.community_id, ""), labels["tier"].get(row.tier, row.tier),
-             labels["state"].get(row.state, row.state), row.visitor or "", day(row.last_visit_at), day(row.due_at)]
+             labels["state"].get(row.state, row.state), row.visitor or "", day(row.last_visit_at),
+             day(row.due_at - timedelta(seconds=1))]
             for row in session.execute(worklist_query(period, community_ids, chosen, now))]
     headers = [translate_for(locale, header) for header in LIST_HEADERS]
     return table_file(headers, body, fmt, period, (12, 14, 10, 10, 12, 12, 12)), len(body)

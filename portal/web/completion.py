@@ -2,7 +2,7 @@
 volunteer deactivation, report downloads and printable visit sheets."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -51,6 +51,12 @@ def day(moment: datetime) -> str:
     """A short local date for a table cell: 11-20 this year, 2025-11-20 before."""
     local = moment.astimezone(local_tz())
     return local.strftime("%m-%d" if local.year == utcnow().astimezone(local_tz()).year else "%Y-%m-%d")
+
+
+@bp.app_template_filter("due_day")
+def due_day(moment: datetime) -> str:
+    """The last day of a window that ends at midnight: due 21 Dec 00:00 is "by 12-20"."""
+    return day(moment - timedelta(seconds=1))
 
 
 @bp.app_context_processor
@@ -205,8 +211,9 @@ def assign(obligation_id: int):
             audit.record(db(), current_user.id, "update", "visit_obligation", obligation.id,
                          elder_id=obligation.elder_id, ip=client_ip(), assigned_to=form.assignee.data)
             commit()
+            # the person chosen, not `obligation.assigned_to`: that relationship was loaded before the change
             message = _("%(elder)s will be visited by %(name)s.", elder=obligation.elder.name,
-                        name=obligation.assigned_to.name if obligation.assigned_to else "")
+                        name=db().get(Person, form.assignee.data).name)
             if wants_partial(f"obligation-{obligation_id}"):
                 return _detail(obligation, utcnow(), message=message, undo=True)
             flash(message)

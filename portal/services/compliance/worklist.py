@@ -165,8 +165,9 @@ def worklist_row(session: Session, obligation_id: int, now: datetime) -> Worklis
 
 
 def worklist_rows(session: Session, period: str, community_ids: list[int], chosen: WorklistFilter,
-                  now: datetime, page_size: int = PAGE_SIZE) -> tuple[list[WorklistRow], int]:
+                  now: datetime, page_size: int | None = None) -> tuple[list[WorklistRow], int]:
     """One page of rows and how many rows the filter picks in all."""
+    page_size = page_size or PAGE_SIZE
     query = worklist_query(period, community_ids, chosen, now)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = session.execute(query.limit(page_size).offset((chosen.page - 1) * page_size)).all()
