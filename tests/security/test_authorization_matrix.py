@@ -56,9 +56,13 @@ MATRIX: dict[tuple[str, str], tuple] = {
     # variables point at community A's records (secure_world), so worker B gets 404; a POST with
     # only a token redirects back with a flashed error, or answers 200 with the form and its errors
     # again (htmx 2 swaps no 4xx); only completion.major_event, not converted yet, still says 422.
-    ("completion.assign", "POST"):         (LOGIN, 403,   403,   403,   MOVED, 404,   403,   MOVED),
+    ("completion.assign", "POST"):         (LOGIN, 403,   403,   403,   OK,    404,   403,   OK),
+    ("completion.bulk_assign", "POST"):    (LOGIN, 403,   403,   403,   MOVED, MOVED, 403,   MOVED),
+    ("completion.detail", "GET"):          (LOGIN, 403,   403,   403,   OK,    404,   403,   OK),
+    ("completion.export_list", "GET"):     (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
+    ("completion.undo", "POST"):           (LOGIN, 403,   403,   403,   MOVED, MOVED, 403,   MOVED),
     ("completion.deactivate", "POST"):     (LOGIN, 403,   403,   403,   MOVED, 404,   403,   MOVED),
-    ("completion.excuse", "POST"):         (LOGIN, 403,   403,   403,   MOVED, 404,   403,   MOVED),
+    ("completion.excuse", "POST"):         (LOGIN, 403,   403,   403,   OK,    404,   403,   OK),
     ("completion.index", "GET"):           (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
     ("completion.major_event", "GET"):     (LOGIN, 403,   403,   403,   OK,    404,   403,   OK),
     ("completion.major_event", "POST"):    (LOGIN, 403,   403,   403,   OK,    404,   403,   OK),

@@ -72,6 +72,7 @@ def test_a_refused_look_at_another_area_leaves_no_view_entry(world, browser, ses
 # card, a monthly statement — and who downloads it in the test. A new export route must be added.
 EXPORTS = {
     "completion.report": ("worker_a", {"fmt": "csv"}),
+    "completion.export_list": ("worker_a", {"fmt": "xlsx"}),
     "officer_visits.report": ("officer", {"fmt": "xlsx"}),
     "completion.sheet": ("worker_a", {}),
     "worker.door_card": ("worker_a", {}),
