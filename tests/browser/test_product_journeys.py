@@ -269,7 +269,9 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
         worker_page.wait_for_url(re.compile(r"/worker/$"))
         worker_page.get_by_role("link", name="每月探访").first.click()
         worker_page.wait_for_url(re.compile(r"/worker/completion/"))
-        row = worker_page.locator("li.visit", has_text="王秀英").first
+        worker_page.get_by_label("姓名或手机尾号").fill("王秀英")
+        worker_page.get_by_role("button", name="显示", exact=True).click()
+        row = worker_page.locator("tbody[id^=obligation-]", has_text="王秀英").first
         assert row.locator(".tag", has_text="完成").is_visible(), row.inner_text()
         worker_checker.check()
         shot(worker_page, "worker-completion-done")
