@@ -386,3 +386,28 @@ def test_web_and_services_point_one_way():
         found = imports(path)
         assert not any(n.split(".")[0] in ("flask", "flask_login", "flask_wtf") or
                        n.startswith(("portal.web", "portal.channels", "jobs")) for n in found), path.name
+
+
+def test_a_newly_registered_elder_is_planned_at_once_and_not_called_unvisited(app, session, world, browser):
+    from portal.models import ElderProfile
+    from tests.web.test_worker import _elder_form
+
+    browser.login(world.worker_a.phone, PASSWORD)
+    form = _elder_form(world, living_situation="with_family", hardship=["low_income"], birth_date="1950-02-03")
+    assert browser.post("/worker/elders/new", form).status_code == 303
+    elder = session.scalar(select(ElderProfile).join(Person).where(Person.name == "刘桂兰"))
+    # on the completion list at once, before any plan run, with a visitor
+    line = next(l for l in lines(browser.get("/worker/completion/").get_data(as_text=True)) if l["name"] == "刘桂兰")
+    assert line["state_text"] in ("待探访", "即将开始") and line["visitor"] not in ("", "还没有人")
+    assert _monthly(session, elder.person_id) is not None
+    # the officer's "not visited for 30 days" leaves out an elder registered today …
+    browser.logout()
+    browser.login(world.officer.phone, PASSWORD)
+    html = browser.get("/officer/visits/").get_data(as_text=True)
+    stale = html[html.index("超过"):]
+    assert "刘桂兰" not in stale
+    # … and lists her once she has waited more than 30 days without a visit
+    from portal.services.compliance import stale_elders
+
+    later = utcnow() + timedelta(days=31)
+    assert "刘桂兰" in [name for _id, name, _c, _l in stale_elders(session, [world.community_a.id], later)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.models import Area, ElderProfile, ElderVisitStat, Person, VisitObligation
@@ -76,7 +76,9 @@ def stale_elders(session: Session, community_ids: list[int], now: datetime, limi
         .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == Person.id)
         .where(ElderProfile.community_id.in_(community_ids or [-1]), Person.active,
                ElderProfile.care_tier.in_(("special_hardship", "high_risk")),
-               or_(ElderVisitStat.last_visit_at.is_(None), ElderVisitStat.last_visit_at < cutoff))
+               # never visited counts from the day she was registered, not from the beginning of time
+               or_(and_(ElderVisitStat.last_visit_at.is_(None), ElderProfile.created_at < cutoff),
+                   ElderVisitStat.last_visit_at < cutoff))
         .order_by(ElderVisitStat.last_visit_at.is_not(None), ElderVisitStat.last_visit_at, Area.name, Person.name)
         .limit(limit)
     ).all()
