@@ -28,6 +28,8 @@ DEFAULT_POLICY: dict = {
         "counting_methods": ["door_qr", "door_code", "sms", "worker"],
         "phone_visits_count": False,
         "max_minutes": 240,
+        # a shorter visit (签到 then 签退 at once) is recorded and credited but is not the month's visit
+        "min_minutes": 10,
     },
     "compliance": {
         "forecast_from": 0.5,          # the forecast shows from this share of the period onwards

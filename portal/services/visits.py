@@ -161,6 +161,8 @@ def _finish(session: Session, visit: Visit, end: datetime, method: str, notes: s
     visit.checked_out_at = end
     visit.check_out_method = method
     visit.duration_minutes = min(max(minutes, 0), policy()["visits"]["max_minutes"])
+    if visit.duration_minutes < policy()["visits"]["min_minutes"]:
+        visit.counts_for_compliance = False
     visit.notes = notes
     visit.flags = flags
     visit.status = "done"
@@ -168,6 +170,11 @@ def _finish(session: Session, visit: Visit, end: datetime, method: str, notes: s
         session.add(FollowUp(community_id=visit.community_id, elder_id=visit.elder_id, visit_id=visit.id,
                              reason="wellbeing", flags=flags, note=notes, created_at=end))
     session.flush()
+
+
+def too_short(visit: Visit) -> bool:
+    """Why a finished visit is not the month's visit: shorter than the policy's minimum."""
+    return visit.duration_minutes is not None and visit.duration_minutes < policy()["visits"]["min_minutes"]
 
 
 def record_by_worker(session: Session, worker: Person, volunteer: Person, elder: ElderProfile,

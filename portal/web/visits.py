@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
+from portal.policy import policy
 from portal.models import Visit
 from portal.services import DomainError
 from portal.services import visits as visit_service
@@ -174,6 +175,9 @@ def visit_status_label(visit: Visit) -> str:
     text = labels.get(visit.status, visit.status)
     if visit.status == "done" and visit.needs_worker:
         text = _("Waiting for the community worker (a relative's visit)")
+    if visit_service.too_short(visit):
+        text += " · " + _("Shorter than %(minutes)s minutes: not counted as this month's visit",
+                          minutes=policy()["visits"]["min_minutes"])
     return text
 
 

@@ -166,3 +166,18 @@ def test_verification_signal_carries_the_verified_visit(app, world, session):
     finally:
         events.visit_verified.disconnect(listener)
     assert seen == [(v.id, "verified")]
+
+
+def test_a_visit_shorter_than_the_policy_minimum_is_not_the_months_visit_and_says_why(app, world, session, browser):
+    from portal.models import ElderVisitStat
+    from portal.web.visits import visit_status_label
+
+    volunteer = world.volunteer_a.person
+    quick = visit(session, volunteer, world.elder_a, minutes=3)
+    visit_service.confirm_by_elder(session, quick, world.elder_a.person, "sms", T0 + timedelta(hours=1))
+    assert quick.status == "verified" and not quick.counts_for_compliance
+    assert session.get(ElderVisitStat, world.elder_a.person_id) is None        # not the elder's last visit
+    with app.test_request_context():
+        assert "不足 10 分钟" in visit_status_label(quick)
+    full = visit(session, volunteer, world.elder_a, start=T0 + timedelta(hours=3), minutes=10)
+    assert full.counts_for_compliance
