@@ -91,4 +91,5 @@ def url_values(world) -> dict:
         "year": world.extra["year"],
         "month": world.extra["month"],
         "fmt": "csv",
+        "community_id": world.community_a.id,
     }

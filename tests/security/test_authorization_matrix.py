@@ -112,6 +112,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("volunteer_requests.feed", "GET"):    (LOGIN, 403,   403,   OK,    403,   403,   403,   403),
     ("volunteer_requests.finish", "POST"): (LOGIN, 403,   403,   MOVED, 403,   403,   403,   403),
     ("volunteer_requests.start", "POST"):  (LOGIN, 403,   403,   MOVED, 403,   403,   403,   403),
+    ("officer_visits.unvisited", "GET"):   (LOGIN, 403,   403,   403,   403,   403,   OK,    OK),
     ("worker_requests.acknowledge", "POST"):(LOGIN, 403,   403,   403,   MOVED, 404,   403,   403),
     ("worker_requests.assign", "POST"):    (LOGIN, 403,   403,   403,   OK,    404,   403,   403),
     ("worker_requests.index", "GET"):      (LOGIN, 403,   403,   403,   OK,    OK,    403,   403),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from jobs.runner import beat, run_job
 from portal.db import utcnow
-from portal.models import AuditEvent, Person, VisitObligation, VolunteerProfile
+from portal.models import AuditEvent, ElderProfile, Person, VisitObligation, VolunteerProfile
 from portal.services.people import pair
 from tests.factories import PASSWORD, make_elder, make_volunteer
 from tests.jobs.test_compliance_month import verify_visit
@@ -293,14 +293,29 @@ def test_major_event_form(app, session, world, browser):
 
 
 def test_officer_dashboard(app, session, world, browser):
-    elder, _other = _plan(app, session, world)
+    elder, other = _plan(app, session, world)
     verify_visit(session, elder.person_id, world.volunteer_a.person_id, utcnow() - timedelta(minutes=5))
     browser.login(world.officer.phone, PASSWORD)
     assert "/officer/visits/" in browser.get("/officer/").get_data(as_text=True)
+    # 钱爷爷 was registered 40 days ago and never visited
+    session.get(ElderProfile, other.person_id).created_at = utcnow() - timedelta(days=40)
+    session.commit()
     html = browser.get("/officer/visits/").get_data(as_text=True)
-    assert "<svg" in html and "甲社区" in html and "乙社区" in html and "甲街道" in html
-    assert "钱爷爷" in html          # never visited: listed as over 30 days
-    assert "50%" in html
+    assert "<svg" in html and "甲街道" in html and "乙街道" in html
+    assert "钱爷爷" not in html                      # the page is a summary: counts, not names
+    streets = dict(re.findall(r'<th scope="row"><a href="/officer/visits/\?street=(\d+)"[^>]*>([^<]+)</a>', html))
+    # drill down: the street's communities, each with its count of elders unvisited for 30+ days
+    html = browser.get(f"/officer/visits/?street={world.street_a.id}").get_data(as_text=True)
+    assert world.street_a.name in streets.values() and "甲社区" in html and "乙社区" not in html
+    count = re.search(r'<a href="(/officer/visits/communities/%d/unvisited)">(\d+)</a>' % world.community_a.id, html)
+    assert count and int(count.group(2)) >= 1
+    listing = browser.get(count.group(1)).get_data(as_text=True)
+    assert "钱爷爷" in listing
+    assert browser.get(f"/officer/visits/communities/{world.community_a.id}/unvisited?page=2").status_code == 200
+    # the trend labels its bars with percentages and months in Chinese style, and says when there is no data
+    chart = html[html.index("<svg"):html.index("</svg>")]
+    assert re.search(r'class="value">\d+%<', chart) and re.search(r'class="month">\d+月<', chart)
+    assert re.search(r'class="year">\d{4}年<', chart) and "无数据" in chart
     response = browser.get("/officer/visits/report.csv")
     assert response.status_code == 200 and "甲社区" in response.data.decode("utf-8-sig")
     browser.logout()

@@ -44,7 +44,7 @@ from portal.services.compliance.figures import (
     street_rows,
     totals,
 )
-from portal.services.compliance.forecast import forecast, stale_elders
+from portal.services.compliance.forecast import forecast, stale_counts, stale_elders
 from portal.services.compliance.history import OPEN
 from portal.services.compliance.periods import (
     Window,
@@ -90,6 +90,7 @@ __all__ = [
     "record_major_event",
     "record_visit",
     "run_escalation",
+    "stale_counts",
     "stale_elders",
     "street_rows",
     "totals",
