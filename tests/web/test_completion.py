@@ -426,3 +426,22 @@ def test_a_newly_registered_elder_is_planned_at_once_and_not_called_unvisited(ap
 
     later = utcnow() + timedelta(days=31)
     assert "刘桂兰" in [name for _id, name, _c, _l in stale_elders(session, [world.community_a.id], later)]
+
+
+def test_a_visitor_taken_off_a_visit_is_told_and_her_reminders_stop(app, session, world, browser):
+    from portal.models import OutboundMessage
+    from portal.services.compliance.notices import send_to
+
+    elder, _other = _plan(app, session, world)
+    second = make_volunteer(session, world.community_a, "丁志愿者", verified_by=world.worker_a)
+    ob = _monthly(session, elder.person_id)
+    send_to(session, world.volunteer_a.person, "Please visit", f"obl:{ob.id}:day20", utcnow() + timedelta(days=1))
+    session.commit()
+    browser.login(world.worker_a.phone, PASSWORD)
+    browser.post(f"/worker/completion/{ob.id}/assign", {"assignee": str(second.person_id)}, page="/worker/completion/")
+    session.expire_all()
+    reminder = session.scalar(select(OutboundMessage).where(OutboundMessage.dedupe_key == f"obl:{ob.id}:day20"))
+    assert reminder.status == "cancelled"
+    told = [m.body for m in session.scalars(select(OutboundMessage).where(
+        OutboundMessage.person_id == world.volunteer_a.person_id, OutboundMessage.dedupe_key.like(f"obl:{ob.id}:off:%")))]
+    assert told and "不用您去探访孙奶奶" in told[0]

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.i18n import _l
+from portal.i18n import _l, msg
 from portal.models import (
     EXCUSE_REASONS,
     MAJOR_EVENT_KINDS,
@@ -17,6 +17,7 @@ from portal.models import (
     ObligationEvent,
     OutboundMessage,
     Pairing,
+    Person,
     VisitObligation,
     VolunteerProfile,
 )
@@ -25,7 +26,7 @@ from portal.services import DomainError
 from portal.services.compliance.assignment import assign, pick_visitor
 from portal.services.compliance.completion import silence_reminders
 from portal.services.compliance.history import OPEN, log_event, set_status
-from portal.services.compliance.notices import notify_assignee
+from portal.services.compliance.notices import notify_assignee, send_to
 from portal.services.compliance.periods import is_closed
 from portal.services.scope import community_worker_ids
 
@@ -64,8 +65,25 @@ def reassign(session: Session, obligation: VisitObligation, person_id: int, acto
         role = "worker"
     else:
         raise DomainError(_l("Please choose a verified volunteer of this community."), field="assignee")
+    previous_id = obligation.assigned_to_id
     assign(session, obligation, person_id, role, now, actor_id=actor_id, reason=REASSIGNED)
     notify_assignee(session, obligation, now, f"obl:{obligation.id}:assigned:{person_id}:{now:%Y%m%d%H%M}")
+    if previous_id is not None and previous_id != person_id:
+        taken_off(session, obligation, previous_id, now)
+
+
+def taken_off(session: Session, obligation: VisitObligation, person_id: int, now: datetime) -> None:
+    """The visitor taken off a visit is told so, and her reminders about it that have not left stop."""
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.dedupe_key.like(f"obl:{obligation.id}:%"), OutboundMessage.person_id == person_id,
+               OutboundMessage.status == "queued")
+        .values(status="cancelled", last_error="taken off the visit", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    send_to(session, session.get(Person, person_id),
+            msg("You no longer need to visit %(elder)s this time; someone else will go. Thank you!"),
+            f"obl:{obligation.id}:off:{person_id}:{now:%Y%m%d%H%M}", now, elder=obligation.elder.name)
 
 
 REASSIGNED = "reassigned by a worker"
