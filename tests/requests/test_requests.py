@@ -301,3 +301,37 @@ def test_voice_key_9_is_an_emergency(world, app, session, client):
     assert requests_of(session, person.id)[0].service == "emergency"
     assert session.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to_phone == world.worker_a.phone,
                                                                      OutboundMessage.channel == "call")) == 1
+
+
+def test_volunteer_sees_where_to_go_and_what_is_needed_before_and_after_accepting(world, app, session, browser):
+    import re
+
+    now = utcnow()
+    world.elder_a.notes = "耳背，请大声敲门"
+    with app.app_context():
+        req = service_requests.create_request(
+            session, world.elder_a, world.elder_a.person, "web", "escort",
+            {"time": "09:00", "destination": "hospital", "return_trip": "yes"}, now + timedelta(days=1), now)
+        session.commit()
+    browser.login(world.volunteer_a.person.phone)
+
+    def card(html, kind):
+        return next(c for c in re.findall(rf'<li class="card {kind}">(.*?)</li>', html, re.DOTALL) if req.reference in c)
+
+    offer = card(browser.get("/volunteer/requests/").get_data(as_text=True), "offer")
+    # before accepting: community, street, how near, what and when — no address, no phone
+    assert "甲社区" in offer and "甲街道" in offer and "同一个社区" in offer
+    assert "医院" in offer and "回程" in offer and "要，送我回家" in offer
+    assert world.elder_a.address not in offer and "tel:" not in offer
+    browser.post(f"/volunteer/requests/{req.reference}/accept", {}, page="/volunteer/requests/")
+    task = card(browser.get("/volunteer/requests/").get_data(as_text=True), "task")
+    assert world.elder_a.address in task and f'href="tel:{world.elder_a.person.phone}"' in task
+    assert "耳背，请大声敲门" in task and "医院" in task
+    for action in ("start", "finish"):
+        browser.post(f"/volunteer/requests/{req.reference}/{action}", {}, page="/volunteer/requests/")
+    assert world.elder_a.address in card(browser.get("/volunteer/requests/").get_data(as_text=True), "task")
+    # a day after the visit the address and phone are gone from her view
+    session.get(ServiceRequest, req.id).done_at = utcnow() - timedelta(days=1, minutes=1)
+    session.commit()
+    task = card(browser.get("/volunteer/requests/").get_data(as_text=True), "task")
+    assert world.elder_a.address not in task and "tel:" not in task and "地址不再显示" in task
