@@ -34,6 +34,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("elder.service", "GET"):              (LOGIN,  OK,    403,   403,   403,   403,   403,   403),
     ("elder.decide_link", "POST"):         (LOGIN,  OK,    403,   403,   403,   403,   403,   403),
     ("family.home", "GET"):                (LOGIN,  403,   OK,    403,   403,   403,   403,   403),
+    ("family.month", "GET"):               (LOGIN,  403,   OK,    403,   403,   403,   403,   403),
     ("family.link", "GET"):                (LOGIN,  OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("family.link", "POST"):               (LOGIN,  OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("volunteer.home", "GET"):             (LOGIN,  403,   403,   OK,    403,   403,   403,   403),
