@@ -13,6 +13,7 @@ from portal.models import ElderProfile, FamilyLink, FollowUp, Person, Visit, Vol
 from portal.models.visits import WELLBEING_FLAGS
 from portal.policy import policy
 from portal.services import DomainError
+from portal.services import requests as service_requests
 from portal.services.door import read_door_token
 from portal.services.ledger import credit_visit
 from portal.services.outbox import enqueue
@@ -131,6 +132,8 @@ def check_in(session: Session, volunteer: Person, elder: ElderProfile, method: s
         visit.needs_worker, visit.needs_worker_reason = True, "relative"
     session.add(visit)
     session.flush()
+    if request_id is None:
+        service_requests.serve_at_the_door(session, visit, volunteer, now)
     return visit
 
 
@@ -152,6 +155,7 @@ def check_out(session: Session, visit: Visit, volunteer: Person, now: datetime, 
     chosen = clean_flags(flags)
     text = clean_text(notes, "notes", NOTES_MAX, required=False) or None
     _finish(session, visit, now, method, text, chosen)
+    service_requests.served(session, visit, volunteer, now)
     ask_elder(session, visit, now, public_url)
     return visit
 
@@ -254,6 +258,7 @@ def _verify(session: Session, visit: Visit, verifier_id: int, how: str, now: dat
         raise VisitError(_l("This visit has already been confirmed or disputed."))
     session.refresh(visit)
     credit_visit(session, visit, now)
+    service_requests.confirmed_by_visit(session, visit, now)
     events.visit_verified.send(visit, session=session, now=now)
     return visit
 
