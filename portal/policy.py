@@ -25,7 +25,8 @@ DEFAULT_POLICY: dict = {
         "high_risk_ability_level": 3,   # severe loss of ability → high risk
     },
     "visits": {
-        "counting_methods": ["door_qr", "door_code", "sms", "worker"],
+        # caller_id: the elder called from her own registered phone while the volunteer was at the door
+        "counting_methods": ["door_qr", "door_code", "sms", "worker", "caller_id"],
         "phone_visits_count": False,
         "max_minutes": 240,
         # a shorter visit (签到 then 签退 at once) is recorded and credited but is not the month's visit

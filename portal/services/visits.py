@@ -319,3 +319,23 @@ def close_follow_up(session: Session, follow_up: FollowUp, worker: Person, now: 
         return
     follow_up.status, follow_up.closed_at, follow_up.closed_by_id = "done", now, worker.id
     session.flush()
+
+
+CALLER_ID_WINDOW = timedelta(hours=2)
+
+
+def check_in_by_caller_id(session: Session, elder: ElderProfile, now: datetime) -> Visit | None:
+    """The elder calls from her own registered phone while the volunteer who accepted her request is
+    due at the door (within two hours of its time): that call checks the volunteer in, as home-care
+    visit verification does with a client's landline. None when nobody is expected."""
+    from portal.models import ServiceRequest
+
+    expected = session.scalar(
+        select(ServiceRequest).where(ServiceRequest.elder_id == elder.person_id, ServiceRequest.status == "accepted",
+                                     ServiceRequest.scheduled_at >= now - CALLER_ID_WINDOW,
+                                     ServiceRequest.scheduled_at <= now + CALLER_ID_WINDOW)
+        .order_by(ServiceRequest.scheduled_at).limit(1))
+    if expected is None or expected.volunteer is None or open_visit_for(session, expected.volunteer_id):
+        return None
+    return check_in(session, expected.volunteer, elder, "caller_id", now)
+

@@ -335,3 +335,27 @@ def test_volunteer_sees_where_to_go_and_what_is_needed_before_and_after_acceptin
     session.commit()
     task = card(browser.get("/volunteer/requests/").get_data(as_text=True), "task")
     assert world.elder_a.address not in task and "tel:" not in task and "地址不再显示" in task
+
+
+def test_a_call_from_the_elders_own_phone_checks_the_expected_volunteer_in(world, app, session, client):
+    from portal.models import Visit
+
+    now = utcnow()
+    with app.app_context():
+        req = service_requests.create_request(session, world.elder_a, world.elder_a.person, "web", "meal",
+                                              {"meals": "lunch"}, now + timedelta(minutes=20), now - timedelta(hours=3))
+        service_requests.accept(session, req.id, world.volunteer_a.person, now - timedelta(hours=2))
+        session.commit()
+    # someone else's phone: no check-in, only the hotline
+    stranger = voice(client, "/twilio/voice", {"CallSid": "CA-x", "From": "+8613100000000"}).get_data(as_text=True)
+    assert "热线" in stranger or "hotline" in stranger
+    reply = voice(client, "/twilio/voice", {"CallSid": "CA-door", "From": world.elder_a.person.phone}).get_data(as_text=True)
+    assert "甲志愿者已在您家签到" in reply and "<Hangup" in reply
+    session.expire_all()
+    visit = session.scalar(select(Visit).where(Visit.elder_id == world.elder_a.person_id))
+    assert visit.method == "caller_id" and visit.volunteer_id == world.volunteer_a.person_id
+    assert visit.request_id == req.id and session.get(ServiceRequest, req.id).status == "in_progress"
+    assert visit.counts_for_compliance          # a caller-ID check-in counts, like the door code
+    # a second call does not check her in twice
+    again = voice(client, "/twilio/voice", {"CallSid": "CA-2nd", "From": world.elder_a.person.phone}).get_data(as_text=True)
+    assert "已在您家签到" not in again
