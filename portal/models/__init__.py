@@ -35,7 +35,7 @@ from portal.models.requests import (
     ServiceRequest,
     VoiceTurn,
 )
-from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit
+from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit, VisitRecord
 
 __all__ = [
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",
@@ -43,7 +43,7 @@ __all__ = [
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant", "INBOUND_STATUSES", "InboundMessage",
     "REQUEST_STATUSES", "ConversationState", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
-    "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",
+    "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "VisitRecord", "Account", "AppendOnlyError", "Entry",
     "LedgerHead", "Transfer",
     "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",
     "JobRun", "MajorEvent", "ObligationEvent", "SchedulerHeartbeat", "VisitObligation",

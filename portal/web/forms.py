@@ -28,6 +28,7 @@ from portal.i18n import _l
 from portal.services import DomainError
 from portal.services.people import ADDRESS_MAX, NAME_MAX, check_birth_date, clean_name
 from portal.services.phones import normalize_phone
+from portal.services.visit_records import HEADINGS
 
 REQUIRED = _l("This cannot be empty.")
 NAME = [DataRequired(message=_l("Please enter a name.")),
@@ -377,3 +378,14 @@ class ExcuseForm(FlaskForm):
 
 class UndoForm(FlaskForm):
     obligation = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired()])
+
+
+class VisitRecordForm(FlaskForm):
+    """探访记录: one tap per heading (the headings and choices are services/visit_records.HEADINGS)."""
+
+
+for _heading in HEADINGS:
+    setattr(VisitRecordForm, _heading.key,
+            choice_field(_heading.question, select_choices(_heading.choices), field=RadioField,
+                         message=_l("Please choose one of the answers.")))
+

@@ -11,9 +11,18 @@ from portal.i18n import _
 from portal.policy import policy
 from portal.models import Visit
 from portal.services import DomainError
+from portal.services import visit_records
 from portal.services import visits as visit_service
 from portal.web import commit, db
-from portal.web.forms import CheckInForm, CheckOutForm, DecisionForm, ElderAnswerForm, select_choices, show_error
+from portal.web.forms import (
+    CheckInForm,
+    CheckOutForm,
+    DecisionForm,
+    ElderAnswerForm,
+    VisitRecordForm,
+    select_choices,
+    show_error,
+)
 
 bp = Blueprint("visits", __name__)
 
@@ -130,7 +139,34 @@ def check_out(visit_id: int):
     commit()
     flash(_("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm.",
             minutes=visit.duration_minutes, name=visit.elder.name))
-    return redirect(url_for("visits.index"), code=303)
+    # the 探访记录 comes next, while she still remembers what she saw
+    return redirect(url_for("visits.record", visit_id=visit.id), code=303)
+
+
+@bp.route("/volunteer/visits/<int:visit_id>/record", methods=["GET", "POST"])
+@allow("volunteer")
+def record(visit_id: int):
+    """The visit record after check-out: a tap per heading; risky answers become the worker's tasks."""
+    session = db()
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.volunteer_id != current_user.id:
+        abort(404)
+    form = VisitRecordForm()
+    if form.validate_on_submit():
+        answers = {heading.key: form[heading.key].data for heading in visit_records.HEADINGS}
+        try:
+            visit_records.record_visit(session, visit, answers, current_user.id, "web", utcnow())
+        except DomainError as error:
+            session.rollback()
+            show_error(form, error)
+        else:
+            commit()
+            risky = [h for h in visit_records.HEADINGS if visit_records.is_risky(h.key, answers[h.key])]
+            flash(_("Thank you. The visit record is saved.") + (
+                " " + _("The community worker will follow up: %(what)s.",
+                        what="、".join(str(h.risky[answers[h.key]][0]) for h in risky)) if risky else ""))
+            return redirect(url_for("visits.index"), code=303)
+    return render_template("visits/record.html", visit=visit, form=form, headings=visit_records.HEADINGS)
 
 
 # ---------------------------------------------------------------- the elder's answer on the web

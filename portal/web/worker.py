@@ -24,7 +24,7 @@ from portal.models import (
     Person,
     VolunteerProfile,
 )
-from portal.services import DomainError, audit, compliance
+from portal.services import DomainError, audit, compliance, visit_records
 from portal.services.door import door_token
 from portal.services.people import decide_family_link, pair, save_elder, save_volunteer, verify_volunteer
 from portal.services.scope import staff_community_ids
@@ -210,7 +210,8 @@ def _elder_page(profile: ElderProfile, pair_form: PairForm, decision: LinkDecisi
     pairings = session.scalars(select(Pairing).where(Pairing.elder_id == profile.person_id, Pairing.active)).all()
     links = session.scalars(select(FamilyLink).where(FamilyLink.elder_id == profile.person_id)).all()
     return render_template("worker/elder.html", profile=profile, pairings=pairings, links=links,
-                           pair_form=pair_form, decision=decision)
+                           pair_form=pair_form, decision=decision,
+                           records=visit_records.trend(session, profile.person_id), record_headings=visit_records)
 
 
 @bp.route("/elders/<int:elder_id>/edit", methods=["GET", "POST"])

@@ -97,6 +97,7 @@ FUZZED_FORMS = {
     "BulkReassignForm": "no free text: obligation ids (scope-checked) and a person id from the list",
     "ExcuseForm": "no free text: a reason from the list and a confirmation box",
     "UndoForm": "no free text: obligation ids, scope-checked (tests/web/test_completion.py)",
+    "VisitRecordForm": "no free text: one choice per heading (tests/timebank/test_visit_pages.py)",
 }
 
 

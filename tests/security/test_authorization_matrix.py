@@ -102,6 +102,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("visits_worker.close_follow_up", "POST"):(LOGIN, 403,   403,   403,   MOVED, 404,   403,   MOVED),
     ("visits_worker.follow_ups", "GET"):   (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
     ("visits_worker.index", "GET"):        (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
+    ("visits.record", "GET"):              (LOGIN, 403,   403,   OK,    403,   403,   403,   403),
+    ("visits.record", "POST"):             (LOGIN, 403,   403,   OK,    403,   403,   403,   403),
     ("visits_worker.new", "GET"):          (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
     ("visits_worker.new", "POST"):         (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
     ("visits_worker.person_history", "GET"):(LOGIN, 403,   403,   403,   OK,    404,   403,   OK),
