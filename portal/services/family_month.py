@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import FamilyLink, ServiceRequest, Visit, VisitObligation
+from portal.models import FamilyLink, ServiceRequest, Visit, VisitObligation, VisitRecord
 from portal.services.compliance.periods import month_window
 
 
@@ -19,6 +19,7 @@ class ElderMonth:
     requests: list[ServiceRequest]
     emergencies: list[ServiceRequest]
     obligations: list[VisitObligation]
+    records: list[VisitRecord]
 
 
 def approved_link(session: Session, family_id: int, elder_id: int) -> FamilyLink | None:
@@ -40,5 +41,9 @@ def elder_month(session: Session, elder_id: int, period: str, now: datetime) -> 
         VisitObligation.elder_id == elder_id, VisitObligation.window_start < window.end,
         VisitObligation.window_end > window.start,
     ).order_by(VisitObligation.window_start)))
+    records = list(session.scalars(select(VisitRecord).where(
+        VisitRecord.elder_id == elder_id, VisitRecord.created_at >= window.start, VisitRecord.created_at < window.end,
+    ).order_by(VisitRecord.created_at)))
     return ElderMonth(period=period, visits=visits, requests=[r for r in asked if r.service != "emergency"],
-                      emergencies=[r for r in asked if r.service == "emergency"], obligations=obligations)
+                      emergencies=[r for r in asked if r.service == "emergency"], obligations=obligations,
+                      records=records)

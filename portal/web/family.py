@@ -9,7 +9,7 @@ from portal.access import allow, signed_in
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import FamilyLink
-from portal.services import DomainError, audit, compliance
+from portal.services import DomainError, audit, compliance, visit_records
 from portal.services.family_month import approved_link, elder_month
 from portal.services.people import request_family_link
 from portal.web import client_ip, commit, db
@@ -45,7 +45,7 @@ def month(elder_id: int):
     audit.record(db(), current_user.id, "view", "elder", elder_id, elder_id=elder_id, ip=client_ip(),
                  page="family_month", period=period)
     commit()
-    return render_template("family/month.html", link=link, month=seen, now=now,
+    return render_template("family/month.html", link=link, month=seen, now=now, record_headings=visit_records,
                            previous=compliance.previous_month(period),
                            following=None if period == compliance.current_month(now) else compliance.next_month(period))
 

@@ -17,7 +17,12 @@ from tests.jobs.test_compliance_month import verify_visit
 def test_family_sees_the_mothers_month(app, session, world, browser):
     now = utcnow()
     compliance.plan_visits(session, now)
-    verify_visit(session, world.elder_a.person_id, world.volunteer_a.person_id, now - timedelta(minutes=50))
+    visit = verify_visit(session, world.elder_a.person_id, world.volunteer_a.person_id, now - timedelta(minutes=50))
+    from portal.services.visit_records import HEADINGS, record_visit
+
+    record_visit(session, visit, {**{h.key: h.choices[0][0] for h in HEADINGS}, "gas": "hazard"},
+                 world.volunteer_a.person_id, "web", now - timedelta(minutes=5))
+    session.commit()
     with app.app_context():
         own = service_requests.create_request(session, world.elder_a, world.elder_a.person, "web", "cleaning",
                                               {"half_day": "morning"}, now + timedelta(days=1), now)
@@ -30,6 +35,8 @@ def test_family_sees_the_mothers_month(app, session, world, browser):
     row = re.search(r"<tr><td>[^<]+</td><td>([^<]+)</td><td>(\d+)</td><td>([^<]+)</td></tr>", visits)
     assert row and row.group(1) == "甲志愿者" and row.group(2) == "40" and row.group(3).startswith("已确认")
     assert "本月探访已完成" in html
+    summary = html[html.index('class="facts visit-record-summary"'):]
+    assert re.search(r"<dt>燃气</dt><dd class=\"risky\">有隐患", summary)
     # her own request, placed by herself, is listed without a link to its page
     assert "助洁" in html and own.reference not in html
     assert session.scalar(select(AuditEvent).where(AuditEvent.actor_id == world.family_a.id,
