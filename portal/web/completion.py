@@ -199,6 +199,16 @@ def detail(obligation_id: int):
     return _detail(obligation, utcnow())
 
 
+def _changed(obligation: VisitObligation, message: str):
+    """After an excuse or a reassignment: the row again with the message and an undo (htmx), or back
+    to the list with both (without JavaScript)."""
+    if wants_partial(f"obligation-{obligation.id}"):
+        return _detail(obligation, utcnow(), message=message, undo=True)
+    flash(message)
+    session_undo([obligation.id])
+    return redirect(_back(), code=303)
+
+
 @bp.route("/<int:obligation_id>/assign", methods=["POST"])
 @allow(*WORKER)
 def assign(obligation_id: int):
@@ -212,13 +222,8 @@ def assign(obligation_id: int):
                          elder_id=obligation.elder_id, ip=client_ip(), assigned_to=form.assignee.data)
             commit()
             # the person chosen, not `obligation.assigned_to`: that relationship was loaded before the change
-            message = _("%(elder)s will be visited by %(name)s.", elder=obligation.elder.name,
-                        name=db().get(Person, form.assignee.data).name)
-            if wants_partial(f"obligation-{obligation_id}"):
-                return _detail(obligation, utcnow(), message=message, undo=True)
-            flash(message)
-            session_undo([obligation.id])
-            return redirect(_back(), code=303)
+            return _changed(obligation, _("%(elder)s will be visited by %(name)s.", elder=obligation.elder.name,
+                                          name=db().get(Person, form.assignee.data).name))
         except DomainError as exc:
             db().rollback()
             show_error(form, exc, "assignee")
@@ -240,12 +245,7 @@ def excuse(obligation_id: int):
             audit.record(db(), current_user.id, "update", "visit_obligation", obligation.id,
                          elder_id=obligation.elder_id, ip=client_ip(), excused=obligation.excuse_reason)
             commit()
-            message = _("%(elder)s is excused this period.", elder=obligation.elder.name)
-            if wants_partial(f"obligation-{obligation_id}"):
-                return _detail(obligation, utcnow(), message=message, undo=True)
-            flash(message)
-            session_undo([obligation.id])
-            return redirect(_back(), code=303)
+            return _changed(obligation, _("%(elder)s is excused this period.", elder=obligation.elder.name))
         except DomainError as exc:
             db().rollback()
             show_error(form, exc, "reason")

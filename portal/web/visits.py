@@ -101,6 +101,14 @@ def door(token: str):
     return render_template("visits/door.html", form=form, elder=elder, current=current, token=token)
 
 
+def _own_visit(visit_id: int) -> Visit:
+    """The signed-in volunteer's own visit, else 404."""
+    visit = db().get(Visit, visit_id)
+    if visit is None or visit.volunteer_id != current_user.id:
+        abort(404)
+    return visit
+
+
 def _check_out_form() -> CheckOutForm:
     form = CheckOutForm()
     form.flags.choices = select_choices(flag_labels().items())
@@ -111,9 +119,7 @@ def _check_out_form() -> CheckOutForm:
 @allow("volunteer")
 def check_out(visit_id: int):
     session = db()
-    visit = session.get(Visit, visit_id)
-    if visit is None or visit.volunteer_id != current_user.id:
-        abort(404)
+    visit = _own_visit(visit_id)
     form = _check_out_form()
     if request.method == "GET":
         form.token.data = request.args.get("token") or ""
@@ -148,9 +154,7 @@ def check_out(visit_id: int):
 def record(visit_id: int):
     """The visit record after check-out: a tap per heading; risky answers become the worker's tasks."""
     session = db()
-    visit = session.get(Visit, visit_id)
-    if visit is None or visit.volunteer_id != current_user.id:
-        abort(404)
+    visit = _own_visit(visit_id)
     form = VisitRecordForm()
     if form.validate_on_submit():
         answers = {heading.key: form[heading.key].data for heading in visit_records.HEADINGS}
