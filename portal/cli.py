@@ -55,23 +55,26 @@ def db_downgrade(revision: str):
     click.echo(f"database at {revision}")
 
 
-def _seed_demo_if_empty() -> bool:
+def _seed_demo_if_empty(history_years: int = 0) -> bool:
     from portal.services.demo import is_empty, seed_demo
 
     with session_factory()() as session:
         if not is_empty(session):
             return False
-        summary = seed_demo(session, date.today())
+        summary = seed_demo(session, date.today(), history_years=history_years)
         session.commit()
-    click.echo(f"demo data: {summary['elders']} elders in {summary['communities']} communities")
+    click.echo(f"demo data: {summary['elders']} elders in {summary['communities']} communities"
+               + (f", {summary['visits']} past visits" if history_years else ""))
     return True
 
 
 @click.command("seed-demo")
+@click.option("--history-years", type=click.IntRange(0, 2), default=0,
+              help="Also seed this many years of past visits, credits and closed months.")
 @with_appcontext
-def seed_demo_command():
+def seed_demo_command(history_years: int):
     """Seed the demo district into an empty database."""
-    if not _seed_demo_if_empty():
+    if not _seed_demo_if_empty(history_years):
         click.echo("the database is not empty; demo data not added", err=True)
         sys.exit(1)
 
@@ -161,7 +164,8 @@ def demo_command(host: str, port: int):
     app = create_app(settings)
     with app.app_context():
         migrate.upgrade(app.config["LINLI_DATABASE_URL"])
-        _seed_demo_if_empty()
+        # a year of history: the officer's trend, the statements' months and "last visit" are not empty
+        _seed_demo_if_empty(history_years=1)
     click.echo(f"Linli demo: http://{host}:{port}/  (dev outbox: http://{host}:{port}/dev/outbox)")
     from werkzeug.serving import run_simple
 

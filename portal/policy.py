@@ -25,14 +25,18 @@ DEFAULT_POLICY: dict = {
         "high_risk_ability_level": 3,   # severe loss of ability → high risk
     },
     "visits": {
-        "counting_methods": ["door_qr", "door_code", "sms", "worker"],
+        # caller_id: the elder called from her own registered phone while the volunteer was at the door
+        "counting_methods": ["door_qr", "door_code", "sms", "worker", "caller_id"],
         "phone_visits_count": False,
         "max_minutes": 240,
+        # a shorter visit (签到 then 签退 at once) is recorded and credited but is not the month's visit
+        "min_minutes": 10,
     },
     "compliance": {
         "forecast_from": 0.5,          # the forecast shows from this share of the period onwards
         "stale_visit_days": 30,        # officers see special-hardship elders unvisited for longer
         "heartbeat_silent_minutes": 10,
+        "undo_minutes": 10,            # a worker's excuse or reassignment can be undone this long
     },
     "escalation": {
         "monthly": [

@@ -28,6 +28,7 @@ from portal.request_scope import commit, db
 from portal.services import DomainError
 from portal.services import emergencies
 from portal.services import requests as service_requests
+from portal.services import visits as visit_service
 from portal.services.phones import normalize_phone
 from portal.services.scope import community_workers
 
@@ -155,6 +156,17 @@ def incoming():
         return _hotline_only(response)
     now = utcnow()
     _say(response, person, msg("Hello, %(name)s."), name=person.name)
+    try:
+        arrived = visit_service.check_in_by_caller_id(db(), elder, now)
+    except DomainError:
+        db().rollback()
+        arrived = None
+    if arrived is not None:
+        commit()
+        _say(response, person, msg("%(volunteer)s is checked in at your home. Thank you. Goodbye."),
+             volunteer=arrived.volunteer.name)
+        response.hangup()
+        return response
     refusable = service_requests.pending_refusal(db(), person.id, now)
     if refusable is not None:
         with force_locale(person.locale):

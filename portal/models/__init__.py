@@ -37,7 +37,7 @@ from portal.models.requests import (
     ServiceRequest,
     VoiceTurn,
 )
-from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit
+from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit, VisitRecord
 
 __all__ = [
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",
@@ -45,7 +45,7 @@ __all__ = [
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant", "INBOUND_STATUSES", "InboundMessage",
     "REQUEST_STATUSES", "ConversationState", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
-    "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",
+    "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "VisitRecord", "Account", "AppendOnlyError", "Entry",
     "LedgerHead", "Transfer", "EMERGENCY_OUTCOMES", "EMERGENCY_STATES", "Emergency",
     "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",
     "IMPORT_KINDS", "ImportBatch", "ImportMapping",

@@ -10,7 +10,7 @@ from portal.db import Base, utcnow
 from portal.models.people import Person
 from portal.types import UTCDateTime
 
-VISIT_METHODS = ("door_qr", "door_code", "sms", "worker")
+VISIT_METHODS = ("door_qr", "door_code", "sms", "worker", "caller_id")
 WELLBEING_FLAGS = ("fell", "unwell", "no_food", "needs_follow_up")
 # open → done (checked out, waiting for confirmation) → verified | disputed
 VISIT_STATUSES = ("open", "done", "verified", "disputed")
@@ -68,8 +68,26 @@ class FollowUp(Base):
     note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | done
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # by when the worker should have acted (a gas hazard: a day; family not supporting: a week)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
     elder: Mapped[Person] = relationship(foreign_keys=[elder_id], lazy="joined")
     visit: Mapped[Visit | None] = relationship()
+
+
+class VisitRecord(Base):
+    """探访记录: what the visitor saw, one choice per heading of the national guidance (see
+    services/visit_records.HEADINGS), once per visit."""
+
+    __tablename__ = "visit_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
+    elder_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(8), default="web")       # web | sms
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+

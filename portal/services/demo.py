@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
-from portal.models import HARDSHIP_CATEGORIES, ElderProfile, FamilyLink, Person
+from portal.models import HARDSHIP_CATEGORIES, ElderProfile, FamilyLink, Pairing, Person, VolunteerProfile
 from portal.services.login import password_hasher
 from portal.services.people import (
     decide_family_link,
@@ -35,8 +35,11 @@ def _birth(rng: random.Random, today: date, low: int, high: int) -> date:
     return today - timedelta(days=rng.randint(low * 365 + 1, high * 365 - 1))
 
 
-def seed_demo(session: Session, today: date, elders: int = 200, volunteers: int = 40, seed: int = 2026) -> dict:
-    """Create the demo district. Deterministic for a given seed; call only on an empty database."""
+def seed_demo(session: Session, today: date, elders: int = 200, volunteers: int = 40, seed: int = 2026,
+              history_years: int = 0) -> dict:
+    """Create the demo district. Deterministic for a given seed; call only on an empty database.
+    With `history_years`, the closed periods of those years get visits, credits and snapshots from
+    the benchmark's generator, so the trend, the statement's months and "last visit" are not empty."""
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
@@ -158,8 +161,28 @@ def seed_demo(session: Session, today: date, elders: int = 200, volunteers: int 
         if candidates and profile.care_tier != "general" and rng.random() < 0.7:
             pair(session, rng.choice(candidates), profile, workers[area.id])
     session.flush()
+    history = _seed_history(session, rng, history_years, now) if history_years else {}
     return {
         "district": district.id,
         "communities": len(communities),
         "elders": session.scalar(select(func.count(ElderProfile.person_id))),
+        **history,
     }
+
+
+def _seed_history(session: Session, rng: random.Random, years: int, now) -> dict:
+    from portal.services.synthetic import BulkWriter
+    from portal.services.synthetic_history import seed_history
+
+    elders = [tuple(row) for row in session.execute(
+        select(ElderProfile.person_id, ElderProfile.community_id, ElderProfile.care_tier)
+        .order_by(ElderProfile.person_id))]
+    volunteers: dict[int, list[int]] = {}
+    for person_id, community_id in session.execute(
+            select(VolunteerProfile.person_id, VolunteerProfile.community_id)
+            .where(VolunteerProfile.verified_at.is_not(None)).order_by(VolunteerProfile.person_id)):
+        volunteers.setdefault(community_id, []).append(person_id)
+    paired = dict(session.execute(select(Pairing.elder_id, func.min(Pairing.volunteer_id))
+                                  .where(Pairing.active).group_by(Pairing.elder_id)).all())
+    return seed_history(session, BulkWriter(session), rng, elders=elders, volunteers_by_community=volunteers,
+                        paired=paired, now=now, years=years)

@@ -355,6 +355,42 @@ def finish(session: Session, request: ServiceRequest, volunteer: Person, now: da
                  volunteer=volunteer.name, service=_service(request), elder=request.elder.name)
 
 
+# ---------------------------------------------------------------- one path: a request served is a visit
+
+def serve_at_the_door(session: Session, visit, volunteer: Person, now: datetime) -> ServiceRequest | None:
+    """A volunteer checks in at the door of an elder whose request she accepted: the visit serves the
+    request (the soonest one), and the request is started."""
+    request = session.scalar(
+        select(ServiceRequest).where(ServiceRequest.volunteer_id == volunteer.id,
+                                     ServiceRequest.elder_id == visit.elder_id, ServiceRequest.status == "accepted")
+        .order_by(ServiceRequest.scheduled_at, ServiceRequest.id).limit(1))
+    if request is None:
+        return None
+    visit.request_id = request.id
+    if request.service in policy()["services"]:
+        visit.service_type = request.service
+    start(session, request, volunteer, now)
+    return request
+
+
+def served(session: Session, visit, volunteer: Person, now: datetime) -> None:
+    """Checked out: the request the visit served is done. The elder is asked once, about the visit."""
+    request = session.get(ServiceRequest, visit.request_id) if visit.request_id else None
+    if request is not None and request.status == "in_progress":
+        _volunteer_step(session, request, volunteer, now, "in_progress", "done", "done_at")
+        _tell_family(session, request, msg("%(volunteer)s finished %(service)s for %(elder)s."), now, "done",
+                     volunteer=volunteer.name, service=_service(request), elder=request.elder.name)
+
+
+def confirmed_by_visit(session: Session, visit, now: datetime) -> None:
+    """The elder (or a worker) confirmed the visit: the request it served is confirmed too."""
+    request = session.get(ServiceRequest, visit.request_id) if visit.request_id else None
+    if request is not None and request.status == "done":
+        request.status, request.confirmed_at, request.closed_at = "confirmed", now, now
+        _event(session, request, "confirmed", now, None, visit.verification_method)
+        session.flush()
+
+
 def feed(session: Session, volunteer: VolunteerProfile) -> list[tuple[ServiceRequest, bool]]:
     """Open requests in the volunteer's community, then in neighbouring ones (same street)."""
     declined = select(RequestDecline.request_id).where(RequestDecline.volunteer_id == volunteer.person_id)

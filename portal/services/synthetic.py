@@ -76,7 +76,7 @@ def _fast_utc(value):
     return value.isoformat(" ", "microseconds")[:26]
 
 
-class _Writer:
+class BulkWriter:
     """Bulk rows into one table: COPY on PostgreSQL, executemany on SQLite."""
 
     def __init__(self, session: Session):
@@ -172,7 +172,7 @@ def seed_district(session: Session, elders: int, today: date, seed: int = 7, his
     if len(codes) < elders:
         raise ValueError("not enough free 6-digit door codes for that many elders")
 
-    writer = _Writer(session)
+    writer = BulkWriter(session)
     people, profiles, grants = [], [], []
     elder_ids_by_community: dict[int, list[tuple[int, str]]] = {}
     tiers = {"high_risk": 0, "special_hardship": 0, "general": 0}

@@ -86,13 +86,14 @@ def _max(session: Session, column) -> int:
 
 
 def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, str]],
-                 volunteers_by_community: dict[int, list[int]], paired: dict[int, int], now: datetime) -> dict:
+                 volunteers_by_community: dict[int, list[int]], paired: dict[int, int], now: datetime,
+                 years: int = YEARS) -> dict:
     """`elders`: (person id, community id, tier) of the new elders; `paired`: elder id → volunteer id."""
     tiers = policy()["tiers"]
     rules = policy()["time_bank"]
     weight = service_weight("visit")
     weight = int(weight) if weight.denominator == 1 else float(weight)
-    windows = {tier: closed_windows(conf["cadence"], tier, now) for tier, conf in tiers.items()}
+    windows = {tier: closed_windows(conf["cadence"], tier, now, years) for tier, conf in tiers.items()}
     community_rate = {c: rng.uniform(*DONE_RATE) for c in volunteers_by_community}
     by_tier: dict[str, list[tuple[int, int, int | None]]] = {}
     position: dict[int, int] = {}

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.clock import local_tz
 from portal.i18n import msg, translate_for
+from portal.models import Area
 from portal.services.compliance import community_rows, month_window, totals
+from portal.services.compliance.worklist import WorklistFilter, worklist_query
 
 HEADERS = [msg("Street"), msg("Community"), msg("Elders to visit"), msg("Visited"), msg("Not visited yet"),
            msg("Missed"), msg("Excused"), msg("Visit rate")]
@@ -40,6 +44,32 @@ def report_rows(session: Session, period: str, community_ids: list[int], now: da
 def build_report(session: Session, period: str, community_ids: list[int], fmt: str, now: datetime,
                  locale: str = "zh_Hans") -> bytes:
     headers, body = report_rows(session, period, community_ids, now, locale)
+    return table_file(headers, body, fmt, period, (14, 16, 12, 10, 12, 10, 10, 10))
+
+
+LIST_HEADERS = [msg("Name"), msg("Community"), msg("Tier"), msg("State"), msg("Visitor"), msg("Last visit"),
+                msg("Due by")]
+
+
+def worklist_report(session: Session, period: str, community_ids: list[int], chosen: WorklistFilter, fmt: str,
+                    now: datetime, labels: dict[str, dict[str, str]], locale: str = "zh_Hans") -> tuple[bytes, int]:
+    """Exactly the rows the worker's filter picks, in its order (all pages), and how many."""
+    month_window(period, now)
+    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_(community_ids or [-1]))).all())
+
+    def day(moment):
+        return "" if moment is None else moment.astimezone(local_tz()).date().isoformat()
+
+    body = [[row.name, names.get(row.community_id, ""), labels["tier"].get(row.tier, row.tier),
+             labels["state"].get(row.state, row.state), row.visitor or "", day(row.last_visit_at),
+             day(row.due_at - timedelta(seconds=1))]
+            for row in session.execute(worklist_query(period, community_ids, chosen, now))]
+    headers = [translate_for(locale, header) for header in LIST_HEADERS]
+    return table_file(headers, body, fmt, period, (12, 14, 10, 10, 12, 12, 12)), len(body)
+
+
+def table_file(headers: list[str], body: list[list], fmt: str, title: str, widths: tuple[int, ...]) -> bytes:
+    """A table as CSV (with a BOM, so Excel reads the Chinese) or as an XLSX workbook."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -51,13 +81,13 @@ def build_report(session: Session, period: str, community_ids: list[int], fmt: s
 
     book = Workbook()
     sheet = book.active
-    sheet.title = period
+    sheet.title = title
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in body:
         sheet.append(row)
-    for column, width in zip("ABCDEFGH", (14, 16, 12, 10, 12, 10, 10, 10)):
+    for column, width in zip("ABCDEFGH", widths):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
     book.save(buffer)

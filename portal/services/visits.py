@@ -12,6 +12,7 @@ from portal.models import ElderProfile, FamilyLink, FollowUp, Person, Visit, Vol
 from portal.models.visits import WELLBEING_FLAGS
 from portal.policy import policy
 from portal.services import DomainError
+from portal.services import requests as service_requests
 from portal.services.door import read_door_token
 from portal.services.ledger import credit_visit
 from portal.services.outbox import enqueue
@@ -126,6 +127,8 @@ def check_in(session: Session, volunteer: Person, elder: ElderProfile, method: s
         visit.needs_worker, visit.needs_worker_reason = True, "relative"
     session.add(visit)
     session.flush()
+    if request_id is None:
+        service_requests.serve_at_the_door(session, visit, volunteer, now)
     return visit
 
 
@@ -147,6 +150,7 @@ def check_out(session: Session, visit: Visit, volunteer: Person, now: datetime, 
     chosen = clean_flags(flags)
     text = clean_text(notes, "notes", NOTES_MAX, required=False) or None
     _finish(session, visit, now, method, text, chosen)
+    service_requests.served(session, visit, volunteer, now)
     ask_elder(session, visit, now, public_url)
     return visit
 
@@ -156,6 +160,8 @@ def _finish(session: Session, visit: Visit, end: datetime, method: str, notes: s
     visit.checked_out_at = end
     visit.check_out_method = method
     visit.duration_minutes = min(max(minutes, 0), policy()["visits"]["max_minutes"])
+    if visit.duration_minutes < policy()["visits"]["min_minutes"]:
+        visit.counts_for_compliance = False
     visit.notes = notes
     visit.flags = flags
     visit.status = "done"
@@ -163,6 +169,11 @@ def _finish(session: Session, visit: Visit, end: datetime, method: str, notes: s
         session.add(FollowUp(community_id=visit.community_id, elder_id=visit.elder_id, visit_id=visit.id,
                              reason="wellbeing", flags=flags, note=notes, created_at=end))
     session.flush()
+
+
+def too_short(visit: Visit) -> bool:
+    """Why a finished visit is not the month's visit: shorter than the policy's minimum."""
+    return visit.duration_minutes is not None and visit.duration_minutes < policy()["visits"]["min_minutes"]
 
 
 def record_by_worker(session: Session, worker: Person, volunteer: Person, elder: ElderProfile,
@@ -242,6 +253,7 @@ def _verify(session: Session, visit: Visit, verifier_id: int, how: str, now: dat
         raise VisitError(_l("This visit has already been confirmed or disputed."))
     session.refresh(visit)
     credit_visit(session, visit, now)
+    service_requests.confirmed_by_visit(session, visit, now)
     events.visit_verified.send(visit, session=session, now=now)
     return visit
 
@@ -302,3 +314,23 @@ def close_follow_up(session: Session, follow_up: FollowUp, worker: Person, now: 
         return
     follow_up.status, follow_up.closed_at, follow_up.closed_by_id = "done", now, worker.id
     session.flush()
+
+
+CALLER_ID_WINDOW = timedelta(hours=2)
+
+
+def check_in_by_caller_id(session: Session, elder: ElderProfile, now: datetime) -> Visit | None:
+    """The elder calls from her own registered phone while the volunteer who accepted her request is
+    due at the door (within two hours of its time): that call checks the volunteer in, as home-care
+    visit verification does with a client's landline. None when nobody is expected."""
+    from portal.models import ServiceRequest
+
+    expected = session.scalar(
+        select(ServiceRequest).where(ServiceRequest.elder_id == elder.person_id, ServiceRequest.status == "accepted",
+                                     ServiceRequest.scheduled_at >= now - CALLER_ID_WINDOW,
+                                     ServiceRequest.scheduled_at <= now + CALLER_ID_WINDOW)
+        .order_by(ServiceRequest.scheduled_at).limit(1))
+    if expected is None or expected.volunteer is None or open_visit_for(session, expected.volunteer_id):
+        return None
+    return check_in(session, expected.volunteer, elder, "caller_id", now)
+

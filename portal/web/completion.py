@@ -2,35 +2,61 @@
 volunteer deactivation, report downloads and printable visit sheets."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from portal.access import allow
 from portal.clock import local_tz
 from portal.db import utcnow
-from portal.i18n import _
+from portal import labels
+from portal.i18n import _, _l
 from portal.models import (
     MAJOR_EVENT_KINDS,
     Area,
     ElderProfile,
-    ElderVisitStat,
     Person,
-    RoleGrant,
     VisitObligation,
     VolunteerProfile,
 )
 from portal.services import DomainError, audit, compliance, scheduler_status
-from portal.services.scope import staff_community_ids
-from portal.web import client_ip, commit, db, render_page, wants_partial
+from portal.services.compliance import worklist
+from portal.services.scope import community_worker_ids, staff_community_ids
+from portal.services.visit_reports import REPORT_MIMETYPES, worklist_report
+from portal.web import client_ip, commit, db, wants_partial
 from portal.web.downloads import visit_report_download
-from portal.web.forms import DecisionForm
+from portal.web.forms import (
+    BulkReassignForm,
+    DecisionForm,
+    ExcuseForm,
+    ReassignForm,
+    UndoForm,
+    select_choices,
+    show_error,
+)
 
 bp = Blueprint("completion", __name__, url_prefix="/worker/completion")
 WORKER = ("worker", "admin")
-STATUS_ORDER = {"due": 0, "upcoming": 1, "missed": 2, "done": 3, "excused": 4}
+STATE_LABELS = {"overdue": _l("Overdue"), "due": _l("Due"), "upcoming": _l("Upcoming"), "done": _l("Done"),
+                "missed": _l("Missed"), "excused": _l("Excused")}
+SORT_LABELS = {"priority": _l("Overdue and high risk first"), "name": _l("Name"), "due": _l("Due by"),
+               "last_visit": _l("Last visit"), "visitor": _l("Visitor")}
+
+
+@bp.app_template_filter("day")
+def day(moment: datetime) -> str:
+    """A short local date for a table cell: 11-20 this year, 2025-11-20 before."""
+    local = moment.astimezone(local_tz())
+    return local.strftime("%m-%d" if local.year == utcnow().astimezone(local_tz()).year else "%Y-%m-%d")
+
+
+@bp.app_template_filter("due_day")
+def due_day(moment: datetime) -> str:
+    """The last day of a window that ends at midnight: due 21 Dec 00:00 is "by 12-20"."""
+    return day(moment - timedelta(seconds=1))
 
 
 @bp.app_context_processor
@@ -65,33 +91,47 @@ def _obligation_in_scope(obligation_id: int) -> VisitObligation:
     return obligation
 
 
-def _assignees(community_id: int) -> list[tuple[int, str]]:
+def _assignees(community_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """Who a community's visits can be given to: its verified volunteers, then its workers, each once."""
     volunteers = db().execute(
-        select(Person.id, Person.name).join(VolunteerProfile, VolunteerProfile.person_id == Person.id)
-        .where(VolunteerProfile.community_id == community_id, VolunteerProfile.active,
-               VolunteerProfile.verified_at.is_not(None), Person.active).order_by(Person.name)
+        select(VolunteerProfile.community_id, Person.id, Person.name)
+        .join(Person, VolunteerProfile.person_id == Person.id)
+        .where(VolunteerProfile.community_id.in_(community_ids or [-1]), VolunteerProfile.active,
+               VolunteerProfile.verified_at.is_not(None), Person.active).order_by(Person.name, Person.id)
     ).all()
-    workers = db().execute(
-        select(Person.id, Person.name).join(RoleGrant, RoleGrant.person_id == Person.id)
-        .where(RoleGrant.role == "worker", RoleGrant.area_id == community_id, Person.active).order_by(Person.name)
-    ).all()
-    return [(row.id, row.name) for row in volunteers] + [(row.id, _("%(name)s (community worker)", name=row.name))
-                                                            for row in workers]
+    workers = community_worker_ids(db(), community_ids)
+    names = dict(db().execute(select(Person.id, Person.name).where(
+        Person.id.in_({pid for ids in workers.values() for pid in ids} or {-1}), Person.active)).all())
+    result: dict[int, dict[int, str]] = {cid: {} for cid in community_ids}
+    for community_id, person_id, name in volunteers:
+        result[community_id].setdefault(person_id, name)
+    for community_id, ids in workers.items():
+        for person_id in ids:
+            if person_id in names:
+                result[community_id].setdefault(person_id, _("%(name)s (community worker)", name=names[person_id]))
+    return {cid: list(people.items()) for cid, people in result.items()}
 
 
-def _rows(period: str, community_ids: list[int], now: datetime):
-    window = compliance.month_window(period)
-    overdue = case((VisitObligation.status.in_(compliance.OPEN) & (VisitObligation.due_at <= now), 0), else_=1)
-    high = case((VisitObligation.tier == "high_risk", 0), else_=1)
-    status_rank = case(STATUS_ORDER, value=VisitObligation.status, else_=9)
-    return db().execute(
-        select(VisitObligation, ElderVisitStat.last_visit_at)
-        .join(Person, Person.id == VisitObligation.elder_id)
-        .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == VisitObligation.elder_id)
-        .where(VisitObligation.community_id.in_(community_ids or [-1]),
-               VisitObligation.window_start < window.end, VisitObligation.window_end > window.start)
-        .order_by(overdue, high, status_rank, VisitObligation.window_start, Person.name)
-    ).all()
+def _chosen_communities(communities: list[Area]) -> tuple[str, list[int]]:
+    chosen = request.args.get("community", "")
+    ids = [c.id for c in communities]
+    if chosen.isdigit() and int(chosen) in ids:
+        return chosen, [int(chosen)]
+    return "", ids
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    return {"tier": {key: str(label) for key, label in labels.TIER_LABELS.items()},
+            "state": {key: str(label) for key, label in STATE_LABELS.items()}}
+
+
+def _back() -> str:
+    back = request.values.get("back") or ""
+    return back if back.startswith("/worker/completion/") and "//" not in back else url_for("completion.index")
+
+
+def _row(obligation_id: int, now) -> worklist.WorklistRow:
+    return worklist.worklist_row(db(), obligation_id, now)
 
 
 @bp.route("/")
@@ -100,75 +140,184 @@ def index():
     now = utcnow()
     period = _period_arg(now)
     communities = _communities()
-    chosen = request.args.get("community", "")
-    ids = [c.id for c in communities]
-    if chosen.isdigit() and int(chosen) in ids:
-        ids = [int(chosen)]
-    rows = _rows(period, ids, now)
-    figures = compliance.totals(compliance.community_rows(db(), period, ids))
-    assignees = {cid: _assignees(cid) for cid in ids}
-    counts = {status: 0 for status in STATUS_ORDER}
-    for obligation, _last in rows:
-        counts[obligation.status] = counts.get(obligation.status, 0) + 1
-    return render_page(
-        "completion/index.html", partial="completion/_list.html", target="visit-list",
-        period=period, previous=compliance.previous_month(period),
-        following=None if period == compliance.current_month(now) else compliance.next_month(period),
-        communities=communities, chosen=chosen, obligations=rows, figures=figures, counts=counts, now=now,
-        assignees=assignees, back=request.full_path, forecast=compliance.forecast(db(), period, ids, now),
-        excuse_labels=compliance.EXCUSE_LABELS, closed=compliance.is_closed(db(), period),
+    chosen, ids = _chosen_communities(communities)
+    wanted = worklist.WorklistFilter.from_args(request.args)
+    rows, total = worklist.worklist_rows(db(), period, ids, wanted, now)
+    more = wanted.page * worklist.PAGE_SIZE < total
+    assignees = _assignees(ids)
+    context = dict(
+        period=period, communities=communities, chosen=chosen, ids=ids, rows=rows, total=total, more=more,
+        wanted=wanted, now=now, back=request.full_path.rstrip("?"), page_size=worklist.PAGE_SIZE,
+        tier_labels=labels.TIER_LABELS, state_labels=STATE_LABELS, states=worklist.STATES,
+        sorts=SORT_LABELS, base_args={"period": period, "community": chosen or None},
+        args=lambda **changes: {"period": period, "community": chosen or None, **wanted.args(**changes)},
     )
+    # "load more" and a filtered list swap only the rows
+    if wants_partial("more") or wants_partial("visit-rows"):
+        return render_template("completion/_rows.html", **context)
+    figures = compliance.totals(compliance.community_rows(db(), period, ids))
+    return render_template(
+        "completion/index.html", previous=compliance.previous_month(period),
+        following=None if period == compliance.current_month(now) else compliance.next_month(period),
+        figures=figures, counts=worklist.state_counts(db(), period, ids, now),
+        forecast=compliance.forecast(db(), period, ids, now), closed=compliance.is_closed(db(), period),
+        visitors=list(dict(p for people in assignees.values() for p in people).items()),
+        undo_ids=session.pop("completion_undo", []), **context,
+    )
+
+
+def _detail(obligation: VisitObligation, now, form=None, excuse_form=None, message=None, undo=False,
+            confirm_died=False):
+    """The row with its actions: a row expansion for htmx, or a page of its own without JavaScript."""
+    row = _row(obligation.id, now)
+    assignees = _assignees([obligation.community_id])
+    if form is None:
+        form = ReassignForm(formdata=None, assignee=obligation.assigned_to_id)
+    form.assignee.choices = select_choices(assignees[obligation.community_id])
+    excuse_form = excuse_form or ExcuseForm(formdata=None)
+    excuse_form.reason.choices = select_choices(compliance.EXCUSE_LABELS.items())
+    profile = db().get(ElderProfile, obligation.elder_id)
+    context = dict(row=row, obligation=obligation, profile=profile, form=form, excuse_form=excuse_form,
+                   message=message, undo=undo and compliance.can_undo(db(), obligation, now), now=now,
+                   confirm_died=confirm_died,
+                   back=_back(), closed=compliance.is_closed(db(), obligation.period), open_=True,
+                   tier_labels=labels.TIER_LABELS, state_labels=STATE_LABELS,
+                   excuse_labels=compliance.EXCUSE_LABELS)
+    if wants_partial(f"obligation-{obligation.id}"):
+        return render_template("completion/_expanded.html", **context)
+    return render_template("completion/visit.html", **context)
+
+
+@bp.route("/<int:obligation_id>")
+@allow(*WORKER)
+def detail(obligation_id: int):
+    obligation = _obligation_in_scope(obligation_id)
+    if request.args.get("close") and wants_partial(f"obligation-{obligation_id}"):
+        row = _row(obligation_id, utcnow())
+        return render_template("completion/_one_row.html", row=row, now=utcnow(), back=_back(),
+                               tier_labels=labels.TIER_LABELS, state_labels=STATE_LABELS)
+    return _detail(obligation, utcnow())
+
+
+def _changed(obligation: VisitObligation, message: str):
+    """After an excuse or a reassignment: the row again with the message and an undo (htmx), or back
+    to the list with both (without JavaScript)."""
+    if wants_partial(f"obligation-{obligation.id}"):
+        return _detail(obligation, utcnow(), message=message, undo=True)
+    flash(message)
+    session_undo([obligation.id])
+    return redirect(_back(), code=303)
 
 
 @bp.route("/<int:obligation_id>/assign", methods=["POST"])
 @allow(*WORKER)
 def assign(obligation_id: int):
     obligation = _obligation_in_scope(obligation_id)
-    error = None
-    if not DecisionForm().validate_on_submit():
-        abort(400)
-    raw = request.form.get("assignee", "")
-    try:
-        if not raw.isdigit():
-            raise DomainError(_("Please choose a verified volunteer of this community."), field="assignee")
-        compliance.reassign(db(), obligation, int(raw), current_user.id, utcnow())
-        audit.record(db(), current_user.id, "update", "visit_obligation", obligation.id,
-                     elder_id=obligation.elder_id, ip=client_ip(), assigned_to=int(raw))
-        commit()
-    except DomainError as exc:
-        db().rollback()
-        error = str(exc.message)
-    if wants_partial(f"obligation-{obligation_id}"):
-        last = db().scalar(select(ElderVisitStat.last_visit_at).where(ElderVisitStat.elder_id == obligation.elder_id))
-        return render_template("completion/_row.html", obligation=db().get(VisitObligation, obligation_id),
-                               last_visit=last, assignees={obligation.community_id: _assignees(obligation.community_id)},
-                               back=url_for("completion.index"), now=utcnow(), error=error,
-                               excuse_labels=compliance.EXCUSE_LABELS, closed=False)
-    if error:
-        flash(error)
-    else:
-        flash(_("%(elder)s will be visited by %(name)s.", elder=obligation.elder.name,
-                name=obligation.assigned_to.name if obligation.assigned_to else ""))
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/worker/completion")
-                    else url_for("completion.index"), code=303)
+    form = ReassignForm()
+    form.assignee.choices = select_choices(_assignees([obligation.community_id])[obligation.community_id])
+    if form.validate_on_submit():
+        try:
+            compliance.reassign(db(), obligation, form.assignee.data, current_user.id, utcnow())
+            audit.record(db(), current_user.id, "update", "visit_obligation", obligation.id,
+                         elder_id=obligation.elder_id, ip=client_ip(), assigned_to=form.assignee.data)
+            commit()
+            # the person chosen, not `obligation.assigned_to`: that relationship was loaded before the change
+            return _changed(obligation, _("%(elder)s will be visited by %(name)s.", elder=obligation.elder.name,
+                                          name=db().get(Person, form.assignee.data).name))
+        except DomainError as exc:
+            db().rollback()
+            show_error(form, exc, "assignee")
+    return _detail(db().get(VisitObligation, obligation_id), utcnow(), form=form)
 
 
 @bp.route("/<int:obligation_id>/excuse", methods=["POST"])
 @allow(*WORKER)
 def excuse(obligation_id: int):
     obligation = _obligation_in_scope(obligation_id)
-    if not DecisionForm().validate_on_submit():
-        abort(400)
-    try:
-        compliance.excuse(db(), obligation, request.form.get("reason", ""), current_user.id, utcnow())
+    form = ExcuseForm()
+    form.reason.choices = select_choices(compliance.EXCUSE_LABELS.items())
+    if form.validate_on_submit():
+        if form.reason.data == "died" and not form.confirm.data:
+            # a death is asked about once more: one click must not take an elder off the list
+            return _detail(obligation, utcnow(), excuse_form=form, confirm_died=True)
+        try:
+            compliance.excuse(db(), obligation, form.reason.data, current_user.id, utcnow())
+            audit.record(db(), current_user.id, "update", "visit_obligation", obligation.id,
+                         elder_id=obligation.elder_id, ip=client_ip(), excused=obligation.excuse_reason)
+            commit()
+            return _changed(obligation, _("%(elder)s is excused this period.", elder=obligation.elder.name))
+        except DomainError as exc:
+            db().rollback()
+            show_error(form, exc, "reason")
+    return _detail(db().get(VisitObligation, obligation_id), utcnow(), excuse_form=form)
+
+
+@bp.route("/bulk-assign", methods=["POST"])
+@allow(*WORKER)
+def bulk_assign():
+    """Give the ticked visits to one person; visits of another community or not open are reported."""
+    ids = staff_community_ids(db(), current_user)
+    form = BulkReassignForm()
+    picked = worklist.in_period(db(), [i for i in (form.selected.data or []) if isinstance(i, int)], ids)
+    communities = sorted({o.community_id for o in picked})
+    everyone = _assignees(communities)
+    form.assignee.choices = select_choices(dict(p for cid in communities for p in everyone[cid]).items())
+    if not form.validate_on_submit() or not picked:
+        for error in [*form.selected.errors, *form.assignee.errors] or [_("Please tick at least one elder.")]:
+            flash(str(error))
+        return redirect(_back(), code=303)
+    moved, refused = [], []
+    for obligation in picked:
+        try:
+            with db().begin_nested():
+                compliance.reassign(db(), obligation, form.assignee.data, current_user.id, utcnow())
+            moved.append(obligation)
+        except DomainError:
+            refused.append(obligation.elder.name)
+    for obligation in moved:
         audit.record(db(), current_user.id, "update", "visit_obligation", obligation.id,
-                     elder_id=obligation.elder_id, ip=client_ip(), excused=obligation.excuse_reason)
-        commit()
-        flash(_("%(elder)s is excused this period.", elder=obligation.elder.name))
-    except DomainError as exc:
-        db().rollback()
-        flash(str(exc.message))
-    return redirect(url_for("completion.index", period=request.form.get("period") or None), code=303)
+                     elder_id=obligation.elder_id, ip=client_ip(), assigned_to=form.assignee.data, bulk=True)
+    commit()
+    if moved:
+        flash(_("%(num)s visits were given to %(name)s.", num=len(moved), name=db().get(Person, form.assignee.data).name))
+        session_undo([o.id for o in moved])
+    if refused:
+        flash(_("Not changed (not an open visit, or not someone of that community): %(names)s",
+                names="、".join(refused)))
+    return redirect(_back(), code=303)
+
+
+@bp.route("/undo", methods=["POST"])
+@allow(*WORKER)
+def undo():
+    """Take back the last excuse or reassignment of these visits, within the policy's minutes."""
+    form = UndoForm()
+    if not form.validate_on_submit():
+        flash(_("This can no longer be undone."))
+        return redirect(_back(), code=303)
+    picked = worklist.in_period(db(), form.obligation.data, staff_community_ids(db(), current_user))
+    if not picked:
+        abort(404)
+    now, undone = utcnow(), []
+    for obligation in picked:
+        try:
+            kind = compliance.undo(db(), obligation, current_user.id, now)
+            audit.record(db(), current_user.id, "update", "visit_obligation", obligation.id,
+                         elder_id=obligation.elder_id, ip=client_ip(), undone=kind)
+            undone.append(obligation.elder.name)
+        except DomainError:
+            pass
+    commit()
+    message = _("Undone: %(names)s", names="、".join(undone)) if undone else _("This can no longer be undone.")
+    if len(picked) == 1 and wants_partial(f"obligation-{picked[0].id}"):
+        return _detail(picked[0], now, message=message)
+    flash(message)
+    return redirect(_back(), code=303)
+
+
+def session_undo(obligation_ids: list[int]) -> None:
+    """The flash after an action offers to undo it (the page reads it once, like the flash)."""
+    session["completion_undo"] = obligation_ids
 
 
 @bp.route("/elders/<int:elder_id>/event", methods=["GET", "POST"])
@@ -246,6 +395,24 @@ def report(fmt: str):
     return visit_report_download(fmt, staff_community_ids(db(), current_user), "completion.index")
 
 
+@bp.route("/list.<fmt>")
+@allow(*WORKER)
+def export_list(fmt: str):
+    """Exactly the rows the worker's filter picks (every page), in the list's order."""
+    if fmt not in REPORT_MIMETYPES:
+        abort(404)
+    now = utcnow()
+    period = _period_arg(now)
+    _chosen, ids = _chosen_communities(_communities())
+    wanted = worklist.WorklistFilter.from_args(request.args)
+    data, count = worklist_report(db(), period, ids, wanted, fmt, now, _labels(), str(get_locale() or "zh_Hans"))
+    audit.record(db(), current_user.id, "export", "visit_list", period, ip=client_ip(), format=fmt,
+                 communities=len(ids), rows=count, **wanted.args(page=1))
+    commit()
+    return Response(data, mimetype=REPORT_MIMETYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="visit-list-{period}.{fmt}"'})
+
+
 @bp.route("/sheet")
 @allow(*WORKER)
 def sheet():
@@ -266,7 +433,7 @@ def sheet():
     if volunteer.isdigit():
         person = db().get(Person, int(volunteer))
         # only someone who can be given this area's visits: no names from another area in the title
-        if person is None or not any(person.id == pid for cid in ids for pid, _name in _assignees(cid)):
+        if person is None or not any(person.id == pid for people in _assignees(ids).values() for pid, _name in people):
             abort(404)
         query = query.where(VisitObligation.assigned_to_id == person.id)
         title = person.name

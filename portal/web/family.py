@@ -1,16 +1,18 @@
 """Family members: link to an elder, follow and order on their behalf."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import allow, signed_in
+from portal.db import utcnow
 from portal.i18n import _
 from portal.models import FamilyLink
-from portal.services import DomainError
+from portal.services import DomainError, audit, compliance, visit_records
+from portal.services.family_month import approved_link, elder_month
 from portal.services.people import request_family_link
-from portal.web import commit, db
+from portal.web import client_ip, commit, db
 from portal.web.forms import FamilyLinkForm, show_error
 
 bp = Blueprint("family", __name__, url_prefix="/family")
@@ -24,6 +26,28 @@ def my_links() -> list[FamilyLink]:
 @allow("family")
 def home():
     return render_template("family/home.html", links=my_links(), form=FamilyLinkForm())
+
+
+@bp.route("/elders/<int:elder_id>")
+@allow("family")
+def month(elder_id: int):
+    """The elder's month as her relative may see it; ?period=YYYY-MM for an earlier month."""
+    link = approved_link(db(), current_user.id, elder_id)
+    if link is None:
+        abort(404)
+    now = utcnow()
+    period = request.args.get("period") or compliance.current_month(now)
+    try:
+        seen = elder_month(db(), elder_id, period, now)
+    except DomainError as error:
+        flash(str(error.message))
+        return redirect(url_for("family.month", elder_id=elder_id), code=303)
+    audit.record(db(), current_user.id, "view", "elder", elder_id, elder_id=elder_id, ip=client_ip(),
+                 page="family_month", period=period)
+    commit()
+    return render_template("family/month.html", link=link, month=seen, now=now, record_headings=visit_records,
+                           previous=compliance.previous_month(period),
+                           following=None if period == compliance.current_month(now) else compliance.next_month(period))
 
 
 @bp.route("/link", methods=["GET", "POST"])

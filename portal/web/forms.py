@@ -4,6 +4,7 @@ they follow the request's language. Choices are lists of SelectChoice (WTForms 3
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,7 +25,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from portal.i18n import _l
-from portal.services.people import ADDRESS_MAX, NAME_MAX
+from portal.services import DomainError
+from portal.services.people import ADDRESS_MAX, NAME_MAX, check_birth_date, clean_name
+from portal.services.phones import normalize_phone
+from portal.services.visit_records import HEADINGS
 
 REQUIRED = _l("This cannot be empty.")
 NAME = [DataRequired(message=_l("Please enter a name.")),
@@ -137,13 +141,40 @@ class TextSizeForm(FlaskForm):
 
 # ---------------------------------------------------------------- people and links
 
+class ServiceCheck:
+    """Run a service's own check on the field (e.g. `clean_name`), so that every mistake on a form is
+    reported in one round, each under its own field, instead of the first one the service meets."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, form, field):
+        if field.data in (None, ""):
+            return
+        try:
+            self.check(field.data)
+        except DomainError as error:
+            raise ValidationError(str(error.message)) from None
+
+
+def _phone_check(value):
+    from flask import current_app
+
+    normalize_phone(value, current_app.config.get("LINLI_DEFAULT_REGION", "CN"))
+
+
+def _birth_check(value):
+    check_birth_date(value, date.today())
+
+
 class ElderForm(FlaskForm):
-    name = StringField(_l("Name"), NAME, filters=[strip])
-    phone = StringField(_l("Mobile or landline number"), [required(), at_most(32)], filters=[strip],
-                        render_kw={"inputmode": "tel"})
+    name = StringField(_l("Name"), [*NAME, ServiceCheck(clean_name)], filters=[strip])
+    phone = StringField(_l("Mobile or landline number"), [required(), at_most(32), ServiceCheck(_phone_check)],
+                        filters=[strip], render_kw={"inputmode": "tel"})
     community_id = choice_field(_l("Community"), coerce=int)
     address = StringField(_l("Home address"), [required(), at_most(ADDRESS_MAX)], filters=[strip])
-    birth_date = LocalDateField(_l("Date of birth"), [Optional()], message=_l("That date of birth is not possible."))
+    birth_date = LocalDateField(_l("Date of birth"), [Optional(), ServiceCheck(_birth_check)],
+                                message=_l("That date of birth is not possible."))
     gender = choice_field(_l("Gender"), select_choices([("f", _l("Female")), ("m", _l("Male"))]), field=RadioField,
                           validators=[Optional()])
     living_situation = choice_field(_l("Living situation"))
@@ -151,9 +182,10 @@ class ElderForm(FlaskForm):
     ability_level = choice_field(_l("Ability level (GB/T 42195-2022)"), coerce=int)
     severe_illness = BooleanField(_l("Severe illness"))
     preferred_channel = choice_field(_l("Reach by"))
-    contact_name = StringField(_l("Emergency contact: name"), [Optional(), NAME[1]], filters=[strip])
-    contact_phone = StringField(_l("Emergency contact: phone"), [Optional(), at_most(32)], filters=[strip],
-                                render_kw={"inputmode": "tel"})
+    contact_name = StringField(_l("Emergency contact: name"), [Optional(), NAME[1], ServiceCheck(clean_name)],
+                               filters=[strip])
+    contact_phone = StringField(_l("Emergency contact: phone"), [Optional(), at_most(32), ServiceCheck(_phone_check)],
+                                filters=[strip], render_kw={"inputmode": "tel"})
     contact_relation = StringField(_l("Emergency contact: relation"), [Optional(), at_most(50)], filters=[strip])
     tier_override = choice_field(_l("Care tier override"), validators=[Optional()])
     tier_override_reason = StringField(_l("Reason for the override"), [Optional(), at_most(200)], filters=[strip])
@@ -329,3 +361,43 @@ class EmergencyComingForm(FlaskForm):
 class EmergencyOutcomeForm(FlaskForm):
     outcome = RadioField(_l("What happened"), choices=[],
                          validators=[InputRequired(message=_l("Please choose what happened."))])
+
+
+# ---------------------------------------------------------------- the completion list
+
+ONE_OF_OURS = _l("Please choose a verified volunteer of this community.")
+
+
+class ReassignForm(FlaskForm):
+    """Give one visit (or, in BulkReassignForm, the selected visits) to someone else; the view sets
+    the choices to the community's verified volunteers and workers."""
+
+    assignee = choice_field(_l("Give this visit to"), coerce=int, message=ONE_OF_OURS)
+
+
+class BulkReassignForm(ReassignForm):
+    selected = SelectMultipleField(_l("Selected elders"), coerce=int, validate_choice=False,
+                                   validators=[DataRequired(message=_l("Please tick at least one elder."))])
+
+
+class ExcuseForm(FlaskForm):
+    """No reason is chosen for the worker; "passed away" asks once more before it is recorded."""
+
+    reason = choice_field(_l("Why is no visit needed this month?"), field=RadioField,
+                          message=_l("Please choose a reason from the list."))
+    confirm = BooleanField(_l("Yes, record this"))
+
+
+class UndoForm(FlaskForm):
+    obligation = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired()])
+
+
+class VisitRecordForm(FlaskForm):
+    """探访记录: one tap per heading (the headings and choices are services/visit_records.HEADINGS)."""
+
+
+for _heading in HEADINGS:
+    setattr(VisitRecordForm, _heading.key,
+            choice_field(_heading.question, select_choices(_heading.choices), field=RadioField,
+                         message=_l("Please choose one of the answers.")))
+

@@ -8,11 +8,21 @@ from sqlalchemy import select
 from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
+from portal.policy import policy
 from portal.models import Visit
 from portal.services import DomainError
+from portal.services import visit_records
 from portal.services import visits as visit_service
 from portal.web import commit, db
-from portal.web.forms import CheckInForm, CheckOutForm, DecisionForm, ElderAnswerForm, select_choices, show_error
+from portal.web.forms import (
+    CheckInForm,
+    CheckOutForm,
+    DecisionForm,
+    ElderAnswerForm,
+    VisitRecordForm,
+    select_choices,
+    show_error,
+)
 
 bp = Blueprint("visits", __name__)
 
@@ -91,6 +101,14 @@ def door(token: str):
     return render_template("visits/door.html", form=form, elder=elder, current=current, token=token)
 
 
+def _own_visit(visit_id: int) -> Visit:
+    """The signed-in volunteer's own visit, else 404."""
+    visit = db().get(Visit, visit_id)
+    if visit is None or visit.volunteer_id != current_user.id:
+        abort(404)
+    return visit
+
+
 def _check_out_form() -> CheckOutForm:
     form = CheckOutForm()
     form.flags.choices = select_choices(flag_labels().items())
@@ -101,9 +119,7 @@ def _check_out_form() -> CheckOutForm:
 @allow("volunteer")
 def check_out(visit_id: int):
     session = db()
-    visit = session.get(Visit, visit_id)
-    if visit is None or visit.volunteer_id != current_user.id:
-        abort(404)
+    visit = _own_visit(visit_id)
     form = _check_out_form()
     if request.method == "GET":
         form.token.data = request.args.get("token") or ""
@@ -129,7 +145,32 @@ def check_out(visit_id: int):
     commit()
     flash(_("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm.",
             minutes=visit.duration_minutes, name=visit.elder.name))
-    return redirect(url_for("visits.index"), code=303)
+    # the 探访记录 comes next, while she still remembers what she saw
+    return redirect(url_for("visits.record", visit_id=visit.id), code=303)
+
+
+@bp.route("/volunteer/visits/<int:visit_id>/record", methods=["GET", "POST"])
+@allow("volunteer")
+def record(visit_id: int):
+    """The visit record after check-out: a tap per heading; risky answers become the worker's tasks."""
+    session = db()
+    visit = _own_visit(visit_id)
+    form = VisitRecordForm()
+    if form.validate_on_submit():
+        answers = {heading.key: form[heading.key].data for heading in visit_records.HEADINGS}
+        try:
+            visit_records.record_visit(session, visit, answers, current_user.id, "web", utcnow())
+        except DomainError as error:
+            session.rollback()
+            show_error(form, error)
+        else:
+            commit()
+            risky = [h for h in visit_records.HEADINGS if visit_records.is_risky(h.key, answers[h.key])]
+            flash(_("Thank you. The visit record is saved.") + (
+                " " + _("The community worker will follow up: %(what)s.",
+                        what="、".join(str(h.risky[answers[h.key]][0]) for h in risky)) if risky else ""))
+            return redirect(url_for("visits.index"), code=303)
+    return render_template("visits/record.html", visit=visit, form=form, headings=visit_records.HEADINGS)
 
 
 # ---------------------------------------------------------------- the elder's answer on the web
@@ -174,6 +215,9 @@ def visit_status_label(visit: Visit) -> str:
     text = labels.get(visit.status, visit.status)
     if visit.status == "done" and visit.needs_worker:
         text = _("Waiting for the community worker (a relative's visit)")
+    if visit_service.too_short(visit):
+        text += " · " + _("Shorter than %(minutes)s minutes: not counted as this month's visit",
+                          minutes=policy()["visits"]["min_minutes"])
     return text
 
 

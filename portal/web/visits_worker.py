@@ -13,6 +13,7 @@ from portal.db import utcnow
 from portal.i18n import _
 from portal.models import Area, ElderProfile, FollowUp, Person, Transfer, Visit, VolunteerProfile
 from portal.services import DomainError, audit, ledger, statements
+from portal.services import visit_records
 from portal.services import visits as visit_service
 from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db, governed_or_404
@@ -65,7 +66,7 @@ def verify(visit_id: int):
 def follow_ups():
     tasks = db().scalars(select(FollowUp).where(FollowUp.community_id.in_(_communities() or [-1]),
                                                 FollowUp.status == "open").order_by(FollowUp.created_at)).all()
-    return render_template("visits/follow_ups.html", tasks=tasks)
+    return render_template("visits/follow_ups.html", tasks=tasks, now_utc=utcnow, record_label=visit_records.label)
 
 
 @bp.route("/follow-ups/<int:task_id>", methods=["POST"])

@@ -1,13 +1,19 @@
 """Volunteers: the feed of open requests, accept / decline, start, finish."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal.access import allow
+from portal.clock import local_tz
+from portal.conversation import engine
+from portal.conversation.flows import REQUEST_FLOW
 from portal.db import utcnow
 from portal.i18n import _
-from portal.models import VolunteerProfile
+from portal.models import Area, ElderProfile, ServiceRequest, VolunteerProfile
 from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.web import commit, db
@@ -22,12 +28,42 @@ def _profile() -> VolunteerProfile:
     return profile
 
 
+ADDRESS_KEPT = timedelta(days=1)
+
+
+def _answers(request: ServiceRequest) -> list[tuple[str, str]]:
+    """What the elder answered (meal type, diet, destination, the way back …), as she reads it back."""
+    data = {**(request.details or {}), "service": request.service}
+    if request.scheduled_at is not None:
+        data["date"] = request.scheduled_at.astimezone(local_tz()).date().isoformat()
+    try:
+        rows = engine.summary(engine.FLOWS[REQUEST_FLOW], data)
+    except (KeyError, ValueError):
+        return []
+    return [(label, answer) for step, label, answer in rows if step not in ("service", "date") and answer]
+
+
 @bp.route("/")
 @allow("volunteer")
 def feed():
+    """Before accepting: where (community, street, how near) and what is asked, and when. After:
+    the address, the elder's phone, the worker's notes for visitors and every answer; the address
+    and phone go from her view a day after the visit."""
     profile = _profile()
-    return render_template("volunteer/requests.html", feed=service_requests.feed(db(), profile),
-                           tasks=service_requests.my_tasks(db(), current_user.id))
+    now = utcnow()
+    offers = service_requests.feed(db(), profile)
+    tasks = service_requests.my_tasks(db(), current_user.id)
+    everything = [r for r, _near in offers] + tasks
+    areas = {a.id: a for a in db().scalars(select(Area).where(
+        Area.id.in_({r.community_id for r in everything} or {-1})))}
+    streets = {a.id: a.name for a in db().scalars(select(Area).where(
+        Area.id.in_({a.parent_id for a in areas.values() if a.parent_id} or {-1})))}
+    elders = {e.person_id: e for e in db().scalars(select(ElderProfile).where(
+        ElderProfile.person_id.in_({r.elder_id for r in tasks} or {-1})))}
+    shown = {r.id for r in tasks if r.status in ("accepted", "in_progress")
+             or r.done_at is not None and now - r.done_at < ADDRESS_KEPT}
+    return render_template("volunteer/requests.html", feed=offers, tasks=tasks, areas=areas, streets=streets,
+                           elders=elders, shown=shown, answers={r.id: _answers(r) for r in everything})
 
 
 def _act(reference: str, action, done_message: str):

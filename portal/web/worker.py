@@ -24,7 +24,7 @@ from portal.models import (
     Person,
     VolunteerProfile,
 )
-from portal.services import DomainError, audit
+from portal.services import DomainError, audit, compliance, visit_records
 from portal.services.door import door_token
 from portal.services.people import decide_family_link, pair, save_elder, save_volunteer, verify_volunteer
 from portal.services.scope import staff_community_ids
@@ -175,6 +175,8 @@ def new_elder():
     if form.validate_on_submit():
         profile = _save_elder_from(form, None)
         if profile is not None:
+            # on the completion list at once, not at the next plan run
+            compliance.plan_visits(db(), utcnow(), elder_ids=[profile.person_id])
             audit.record(db(), current_user.id, "create", "elder", profile.person_id, elder_id=profile.person_id,
                          ip=client_ip())
             commit()
@@ -208,7 +210,8 @@ def _elder_page(profile: ElderProfile, pair_form: PairForm, decision: LinkDecisi
     pairings = session.scalars(select(Pairing).where(Pairing.elder_id == profile.person_id, Pairing.active)).all()
     links = session.scalars(select(FamilyLink).where(FamilyLink.elder_id == profile.person_id)).all()
     return render_template("worker/elder.html", profile=profile, pairings=pairings, links=links,
-                           pair_form=pair_form, decision=decision)
+                           pair_form=pair_form, decision=decision,
+                           records=visit_records.trend(session, profile.person_id), record_headings=visit_records)
 
 
 @bp.route("/elders/<int:elder_id>/edit", methods=["GET", "POST"])

@@ -269,8 +269,18 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
     checker.check()
     page.get_by_label("门牌码（在老人家门上的卡片上）").fill(code)
     page.get_by_role("button", name="签退").click()
-    page.wait_for_url(re.compile(r"/volunteer/visits/$"))
+    # The 探访记录 comes next: a tap per question; a gas hazard opens a follow-up for the worker.
+    page.wait_for_url(re.compile(r"/record$"))
     assert page.locator(".notice", has_text="王秀英").is_visible()
+    assert _request_status(live_server, reference) == "done"      # the visit served her request
+    checker.check()
+    for fieldset in page.locator("fieldset.record-choices").all():
+        fieldset.get_by_role("radio").first.check()
+    page.get_by_role("radio", name=re.compile("有隐患")).check()
+    shot(page, "volunteer-visit-record")
+    page.get_by_role("button", name="保存探访记录").click()
+    page.wait_for_url(re.compile(r"/volunteer/visits/$"))
+    assert page.locator(".notice", has_text="安排燃气维修").is_visible()
     checker.check()
     shot(page, "volunteer-checked-out")
     checker.assert_clean()
@@ -290,6 +300,28 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
         assert elder_page.locator(".notice", has_text="李娜").is_visible()
         elder_checker.check(elder=True)
         elder_checker.assert_clean()
+    assert _request_status(live_server, reference) == "confirmed"     # request served = visit confirmed
+
+    # Her son sees his mother's month: the visit with the visitor's name, and what the visitor saw.
+    # (Another journey takes his link back and asks again: approve it as his mother did.)
+    from portal.models import FamilyLink
+
+    with _db(live_server) as session:
+        son = session.scalar(select(Person).where(Person.phone == SON[0]))
+        for link in session.scalars(select(FamilyLink).where(FamilyLink.family_id == son.id)):
+            link.status = "approved"
+        session.commit()
+    with _second_page(playwright_driver, viewport) as son_page:
+        son_checker = PageChecker(son_page)
+        sign_in(son_page, None, base, SON)
+        son_page.wait_for_url(re.compile(r"/family/$"))
+        son_page.get_by_role("link", name="王秀英本月情况").click()
+        son_page.wait_for_url(re.compile(r"/family/elders/\d+$"))
+        assert son_page.locator("table.visits tbody tr", has_text="李娜").first.is_visible()
+        assert son_page.locator(".visit-record-summary .risky", has_text="有隐患").is_visible()
+        son_checker.check()
+        shot(son_page, "son-sees-the-month")
+        son_checker.assert_clean()
 
     # The worker's completion list shows her visit done this month.
     with _second_page(playwright_driver, viewport) as worker_page:
@@ -298,11 +330,16 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
         worker_page.wait_for_url(re.compile(r"/worker/$"))
         worker_page.get_by_role("link", name="每月探访").first.click()
         worker_page.wait_for_url(re.compile(r"/worker/completion/"))
-        row = worker_page.locator("li.visit", has_text="王秀英").first
+        worker_page.get_by_label("姓名或手机尾号").fill("王秀英")
+        worker_page.get_by_role("button", name="显示", exact=True).click()
+        row = worker_page.locator("tbody[id^=obligation-]", has_text="王秀英").first
         assert row.locator(".tag", has_text="完成").is_visible(), row.inner_text()
         assert _wang_this_month(live_server) == ("done", this_visit)  # done by this run's visit
         worker_checker.check()
         shot(worker_page, "worker-completion-done")
+        worker_page.goto(f"{base}/worker/visits/follow-ups")
+        assert worker_page.locator("section.card", has_text="王秀英").filter(has_text="安排燃气维修").first.is_visible()
+        worker_checker.check()
         worker_checker.assert_clean()
 
     # The officer downloads this month's Excel report; it opens and lists 王秀英's community.

@@ -97,6 +97,11 @@ FUZZED_FORMS = {
     "ReverseForm": "one bounded text field, cleaned by the ledger (tests/timebank)",
     "SimulatorTextForm": "dev tools only: tests/web/test_phone_simulator.py",
     "SimulatorCallForm": "dev tools only: tests/web/test_phone_simulator.py",
+    "ReassignForm": "no free text: a person id from the form's own list (tests/web/test_completion.py)",
+    "BulkReassignForm": "no free text: obligation ids (scope-checked) and a person id from the list",
+    "ExcuseForm": "no free text: a reason from the list and a confirmation box",
+    "UndoForm": "no free text: obligation ids, scope-checked (tests/web/test_completion.py)",
+    "VisitRecordForm": "no free text: one choice per heading (tests/timebank/test_visit_pages.py)",
 }
 from tests.admin.fuzz_registry import ADMIN_FUZZED_FORMS  # noqa: E402
 

@@ -305,3 +305,61 @@ def test_voice_key_9_is_an_emergency(world, app, session, client):
     assert requests_of(session, person.id)[0].service == "emergency"
     assert session.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to_phone == world.worker_a.phone,
                                                                      OutboundMessage.channel == "call")) == 1
+
+
+def test_volunteer_sees_where_to_go_and_what_is_needed_before_and_after_accepting(world, app, session, browser):
+    import re
+
+    now = utcnow()
+    world.elder_a.notes = "耳背，请大声敲门"
+    with app.app_context():
+        req = service_requests.create_request(
+            session, world.elder_a, world.elder_a.person, "web", "escort",
+            {"time": "09:00", "destination": "hospital", "return_trip": "yes"}, now + timedelta(days=1), now)
+        session.commit()
+    browser.login(world.volunteer_a.person.phone)
+
+    def card(html, kind):
+        return next(c for c in re.findall(rf'<li class="card {kind}">(.*?)</li>', html, re.DOTALL) if req.reference in c)
+
+    offer = card(browser.get("/volunteer/requests/").get_data(as_text=True), "offer")
+    # before accepting: community, street, how near, what and when — no address, no phone
+    assert "甲社区" in offer and "甲街道" in offer and "同一个社区" in offer
+    assert "医院" in offer and "回程" in offer and "要，送我回家" in offer
+    assert world.elder_a.address not in offer and "tel:" not in offer
+    browser.post(f"/volunteer/requests/{req.reference}/accept", {}, page="/volunteer/requests/")
+    task = card(browser.get("/volunteer/requests/").get_data(as_text=True), "task")
+    assert world.elder_a.address in task and f'href="tel:{world.elder_a.person.phone}"' in task
+    assert "耳背，请大声敲门" in task and "医院" in task
+    for action in ("start", "finish"):
+        browser.post(f"/volunteer/requests/{req.reference}/{action}", {}, page="/volunteer/requests/")
+    assert world.elder_a.address in card(browser.get("/volunteer/requests/").get_data(as_text=True), "task")
+    # a day after the visit the address and phone are gone from her view
+    session.get(ServiceRequest, req.id).done_at = utcnow() - timedelta(days=1, minutes=1)
+    session.commit()
+    task = card(browser.get("/volunteer/requests/").get_data(as_text=True), "task")
+    assert world.elder_a.address not in task and "tel:" not in task and "地址不再显示" in task
+
+
+def test_a_call_from_the_elders_own_phone_checks_the_expected_volunteer_in(world, app, session, client):
+    from portal.models import Visit
+
+    now = utcnow()
+    with app.app_context():
+        req = service_requests.create_request(session, world.elder_a, world.elder_a.person, "web", "meal",
+                                              {"meals": "lunch"}, now + timedelta(minutes=20), now - timedelta(hours=3))
+        service_requests.accept(session, req.id, world.volunteer_a.person, now - timedelta(hours=2))
+        session.commit()
+    # someone else's phone: no check-in, only the hotline
+    stranger = voice(client, "/twilio/voice", {"CallSid": "CA-x", "From": "+8613100000000"}).get_data(as_text=True)
+    assert "热线" in stranger or "hotline" in stranger
+    reply = voice(client, "/twilio/voice", {"CallSid": "CA-door", "From": world.elder_a.person.phone}).get_data(as_text=True)
+    assert "甲志愿者已在您家签到" in reply and "<Hangup" in reply
+    session.expire_all()
+    visit = session.scalar(select(Visit).where(Visit.elder_id == world.elder_a.person_id))
+    assert visit.method == "caller_id" and visit.volunteer_id == world.volunteer_a.person_id
+    assert visit.request_id == req.id and session.get(ServiceRequest, req.id).status == "in_progress"
+    assert visit.counts_for_compliance          # a caller-ID check-in counts, like the door code
+    # a second call does not check her in twice
+    again = voice(client, "/twilio/voice", {"CallSid": "CA-2nd", "From": world.elder_a.person.phone}).get_data(as_text=True)
+    assert "已在您家签到" not in again

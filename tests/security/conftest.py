@@ -94,4 +94,5 @@ def url_values(world) -> dict:
         "area_id": world.community_a.id,
         "staff_id": world.worker_b.id,
         "batch_id": 999_999,  # an upload nobody made: every importer gets 404
+        "community_id": world.community_a.id,
     }

@@ -43,18 +43,23 @@ def _elder_record_routes(app) -> list[str]:
 def test_every_view_of_an_elder_record_is_audited(world, browser, app, session):
     routes = _elder_record_routes(app)
     assert routes, "expected elder record pages"
+    from tests.conftest import Browser
+
     browser.login(world.worker_a.phone, PASSWORD)
+    relative = Browser(app.test_client(), browser.transport)      # the family's pages: her linked relative
+    relative.login(world.family_a.phone)
     elder_id = world.elder_a.person_id
     missing = []
     for rule in routes:
         url = rule.replace("<int:elder_id>", str(elder_id))
+        viewer, actor = (relative, world.family_a.id) if rule.startswith("/family/") else (browser, world.worker_a.id)
         before = session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.elder_id == elder_id,
-                                                                     AuditEvent.actor_id == world.worker_a.id))
-        response = browser.get(url)
+                                                                     AuditEvent.actor_id == actor))
+        response = viewer.get(url)
         assert response.status_code == 200, url
         session.expire_all()
         after = session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.elder_id == elder_id,
-                                                                    AuditEvent.actor_id == world.worker_a.id))
+                                                                    AuditEvent.actor_id == actor))
         if after != before + 1:
             missing.append(f"{url}: {after - before} audit entries (want 1)")
     assert not missing, "\n".join(missing)
@@ -72,6 +77,7 @@ def test_a_refused_look_at_another_area_leaves_no_view_entry(world, browser, ses
 # card, a monthly statement — and who downloads it in the test. A new export route must be added.
 EXPORTS = {
     "completion.report": ("worker_a", {"fmt": "csv"}),
+    "completion.export_list": ("worker_a", {"fmt": "xlsx"}),
     "officer_visits.report": ("officer", {"fmt": "xlsx"}),
     "completion.sheet": ("worker_a", {}),
     "worker.door_card": ("worker_a", {}),

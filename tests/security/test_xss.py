@@ -350,7 +350,8 @@ ROUTE_SCENARIOS = {
         "volunteer_requests.finish", "worker_requests.assign", "worker_requests.acknowledge", "visits.door",
         "requests.stand_down", "worker_requests.emergency_resolve",
         "visits.elder_answer", "timebank.pay", "visits_worker.verify", "visits_worker.close_follow_up",
-        "completion.assign", "completion.excuse", "completion.deactivate", "main.set_language",
+        "completion.assign", "completion.excuse", "completion.deactivate", "completion.bulk_assign",
+        "completion.undo", "visits.record", "main.set_language",
         "main.set_text_size", "auth.logout", "elder.decide_link", "worker.pair_elder", "worker.verify",
         "worker.decide_link")},
     # FlaskForm classes: covered by SCENARIOS above.

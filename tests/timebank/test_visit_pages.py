@@ -171,3 +171,46 @@ def test_statement_and_officer_outstanding(app, world, browser, session):
     app.extensions["linli"].limiter.reset()
     browser.login(world.volunteer_a.person.phone)
     assert browser.client.get("/time-bank/outstanding").status_code == 403
+
+
+def test_visit_record_after_check_out_a_gas_hazard_opens_a_follow_up_and_the_record_shows_the_trend(
+        world, browser, session):
+    import re
+
+    from portal.services.visit_records import HEADINGS
+
+    browser.login(world.volunteer_a.person.phone)
+    token = door_token("test-secret-key", world.elder_a)
+    browser.post(f"/d/{token}", {})
+    visit = session.scalar(select(Visit))
+    back_date(session, visit.id, 30)
+    response = browser.post(f"/volunteer/visits/{visit.id}/check-out", {"token": token},
+                            page=f"/volunteer/visits/{visit.id}/check-out?token={token}")
+    assert response.headers["Location"].endswith(f"/volunteer/visits/{visit.id}/record")
+    page = browser.get(f"/volunteer/visits/{visit.id}/record").get_data(as_text=True)
+    assert "居家安全" in page and "燃气" in page and "家庭赡养" in page
+    assert len(re.findall(r'type="radio"', page)) >= 2 * len(HEADINGS) and "checked" not in page
+    answers = {h.key: h.choices[0][0] for h in HEADINGS}
+    # one question left out: the form comes back (200) with the answers kept and the gap named
+    partial = {k: v for k, v in answers.items() if k != "gas"}
+    again = browser.post(f"/volunteer/visits/{visit.id}/record", partial)
+    assert again.status_code == 200 and 'href="#gas"' in again.get_data(as_text=True)
+    answers.update(gas="hazard", family="no")
+    done = browser.post(f"/volunteer/visits/{visit.id}/record", answers, follow_redirects=True)
+    assert "安排燃气维修" in done.get_data(as_text=True)
+    tasks = {t.reason: t for t in session.scalars(select(FollowUp))}
+    assert set(tasks) == {"record:gas", "record:family"}
+    assert tasks["record:gas"].due_at - tasks["record:gas"].created_at == timedelta(days=1)
+    assert tasks["record:family"].due_at - tasks["record:family"].created_at == timedelta(days=7)
+    # recorded once only; nobody else's visit
+    assert browser.post(f"/volunteer/visits/{visit.id}/record", answers).status_code == 200
+    assert len(session.scalars(select(FollowUp)).all()) == 2
+    browser.logout()
+    browser.login(world.worker_a.phone, PASSWORD)
+    follow_ups = browser.get("/worker/visits/follow-ups").get_data(as_text=True)
+    assert "安排燃气维修" in follow_ups and "与家属沟通" in follow_ups and "请于" in follow_ups
+    record = browser.get(f"/worker/elders/{world.elder_a.person_id}").get_data(as_text=True)
+    table = record[record.index('class="table visit-records"'):]
+    gas_row = re.search(r"<th scope=\"row\">燃气</th>\s*<td class=\"risky\">([^<]+)</td>", table)
+    assert gas_row and gas_row.group(1).startswith("有隐患")
+    assert browser.get(f"/volunteer/visits/{visit.id}/record").status_code in (403, 404)

@@ -166,3 +166,41 @@ def test_verification_signal_carries_the_verified_visit(app, world, session):
     finally:
         events.visit_verified.disconnect(listener)
     assert seen == [(v.id, "verified")]
+
+
+def test_a_visit_shorter_than_the_policy_minimum_is_not_the_months_visit_and_says_why(app, world, session, browser):
+    from portal.models import ElderVisitStat
+    from portal.web.visits import visit_status_label
+
+    volunteer = world.volunteer_a.person
+    quick = visit(session, volunteer, world.elder_a, minutes=3)
+    visit_service.confirm_by_elder(session, quick, world.elder_a.person, "sms", T0 + timedelta(hours=1))
+    assert quick.status == "verified" and not quick.counts_for_compliance
+    assert session.get(ElderVisitStat, world.elder_a.person_id) is None        # not the elder's last visit
+    with app.test_request_context():
+        assert "不足 10 分钟" in visit_status_label(quick)
+    full = visit(session, volunteer, world.elder_a, start=T0 + timedelta(hours=3), minutes=10)
+    assert full.counts_for_compliance
+
+
+def test_a_request_served_is_a_visit_from_door_check_in_to_credit(app, world, session):
+    """Accept → check in at the door → check out → the elder confirms → credit, and the request
+    follows: started at the door, done at check-out, confirmed with the visit."""
+    from portal.models import ServiceRequest
+    from portal.services import requests as service_requests
+
+    volunteer = world.volunteer_a.person
+    with app.app_context():
+        req = service_requests.create_request(session, world.elder_a, world.elder_a.person, "web", "cleaning",
+                                              {"half_day": "morning"}, T0 + timedelta(hours=1), T0 - timedelta(hours=5))
+        service_requests.accept(session, req.id, volunteer, T0 - timedelta(hours=4))
+        v = visit(session, volunteer, world.elder_a, start=T0, minutes=60)
+    request = session.get(ServiceRequest, req.id)
+    assert v.request_id == req.id and v.service_type == "cleaning"
+    assert request.status == "done" and request.started_at == T0
+    asked = session.scalars(select(OutboundMessage).where(OutboundMessage.to_phone == world.elder_a.person.phone,
+                                                          OutboundMessage.created_at >= T0)).all()
+    assert len([m for m in asked if m.kind == "visit_confirm"]) == 1 and not any("回复1" in m.body and
+                                                                                   m.kind != "visit_confirm" for m in asked)
+    visit_service.confirm_by_elder(session, v, world.elder_a.person, "sms", T0 + timedelta(hours=2))
+    assert request.status == "confirmed" and v.credited_minutes and ledger.balance_of(session, volunteer.id) > 0

@@ -38,3 +38,31 @@ def test_seed_synthetic_district(app, session):
     assert session.scalar(select(func.count(Area.id)).where(Area.level == "community")) == 2
     codes = session.scalar(select(func.count(func.distinct(ElderProfile.door_code))))
     assert codes == 900
+
+
+def test_the_demo_with_a_year_of_history(app, session, browser):
+    """`linli demo` seeds a year of history with the benchmark's generator: the officer's trend has
+    closed months, 李娜's statement has past months, 王秀英 has a last visit, and the ledger checks."""
+    from datetime import timedelta
+
+    from portal.db import utcnow
+    from portal.models import ComplianceSnapshot, ElderVisitStat, Transfer, Visit
+    from portal.services import ledger_check
+    from portal.services.demo import DEMO_PASSWORD
+
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--history-years", "1"])
+    assert result.exit_code == 0, result.output
+    assert "past visits" in result.output
+    wang = session.scalar(select(Person).where(Person.phone == "+8613800000001"))
+    li_na = session.scalar(select(Person).where(Person.phone == "+8613800000003"))
+    last = session.get(ElderVisitStat, wang.id)
+    assert last is not None and utcnow() - last.last_visit_at < timedelta(days=70)
+    months = set(session.scalars(select(ComplianceSnapshot.period).where(ComplianceSnapshot.area_level == "district")))
+    assert len(months) >= 11
+    assert session.scalar(select(func.count(Visit.id)).where(Visit.volunteer_id == li_na.id)) >= 10
+    assert session.scalar(select(func.count(Transfer.id)).where(Transfer.kind == "mint")) > 100
+    assert ledger_check.check_ledger(session.connection()).ok
+    browser.login("+8613800000005", DEMO_PASSWORD)
+    html = browser.get("/officer/visits/").get_data(as_text=True)
+    chart = html[html.index("<svg"):html.index("</svg>")]
+    assert chart.count('class="value"') >= 11

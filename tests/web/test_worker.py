@@ -163,3 +163,26 @@ def test_worker_approves_a_family_link(world, browser, session):
     browser.post(f"/worker/family-links/{link.id}", {"decision": "approve"}, page="/worker/family-links")
     session.expire_all()
     assert session.get(FamilyLink, link.id).status == "approved"
+
+
+def test_four_mistakes_are_reported_at_once_each_under_its_own_field(world, browser, session):
+    import re
+
+    login_worker(browser, world)
+    before = session.scalar(select(func.count(Person.id)))
+    page = browser.post("/worker/elders/new", _elder_form(world, name="王😀", phone="12345", birth_date="2999-01-01",
+                                                          contact_phone="999"))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    summary = html[html.index('class="error-summary"'):]
+    summary = summary[:summary.index("</div>")]
+    assert "autofocus" in summary
+    linked = re.findall(r'<a href="#([a-z_]+)">', summary)
+    assert set(linked) == {"name", "phone", "birth_date", "contact_phone"}
+    for field_id in linked:
+        block = html[html.index(f'<label for="{field_id}"'):]
+        block = block[:block.index("</div>")]
+        assert f'id="{field_id}-error"' in block, field_id
+    contact = html[html.index('<label for="contact_phone"'):]
+    assert "这不是一个有效的电话号码" in contact[:contact.index("</div>")]
+    assert session.scalar(select(func.count(Person.id))) == before

@@ -10,7 +10,8 @@ One concern per module:
     completion   verified visits complete obligations and silence reminders
     notices      texts and calls to visitors, workers and officers
     escalation   the escalation ladder
-    actions      a worker's changes: excuse, reassign, major event, deactivate a volunteer
+    actions      a worker's changes: excuse, reassign (and undo either), major event, deactivate a volunteer
+    worklist     the worker's working table: filter, search, sort and page a month's visits
     receivers    reactions to portal.events signals; connect_receivers()
     figures      completion figures per community and street
     forecast     who will be missed this period, who is unvisited too long
@@ -23,10 +24,12 @@ is imported from its module.
 from portal.services.compliance.actions import (
     EXCUSE_LABELS,
     MAJOR_EVENT_LABELS,
+    can_undo,
     deactivate_volunteer,
     excuse,
     reassign,
     record_major_event,
+    undo,
 )
 from portal.services.compliance.assignment import monthly_load
 from portal.services.compliance.close import close_periods
@@ -41,7 +44,7 @@ from portal.services.compliance.figures import (
     street_rows,
     totals,
 )
-from portal.services.compliance.forecast import forecast, stale_elders
+from portal.services.compliance.forecast import forecast, stale_counts, stale_elders
 from portal.services.compliance.history import OPEN
 from portal.services.compliance.periods import (
     Window,
@@ -66,6 +69,7 @@ __all__ = [
     "Figures",
     "Window",
     "close_periods",
+    "can_undo",
     "communities_at_full",
     "community_rows",
     "connect_receivers",
@@ -86,10 +90,12 @@ __all__ = [
     "record_major_event",
     "record_visit",
     "run_escalation",
+    "stale_counts",
     "stale_elders",
     "street_rows",
     "totals",
     "trend",
+    "undo",
     "visit_counts",
     "window_for",
 ]

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.i18n import _l
+from portal.i18n import _l, msg
 from portal.models import (
     EXCUSE_REASONS,
     MAJOR_EVENT_KINDS,
     ElderProfile,
     MajorEvent,
+    ObligationEvent,
+    OutboundMessage,
     Pairing,
-    RoleGrant,
+    Person,
     VisitObligation,
     VolunteerProfile,
 )
 from portal.policy import policy
 from portal.services import DomainError
-from portal.services.compliance.assignment import assign, community_worker_id, pick_visitor
+from portal.services.compliance.assignment import assign, pick_visitor
 from portal.services.compliance.completion import silence_reminders
 from portal.services.compliance.history import OPEN, log_event, set_status
-from portal.services.compliance.notices import notify_assignee
+from portal.services.compliance.notices import notify_assignee, send_to
 from portal.services.compliance.periods import is_closed
+from portal.services.scope import community_worker_ids
 
 EXCUSE_LABELS = {
     "in_hospital": _l("In hospital"),
@@ -58,14 +61,83 @@ def reassign(session: Session, obligation: VisitObligation, person_id: int, acto
     if volunteer is not None and volunteer.active and volunteer.verified_at and \
             volunteer.community_id == obligation.community_id:
         role = "volunteer"
-    elif community_worker_id(session, obligation.community_id) == person_id or session.scalar(
-            select(RoleGrant.id).where(RoleGrant.person_id == person_id, RoleGrant.role == "worker",
-                                       RoleGrant.area_id == obligation.community_id)):
+    elif person_id in community_worker_ids(session, [obligation.community_id]).get(obligation.community_id, []):
         role = "worker"
     else:
         raise DomainError(_l("Please choose a verified volunteer of this community."), field="assignee")
-    assign(session, obligation, person_id, role, now, actor_id=actor_id, reason="reassigned by a worker")
+    previous_id = obligation.assigned_to_id
+    assign(session, obligation, person_id, role, now, actor_id=actor_id, reason=REASSIGNED)
     notify_assignee(session, obligation, now, f"obl:{obligation.id}:assigned:{person_id}:{now:%Y%m%d%H%M}")
+    if previous_id is not None and previous_id != person_id:
+        taken_off(session, obligation, previous_id, now)
+
+
+def taken_off(session: Session, obligation: VisitObligation, person_id: int, now: datetime) -> None:
+    """The visitor taken off a visit is told so, and her reminders about it that have not left stop."""
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.dedupe_key.like(f"obl:{obligation.id}:%"), OutboundMessage.person_id == person_id,
+               OutboundMessage.status == "queued")
+        .values(status="cancelled", last_error="taken off the visit", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    send_to(session, session.get(Person, person_id),
+            msg("You no longer need to visit %(elder)s this time; someone else will go. Thank you!"),
+            f"obl:{obligation.id}:off:{person_id}:{now:%Y%m%d%H%M}", now, elder=obligation.elder.name)
+
+
+REASSIGNED = "reassigned by a worker"
+UNDONE = "undone by a worker"
+
+
+def _undoable(session: Session, obligation: VisitObligation, now: datetime) -> ObligationEvent | None:
+    """The worker's excuse or reassignment this undo reverses: the obligation's latest event, if it is
+    one of those and younger than the policy's minutes (anything since, e.g. a visit, wins)."""
+    latest = session.scalars(select(ObligationEvent).where(ObligationEvent.obligation_id == obligation.id)
+                             .order_by(ObligationEvent.id.desc()).limit(2)).all()
+    if not latest or latest[0].actor_id is None:
+        return None
+    event = latest[0]
+    if now - event.at > timedelta(minutes=policy()["compliance"]["undo_minutes"]):
+        return None
+    if event.kind == "status" and event.to_status == "excused" and obligation.status == "excused":
+        return event
+    if event.kind == "assigned" and event.reason == REASSIGNED and obligation.status in OPEN:
+        return event
+    return None
+
+
+def can_undo(session: Session, obligation: VisitObligation, now: datetime) -> bool:
+    return _undoable(session, obligation, now) is not None
+
+
+def undo(session: Session, obligation: VisitObligation, actor_id: int | None, now: datetime) -> str:
+    """Reverse the worker's last excuse or reassignment of this visit; says which ("excuse" or
+    "reassign"). Undoing twice, or after the time, is refused."""
+    event = _undoable(session, obligation, now)
+    if event is None:
+        raise DomainError(_l("This can no longer be undone."))
+    if event.kind == "status":
+        obligation.excuse_reason = None
+        set_status(session, obligation, event.from_status or "due", now, actor_id=actor_id, reason=UNDONE)
+        return "excuse"
+    before = session.scalars(select(ObligationEvent).where(ObligationEvent.obligation_id == obligation.id,
+                                                           ObligationEvent.id < event.id)
+                             .order_by(ObligationEvent.id.desc()).limit(1)).first()
+    previous_id = before.assigned_to_id if before is not None else None
+    removed_id = obligation.assigned_to_id
+    volunteer = session.get(VolunteerProfile, previous_id) if previous_id else None
+    role = None if previous_id is None else ("volunteer" if volunteer is not None else "worker")
+    assign(session, obligation, previous_id, role, now, actor_id=actor_id, reason=UNDONE)
+    # the text telling the removed visitor about it goes only if it has not left yet
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.dedupe_key.like(f"obl:{obligation.id}:assigned:{removed_id}:%"),
+               OutboundMessage.status == "queued")
+        .values(status="cancelled", last_error="reassignment undone", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return "reassign"
 
 
 def record_major_event(session: Session, elder: ElderProfile, kind: str, occurred_at: datetime | None,

@@ -93,10 +93,10 @@ def totals(rows: list[CommunityRow]) -> Figures:
 
 
 def street_rows(rows: list[CommunityRow]) -> list[dict]:
-    """The community rows summed per street, by street name: {"name", "figures"}."""
+    """The community rows summed per street, by street name: {"id", "name", "figures"}."""
     streets: dict = {}
     for row in rows:
-        entry = streets.setdefault(row.street_id, {"name": row.street, "figures": Figures()})
+        entry = streets.setdefault(row.street_id, {"id": row.street_id, "name": row.street, "figures": Figures()})
         entry["figures"].add(row.figures)
     return sorted(streets.values(), key=lambda s: s["name"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.models import Area, ElderProfile, ElderVisitStat, Person, VisitObligation
@@ -66,17 +66,35 @@ def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) ->
     return names
 
 
-def stale_elders(session: Session, community_ids: list[int], now: datetime, limit: int = 200):
-    """Special-hardship elders with no counted visit for longer than the policy allows."""
+def _stale(community_ids: list[int], now: datetime):
+    """Special-hardship and high-risk elders with no counted visit for longer than the policy allows;
+    an elder never visited counts from the day she was registered, not from the beginning of time."""
     cutoff = now - timedelta(days=policy()["compliance"]["stale_visit_days"])
+    return and_(ElderProfile.community_id.in_(community_ids or [-1]), Person.active,
+                ElderProfile.care_tier.in_(("special_hardship", "high_risk")),
+                or_(and_(ElderVisitStat.last_visit_at.is_(None), ElderProfile.created_at < cutoff),
+                    ElderVisitStat.last_visit_at < cutoff))
+
+
+def stale_elders(session: Session, community_ids: list[int], now: datetime, limit: int = 200, offset: int = 0):
+    """Those elders, longest unvisited first: (person id, name, community, last visit)."""
     return session.execute(
         select(Person.id, Person.name, Area.name, ElderVisitStat.last_visit_at)
         .join(ElderProfile, ElderProfile.person_id == Person.id)
         .join(Area, Area.id == ElderProfile.community_id)
         .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == Person.id)
-        .where(ElderProfile.community_id.in_(community_ids or [-1]), Person.active,
-               ElderProfile.care_tier.in_(("special_hardship", "high_risk")),
-               or_(ElderVisitStat.last_visit_at.is_(None), ElderVisitStat.last_visit_at < cutoff))
+        .where(_stale(community_ids, now))
         .order_by(ElderVisitStat.last_visit_at.is_not(None), ElderVisitStat.last_visit_at, Area.name, Person.name)
-        .limit(limit)
+        .limit(limit).offset(offset)
     ).all()
+
+
+def stale_counts(session: Session, community_ids: list[int], now: datetime) -> dict[int, int]:
+    """How many of those elders each community has (the officer's summary; one grouped query)."""
+    return dict(session.execute(
+        select(ElderProfile.community_id, func.count())
+        .join(Person, Person.id == ElderProfile.person_id)
+        .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == ElderProfile.person_id)
+        .where(_stale(community_ids, now))
+        .group_by(ElderProfile.community_id)
+    ).all())

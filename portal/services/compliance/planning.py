@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from portal.models import ElderProfile, ObligationEvent, Pairing, Person, VisitObligation, VolunteerProfile
@@ -19,20 +19,22 @@ from portal.services.scope import community_worker_ids
 from portal.types import UTCDateTime
 
 
-def plan_visits(session: Session, now: datetime) -> dict:
-    """Create this period's obligation for every elder of every tier (idempotent, set-based)."""
+def plan_visits(session: Session, now: datetime, elder_ids: list[int] | None = None) -> dict:
+    """Create this period's obligation for every elder of every tier (idempotent, set-based); with
+    `elder_ids`, for those elders only (a newly registered elder is planned at once)."""
     summary: dict = {"created": 0, "periods": []}
     for tier, conf in policy()["tiers"].items():
         window = window_for(conf["cadence"], now, tier)
         summary["periods"].append(window.period)
-        summary["created"] += _plan_tier(session, tier, window, now)
-    summary["opened"] = bulk_status(
-        session, and_(VisitObligation.status == "upcoming", VisitObligation.window_start <= now), "due", now,
-        "window open")
+        summary["created"] += _plan_tier(session, tier, window, now, elder_ids)
+    opening = and_(VisitObligation.status == "upcoming", VisitObligation.window_start <= now)
+    if elder_ids is not None:
+        opening = and_(opening, VisitObligation.elder_id.in_(elder_ids))
+    summary["opened"] = bulk_status(session, opening, "due", now, "window open")
     return summary
 
 
-def _plan_tier(session: Session, tier: str, window: Window, now: datetime) -> int:
+def _plan_tier(session: Session, tier: str, window: Window, now: datetime, elder_ids: list[int] | None = None) -> int:
     before = session.scalar(select(func.coalesce(func.max(VisitObligation.id), 0)))
     # Planned inside its window, an obligation is due at once (both steps go into its history).
     status = "due" if window.start <= now else "upcoming"
@@ -47,6 +49,7 @@ def _plan_tier(session: Session, tier: str, window: Window, now: datetime) -> in
     )
     already = select(VisitObligation.id).where(VisitObligation.elder_id == ElderProfile.person_id,
                                                VisitObligation.period == window.period)
+    chosen = ElderProfile.person_id.in_(elder_ids) if elder_ids is not None else true()
     session.execute(
         insert(VisitObligation).from_select(
             ["elder_id", "period", "cadence", "tier", "community_id", "window_start", "due_at", "window_end",
@@ -59,7 +62,7 @@ def _plan_tier(session: Session, tier: str, window: Window, now: datetime) -> in
             .join(Person, Person.id == ElderProfile.person_id)
             .outerjoin(paired, and_(paired.c.elder_id == ElderProfile.person_id,
                                     paired.c.community_id == ElderProfile.community_id))
-            .where(ElderProfile.care_tier == tier, Person.active, ~already.exists()),
+            .where(ElderProfile.care_tier == tier, Person.active, ~already.exists(), chosen),
         )
     )
     new = and_(VisitObligation.id > before, VisitObligation.period == window.period)

@@ -1,0 +1,195 @@
+"""The worker's working table of a month's visits: one line per elder, filtered, searched, sorted and
+paged in SQL, so a 450-elder community costs one page of rows and not the whole list."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from portal.models import ElderProfile, ElderVisitStat, Person, VisitObligation
+from portal.services.compliance.history import OPEN
+from portal.services.compliance.periods import month_window
+
+# What a worker filters by: an obligation's state as she reads it (an open visit past its due
+# time is "overdue", whatever its stored status).
+STATES = ("overdue", "due", "upcoming", "done", "missed", "excused")
+TIERS = ("high_risk", "special_hardship", "general")
+SORTS = ("priority", "name", "due", "last_visit", "visitor")
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    """What the worker asked for; every field is a plain string from the query string, checked here."""
+
+    state: str = ""
+    tier: str = ""
+    visitor: str = ""          # a person id, or "none" for nobody assigned
+    building: str = ""         # part of the address: the 网格 or building (e.g. "3 栋")
+    q: str = ""                # a name, or the last digits of a phone number
+    sort: str = "priority"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> WorklistFilter:
+        page = args.get("page", "1")
+        return cls(
+            state=args.get("state", "") if args.get("state", "") in STATES else "",
+            tier=args.get("tier", "") if args.get("tier", "") in TIERS else "",
+            visitor=args.get("visitor", "") if args.get("visitor", "") == "none" or args.get("visitor", "").isdigit()
+            else "",
+            building=(args.get("building") or "").strip()[:40],
+            q=(args.get("q") or "").strip()[:40],
+            sort=args.get("sort", "priority") if args.get("sort", "priority") in SORTS else "priority",
+            page=min(int(page), 10_000) if page.isdigit() and int(page) > 0 else 1,
+        )
+
+    def args(self, **changes) -> dict:
+        """The query-string arguments of this filter (defaults left out), with `changes` applied."""
+        chosen = replace(self, **changes)
+        defaults = WorklistFilter()
+        return {name: getattr(chosen, name) for name in ("state", "tier", "visitor", "building", "q", "sort", "page")
+                if getattr(chosen, name) != getattr(defaults, name)}
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    id: int
+    elder_id: int
+    name: str
+    phone: str
+    status: str
+    state: str
+    tier: str
+    cadence: str
+    due_at: datetime
+    excuse_reason: str | None
+    late_visit_at: datetime | None
+    assigned_to_id: int | None
+    visitor: str | None
+    last_visit_at: datetime | None
+    community_id: int
+
+
+Visitor = aliased(Person, name="visitor")
+
+
+def _state(now: datetime):
+    overdue = VisitObligation.status.in_(OPEN) & (VisitObligation.due_at <= now)
+    return case((overdue, "overdue"), else_=VisitObligation.status)
+
+
+def _month(period: str, community_ids: list[int]):
+    window = month_window(period)
+    return and_(VisitObligation.community_id.in_(community_ids or [-1]),
+                VisitObligation.window_start < window.end, VisitObligation.window_end > window.start)
+
+
+def _filtered(query, chosen: WorklistFilter, now: datetime):
+    if chosen.state:
+        query = query.where(_state(now) == chosen.state)
+    if chosen.tier:
+        query = query.where(VisitObligation.tier == chosen.tier)
+    if chosen.visitor == "none":
+        query = query.where(VisitObligation.assigned_to_id.is_(None))
+    elif chosen.visitor:
+        query = query.where(VisitObligation.assigned_to_id == int(chosen.visitor))
+    if chosen.building:
+        query = query.where(ElderProfile.address.contains(chosen.building, autoescape=True))
+    if chosen.q:
+        digits = chosen.q.replace(" ", "")
+        if digits.isdigit() and len(digits) >= 3:
+            query = query.where(Person.phone.endswith(digits, autoescape=True))
+        else:
+            query = query.where(Person.name.contains(chosen.q, autoescape=True))
+    return query
+
+
+def _state_rank(now: datetime):
+    return case({"overdue": 0, "due": 1, "missed": 2, "upcoming": 3, "done": 4, "excused": 5},
+                value=_state(now), else_=9)
+
+
+def _one_per_elder(period: str, community_ids: list[int], chosen: WorklistFilter, now: datetime):
+    """The obligation each elder's line shows: a high-risk elder has a visit a week, four or five in
+    a month; her line is the most pressing of those the filter picks (overdue, then due, missed …)."""
+    rank = func.row_number().over(partition_by=VisitObligation.elder_id,
+                                  order_by=(_state_rank(now), VisitObligation.due_at, VisitObligation.id))
+    query = (select(VisitObligation.id.label("id"), rank.label("rank"))
+             .join(Person, Person.id == VisitObligation.elder_id)
+             .join(ElderProfile, ElderProfile.person_id == VisitObligation.elder_id)
+             .where(_month(period, community_ids)))
+    return _filtered(query, chosen, now).subquery()
+
+
+def _order(chosen: WorklistFilter, now: datetime):
+    state_rank = _state_rank(now)
+    high_first = case((VisitObligation.tier == "high_risk", 0), else_=1)
+    never_first = case((ElderVisitStat.last_visit_at.is_(None), 0), else_=1)
+    by = {
+        # overdue and high-risk first, then whoever is due soonest
+        "priority": (state_rank, high_first, VisitObligation.due_at, Person.name),
+        "name": (Person.name,),
+        "due": (VisitObligation.due_at, Person.name),
+        "last_visit": (never_first, ElderVisitStat.last_visit_at, Person.name),
+        "visitor": (Visitor.name, Person.name),
+    }[chosen.sort]
+    return (*by, VisitObligation.id)
+
+
+def _columns(now: datetime):
+    return (
+        select(VisitObligation.id, VisitObligation.elder_id, Person.name, Person.phone, VisitObligation.status,
+               _state(now).label("state"), VisitObligation.tier, VisitObligation.cadence, VisitObligation.due_at,
+               VisitObligation.excuse_reason, VisitObligation.late_visit_at, VisitObligation.assigned_to_id,
+               Visitor.name.label("visitor"), ElderVisitStat.last_visit_at, VisitObligation.community_id)
+        .join(Person, Person.id == VisitObligation.elder_id)
+        .join(ElderProfile, ElderProfile.person_id == VisitObligation.elder_id)
+        .outerjoin(Visitor, Visitor.id == VisitObligation.assigned_to_id)
+        .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == VisitObligation.elder_id)
+    )
+
+
+def worklist_query(period: str, community_ids: list[int], chosen: WorklistFilter, now: datetime):
+    """Every row the filter picks, sorted (unpaged): the list pages it, the export takes all of it."""
+    picked = _one_per_elder(period, community_ids, chosen, now)
+    query = _columns(now).join(picked, and_(picked.c.id == VisitObligation.id, picked.c.rank == 1))
+    return query.order_by(*_order(chosen, now))
+
+
+def worklist_row(session: Session, obligation_id: int, now: datetime) -> WorklistRow:
+    """One line of the table again, after an action on it."""
+    return WorklistRow(*session.execute(_columns(now).where(VisitObligation.id == obligation_id)).one())
+
+
+def worklist_rows(session: Session, period: str, community_ids: list[int], chosen: WorklistFilter,
+                  now: datetime, page_size: int | None = None) -> tuple[list[WorklistRow], int]:
+    """One page of rows and how many rows the filter picks in all."""
+    page_size = page_size or PAGE_SIZE
+    query = worklist_query(period, community_ids, chosen, now)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.execute(query.limit(page_size).offset((chosen.page - 1) * page_size)).all()
+    return [WorklistRow(*row) for row in rows], total or 0
+
+
+def state_counts(session: Session, period: str, community_ids: list[int], now: datetime) -> dict[str, int]:
+    """How many elders' lines are in each state (the counts beside the state filter)."""
+    state = _state(now)
+    picked = _one_per_elder(period, community_ids, WorklistFilter(), now)
+    counts = dict.fromkeys(STATES, 0)
+    for name, n in session.execute(select(state, func.count())
+                                   .join(picked, and_(picked.c.id == VisitObligation.id, picked.c.rank == 1))
+                                   .group_by(state)):
+        counts[name] = n
+    return counts
+
+
+def in_period(session: Session, ids: list[int], community_ids: list[int]) -> list[VisitObligation]:
+    """The obligations among `ids` in these communities (a bulk action's rows; others are ignored)."""
+    if not ids:
+        return []
+    return list(session.scalars(select(VisitObligation).where(
+        VisitObligation.id.in_(ids), VisitObligation.community_id.in_(community_ids or [-1])
+    ).order_by(VisitObligation.id)))
