@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from portal.i18n import _l
 from portal.models import (
     HARDSHIP_CATEGORIES,
+    STAFF_ROLES,
     LIVING_SITUATIONS,
     Area,
     ElderProfile,
@@ -21,9 +22,10 @@ from portal.models import (
     VolunteerProfile,
 )
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, audit
 from portal.services.door import new_door_code
 from portal.services.phones import normalize_phone
+from portal.services.scope import staff_community_ids
 
 NAME_MAX = 50
 ADDRESS_MAX = 120
@@ -99,15 +101,60 @@ def find_person(session: Session, phone: str) -> Person | None:
     return session.scalar(select(Person).where(Person.phone == phone))
 
 
+# One answer for every number the actor may not use, whoever owns it: it names nobody.
+NUMBER_NOT_AVAILABLE = _l("This number cannot be registered here. Please check it; if it is right, the "
+                          "person can ask the community worker of their own area.")
+
+
+def governs_every_role(session: Session, actor: Person, person: Person) -> bool:
+    """True when every grant `person` holds lies in `actor`'s communities and none is a staff role."""
+    communities = set(staff_community_ids(session, actor))
+    grants = list(person.grants)
+    return bool(grants) and all(g.role not in STAFF_ROLES and g.area_id in communities for g in grants)
+
+
+def may_reuse(session: Session, actor: Person | None, person: Person, add_role: bool) -> None:
+    """Refuse to attach a registration to an existing `person` unless `actor` governs every role
+    they hold (never a staff member) and asked explicitly to add a role. `actor` None is the
+    system itself (seeding, the demo)."""
+    if actor is None:
+        return
+    if not governs_every_role(session, actor, person):
+        raise DomainError(NUMBER_NOT_AVAILABLE, field="phone")
+    if not add_role:
+        raise DomainError(
+            _l("This number belongs to %(name)s, already registered in your area. Tick “Add this role "
+               "to the person already registered” to go on.", name=person.name), field="phone")
+
+
 def ensure_person(session: Session, phone: str, name: str, locale: str = "zh_Hans",
-                  preferred_channel: str = "sms") -> Person:
-    """The person with this phone, created when new. A differing name for an existing number is refused."""
+                  preferred_channel: str = "sms", actor: Person | None = None, add_role: bool = False) -> Person:
+    """The person with this phone, created when new; an existing one only when `may_reuse` allows,
+    and then keeping their own name."""
     person = find_person(session, phone)
     if person is None:
         person = Person(phone=phone, name=name, locale=locale, preferred_channel=preferred_channel)
         session.add(person)
         session.flush()
+    else:
+        may_reuse(session, actor, person, add_role)
     return person
+
+
+def audit_role_added(session: Session, actor: Person, person: Person, role: str) -> None:
+    audit.record(session, actor.id, "grant_role", "person", person.id, role=role)
+
+
+def check_phone_change(session: Session, person: Person, phone: str, actor: Person | None = None) -> None:
+    """A worker may move a person to a free number only, and never a staff member's or one with a
+    role outside the worker's area (their own code is needed for that: they change it themselves)."""
+    if phone == person.phone:
+        return
+    if person.is_staff() or (actor is not None and not governs_every_role(session, actor, person)):
+        raise DomainError(_l("Staff members change their own phone number, with a code sent to it."),
+                          field="phone")
+    if find_person(session, phone) is not None:
+        raise DomainError(NUMBER_NOT_AVAILABLE, field="phone")
 
 
 def grant(session: Session, person: Person, role: str, area_id: int | None) -> RoleGrant:
@@ -139,8 +186,9 @@ def _contacts(raw_contacts: list[dict], region: str) -> list[dict]:
 
 
 def save_elder(session: Session, data: dict, today: date, profile: ElderProfile | None = None,
-               region: str = "CN") -> ElderProfile:
-    """Create or update an elder from plain values, validating everything before writing anything."""
+               region: str = "CN", actor: Person | None = None) -> ElderProfile:
+    """Create or update an elder from plain values, validating everything before writing anything.
+    `actor` (the worker) may attach the elder to an existing person only as `may_reuse` allows."""
     name = clean_name(data.get("name"))
     phone = normalize_phone(data.get("phone"), region)
     area = community(session, data.get("community_id"))
@@ -161,9 +209,13 @@ def save_elder(session: Session, data: dict, today: date, profile: ElderProfile 
     if override and override not in ("high_risk", "special_hardship", "general"):
         raise DomainError(_l("Please choose a care tier from the list."), field="tier_override")
     other = find_person(session, phone)
-    if other is not None and (profile is None or other.id != profile.person_id):
+    if profile is not None:
+        check_phone_change(session, profile.person, phone, actor)
+    elif other is not None:
+        may_reuse(session, actor, other, add_role=True)
         if session.get(ElderProfile, other.id) is not None:
             raise DomainError(_l("An elder with this phone number is already registered."), field="phone")
+        may_reuse(session, actor, other, bool(data.get("add_role")))
     old_community_id = profile.community_id if profile is not None else None
     with session.no_autoflush:
         if profile is None:
@@ -171,6 +223,9 @@ def save_elder(session: Session, data: dict, today: date, profile: ElderProfile 
             if person.id is None:
                 session.add(person)
                 session.flush()
+            elif actor is not None:
+                name = person.name  # adding a role to someone registered keeps their own name
+                audit_role_added(session, actor, person, "elder")
             profile = ElderProfile(person_id=person.id, person=person, door_code=new_door_code(session))
             creating = True
         else:
@@ -210,12 +265,15 @@ def save_elder(session: Session, data: dict, today: date, profile: ElderProfile 
     return profile
 
 
-def save_volunteer(session: Session, data: dict, region: str = "CN") -> VolunteerProfile:
+def save_volunteer(session: Session, data: dict, region: str = "CN", actor: Person | None = None) -> VolunteerProfile:
     name = clean_name(data.get("name"))
     phone = normalize_phone(data.get("phone"), region)
     area = community(session, data.get("community_id"))
     services = [s for s in (data.get("services") or []) if s in policy()["services"]]
-    person = ensure_person(session, phone, name)
+    existing = find_person(session, phone)
+    person = ensure_person(session, phone, name, actor=actor, add_role=bool(data.get("add_role")))
+    if existing is not None and actor is not None and "volunteer" not in person.roles():
+        audit_role_added(session, actor, person, "volunteer")
     profile = session.get(VolunteerProfile, person.id)
     if profile is None:
         profile = VolunteerProfile(person_id=person.id, person=person, community_id=area.id)

@@ -157,6 +157,7 @@ class ElderForm(FlaskForm):
     contact_relation = StringField(_l("Emergency contact: relation"), [Optional(), at_most(50)], filters=[strip])
     tier_override = choice_field(_l("Care tier override"), validators=[Optional()])
     tier_override_reason = StringField(_l("Reason for the override"), [Optional(), at_most(200)], filters=[strip])
+    add_role = BooleanField(_l("Add this role to the person already registered with this number"))
 
 
 class VolunteerForm(FlaskForm):
@@ -165,6 +166,7 @@ class VolunteerForm(FlaskForm):
     community_id = choice_field(_l("Community"), coerce=int)
     services = MultiCheckboxField(_l("Services offered"))
     birth_date = LocalDateField(_l("Date of birth"), [Optional()], message=_l("That date of birth is not possible."))
+    add_role = BooleanField(_l("Add this role to the person already registered with this number"))
 
 
 class FamilyLinkForm(FlaskForm):

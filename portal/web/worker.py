@@ -154,6 +154,7 @@ def _elder_data(form: ElderForm) -> dict:
         ],
         "tier_override": form.tier_override.data,
         "tier_override_reason": form.tier_override_reason.data,
+        "add_role": form.add_role.data,
     }
 
 
@@ -161,7 +162,7 @@ def _save_elder_from(form: ElderForm, profile: ElderProfile | None):
     """Save a validated form; on a refusal put the error beside its field and return None."""
     try:
         return save_elder(db(), _elder_data(form), date.today(), profile=profile,
-                          region=current_app.config["LINLI_DEFAULT_REGION"])
+                          region=current_app.config["LINLI_DEFAULT_REGION"], actor=current_user)
     except DomainError as error:
         db().rollback()
         show_error(form, error, "name")
@@ -273,8 +274,9 @@ def new_volunteer():
     form.services.choices = select_choices((k, v) for k, v in labels.SERVICE_LABELS.items() if k != "emergency")
     if form.validate_on_submit():
         try:
-            data = {k: getattr(form, k).data for k in ("name", "phone", "community_id", "services", "birth_date")}
-            profile = save_volunteer(db(), data, current_app.config["LINLI_DEFAULT_REGION"])
+            data = {k: getattr(form, k).data
+                    for k in ("name", "phone", "community_id", "services", "birth_date", "add_role")}
+            profile = save_volunteer(db(), data, current_app.config["LINLI_DEFAULT_REGION"], actor=current_user)
         except DomainError as error:
             db().rollback()
             show_error(form, error, "name")
