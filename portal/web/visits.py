@@ -71,7 +71,7 @@ def door(token: str):
     session = db()
     form = DecisionForm()
     try:
-        elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], token)
+        elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], token, current_user.id)
     except DomainError as error:
         show_error(form, error)
         return render_template("visits/door.html", form=form, elder=None, current=None), 404
@@ -113,7 +113,8 @@ def check_out(visit_id: int):
     now = utcnow()
     try:
         if form.token.data:
-            elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], form.token.data)
+            elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], form.token.data,
+                                                       current_user.id)
             method = "door_qr"
         else:
             elder = visit_service.elder_from_code(session, _limiter(), current_user.id, form.code.data, now)

@@ -26,6 +26,7 @@ from portal.models import (
 )
 from portal.services import DomainError, audit
 from portal.services.door import door_token
+from portal.services.door import reissue_card as reissue_door_card
 from portal.services.people import decide_family_link, pair, save_elder, save_volunteer, verify_volunteer
 from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db, governed_or_404, render_page
@@ -238,7 +239,21 @@ def door_card(elder_id: int):
     segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True)
     audit.record(db(), current_user.id, "print", "door_card", elder_id, elder_id=elder_id, ip=client_ip())
     commit()
-    return render_template("worker/door_card.html", profile=profile, qr_svg=Markup(buffer.getvalue().decode()))
+    return render_template("worker/door_card.html", profile=profile, qr_svg=Markup(buffer.getvalue().decode()),
+                           reissue=DecisionForm(formdata=None))
+
+
+@bp.route("/elders/<int:elder_id>/card/reissue", methods=["POST"])
+@allow(*WORKER)
+def reissue_card(elder_id: int):
+    """A lost or old card: a new code and token; the old card stops working at once."""
+    profile = elder_in_scope(elder_id)
+    if DecisionForm().validate_on_submit():
+        reissue_door_card(db(), profile)
+        audit.record(db(), current_user.id, "reissue", "door_card", elder_id, elder_id=elder_id, ip=client_ip())
+        commit()
+        flash(_("A new door card is ready. The old card and code no longer work."))
+    return redirect(url_for("worker.door_card", elder_id=elder_id), code=303)
 
 
 @bp.route("/elders/<int:elder_id>/pair", methods=["POST"])
