@@ -328,6 +328,9 @@ def dispute_by_elder(session: Session, visit: Visit, elder: Person, how: str, no
 def verify_by_worker(session: Session, visit: Visit, worker: Person, now: datetime) -> Visit:
     if worker.id in (visit.volunteer_id, visit.elder_id):
         raise VisitError(_l("Nobody can verify their own visit."))
+    if visit.entered_by_id == worker.id:
+        # One person alone must not be able to invent a visit and mint its credit.
+        raise VisitError(_l("You entered this visit yourself: the elder confirms it, or another staff member."))
     if visit.status == "disputed":
         # After following up on a dispute the worker may still confirm that the visit happened.
         session.execute(update(Visit).where(Visit.id == visit.id, Visit.status == "disputed")
