@@ -97,17 +97,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
+    # Flask-Login's own "strong" protection reads the client-supplied X-Forwarded-For; the binding
+    # below uses the address after ProxyFix (the trusted hops only) and the session version.
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def load_person(person_id: str):
+        from flask import session
+
         from portal.models import Person
         from portal.request_scope import db
+        from portal.web.auth import session_is_current
 
         if not person_id.isdigit():
             return None
         person = db().get(Person, int(person_id))
-        return person if person is not None and person.active else None
+        if person is None or not person.active or not session_is_current(session, person):
+            return None
+        return person
 
     from portal import access
     from portal.metrics import init_request_metrics

@@ -24,6 +24,9 @@ class Person(Base):
     preferred_channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Every session carries the version it was opened with; bumping it (logout, role or phone
+    # change) ends all of them at once, cookies copied elsewhere included.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -45,6 +48,9 @@ class Person(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+    def end_sessions(self) -> None:
+        self.session_version = (self.session_version or 0) + 1
 
     def roles(self) -> set[str]:
         return {grant.role for grant in self.grants}

@@ -162,6 +162,7 @@ def grant(session: Session, person: Person, role: str, area_id: int | None) -> R
     if existing:
         return existing
     role_grant = RoleGrant(person_id=person.id, role=role, area_id=area_id)
+    person.end_sessions()  # a new role is signed into afresh
     session.add(role_grant)
     person.grants.append(role_grant)
     session.flush()
@@ -230,7 +231,9 @@ def save_elder(session: Session, data: dict, today: date, profile: ElderProfile 
             creating = True
         else:
             person = profile.person
-            person.phone = phone
+            if person.phone != phone:
+                person.phone = phone
+                person.end_sessions()
             creating = False
         person.name = name
         person.locale = data.get("locale") or person.locale or "zh_Hans"

@@ -11,6 +11,7 @@ from portal.models import FamilyLink
 from portal.services import DomainError
 from portal.services.people import request_family_link
 from portal.web import commit, db
+from portal.web.auth import keep_current_session
 from portal.web.forms import FamilyLinkForm, show_error
 
 bp = Blueprint("family", __name__, url_prefix="/family")
@@ -40,6 +41,7 @@ def link():
             show_error(form, error, "elder_phone")
             return render_template("family/link.html", form=form)
         commit()
+        keep_current_session(current_user)
         flash(_("Your request was sent. Your relative or the community worker will approve it."))
         return redirect(url_for("family.home"), code=303)
     return render_template("family/link.html", form=form)

@@ -326,7 +326,7 @@ ROUTE_SCENARIOS = {
         "visits.elder_answer", "timebank.pay", "visits_worker.verify", "visits_worker.close_follow_up",
         "completion.assign", "completion.excuse", "completion.deactivate", "main.set_language",
         "main.set_text_size", "auth.logout", "elder.decide_link", "worker.pair_elder", "worker.verify",
-        "worker.decide_link")},
+        "worker.decide_link", "worker.reissue_card")},
     # FlaskForm classes: covered by SCENARIOS above.
     **{name: "FlaskForm, see SCENARIOS" for name in (
         "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",
