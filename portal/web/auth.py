@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -21,9 +22,18 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """`target` when it is a path on this site, read both as written and decoded once (browsers drop
+    tabs and newlines and treat a backslash as a slash, so `/%09/evil` would leave the site)."""
+    if not target or len(target) > 2000:
+        return None
+    for reading in (target, unquote(target)):
+        if (not reading.startswith("/") or reading[1:2] in ("/", "\\") or "\\" in reading
+                or any(not ch.isprintable() or ch.isspace() for ch in reading)):
+            return None
+        parts = urlsplit(reading)
+        if parts.scheme or parts.netloc:
+            return None
+    return target
 
 
 # A login left half-way (code checked, password not yet given) is forgotten after this long.
