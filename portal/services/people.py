@@ -323,6 +323,17 @@ def decide_family_link(link: FamilyLink, approve: bool, decider: Person, now: da
     link.decided_by_id = decider.id
 
 
+def revoke_family_link(session: Session, link: FamilyLink, actor: Person, now: datetime) -> bool:
+    """End an approved (or pending) link in one audited step; every family check reads the status, so
+    the relative's access ends with this commit. False when there was nothing to end."""
+    if link.status == "revoked":
+        return False
+    decide_family_link(link, False, actor, now)
+    audit.record(session, actor.id, "revoke", "family_link", link.id, elder_id=link.elder_id)
+    session.flush()
+    return True
+
+
 def pair(session: Session, volunteer: VolunteerProfile, elder: ElderProfile, worker: Person) -> Pairing:
     existing = session.scalar(
         select(Pairing).where(

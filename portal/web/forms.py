@@ -180,7 +180,8 @@ class LinkDecisionForm(FlaskForm):
     """Approve or refuse a family link (the button pressed); a worker's form may name the page to go back to."""
 
     decision = choice_field(_l("Your answer"), message=NOT_A_CHOICE,
-                            choices=select_choices([("approve", _l("Approve")), ("refuse", _l("Refuse"))]))
+                            choices=select_choices([("approve", _l("Approve")), ("refuse", _l("Refuse")),
+                                                    ("revoke", _l("Stop this link"))]))
     back = HiddenField(validators=[Optional(), at_most(2000)])
 
 

@@ -27,7 +27,14 @@ from portal.models import (
 from portal.services import DomainError, audit
 from portal.services.door import door_token
 from portal.services.door import reissue_card as reissue_door_card
-from portal.services.people import decide_family_link, pair, save_elder, save_volunteer, verify_volunteer
+from portal.services.people import (
+    decide_family_link,
+    pair,
+    revoke_family_link,
+    save_elder,
+    save_volunteer,
+    verify_volunteer,
+)
 from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db, governed_or_404, render_page
 from portal.web.forms import (
@@ -344,7 +351,12 @@ def decide_link(link_id: int):
         if back_to_elder:
             return _elder_page(profile, _pair_form(profile, formdata=None), form)
         return _family_links_page(form)
-    if link.status == "pending":
+    if form.decision.data == "revoke":
+        if revoke_family_link(db(), link, current_user, utcnow()):
+            commit()
+            flash(_("The link is ended: %(name)s can no longer order for %(elder)s.",
+                    name=link.family.name, elder=link.elder.name))
+    elif link.status == "pending":
         decide_family_link(link, form.decision.data == "approve", current_user, utcnow())
         commit()
         flash(_("Saved."))
