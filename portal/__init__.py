@@ -79,6 +79,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     the_policy = load_policy(app.config.get("LINLI_POLICY_FILE") or None)
     set_policy(the_policy)
     set_local_timezone(app.config["LINLI_TIMEZONE"])
+    from portal.services.ledger import set_ledger_key
+
+    set_ledger_key(app.config.get("LINLI_LEDGER_KEY"))
 
     from portal.channels.transport import make_transport
     from portal.ratelimit import make_limiter

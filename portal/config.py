@@ -47,6 +47,7 @@ def load_config(instance_path: Path) -> dict:
         "LINLI_DEMO": _bool("LINLI_DEMO", False),
         "LINLI_PUBLIC_URL": os.environ.get("LINLI_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "LINLI_REDIS_URL": os.environ.get("LINLI_REDIS_URL", ""),
+        "LINLI_LEDGER_KEY": os.environ.get("LINLI_LEDGER_KEY", ""),
         "LINLI_TIMEZONE": os.environ.get("LINLI_TIMEZONE") or DEFAULT_TIMEZONE,
         "LINLI_DEFAULT_REGION": os.environ.get("LINLI_DEFAULT_REGION", "CN"),
         "LINLI_HOTLINE": os.environ.get("LINLI_HOTLINE", "12349"),
