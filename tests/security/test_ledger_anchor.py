@@ -129,3 +129,16 @@ def test_the_chain_key_is_standard_hmac_sha256():
                                                  "sha256").hexdigest()
     short = ledger.ChainKey("short")
     assert short.hexdigest(b"x") == hmac.new(b"short", b"x", "sha256").hexdigest()
+
+
+def test_the_nightly_job_writes_a_private_checkpoint_that_check_accepts(app, world, session, tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from jobs.ledger import ledger_checkpoint
+
+    _ledger(app, world, session)
+    monkeypatch.setenv("LINLI_CHECKPOINT_DIR", str(tmp_path))
+    summary = ledger_checkpoint(session, T0 + timedelta(days=3))
+    assert stat.S_IMODE(os.stat(summary["file"]).st_mode) == 0o600
+    assert _check(app, "--against", summary["file"]).exit_code == 0
