@@ -49,9 +49,17 @@ def clean_name(raw: str | None, field: str = "name") -> str:
     return name
 
 
+def strip_invisible(text: str) -> str:
+    """Without format characters (bidirectional overrides and isolates, zero-width spaces and joiners,
+    the BOM) and with line/paragraph separators as newlines: what one person writes reads the same to
+    the person who reads it."""
+    return "".join("\n" if unicodedata.category(c) in ("Zl", "Zp") else c
+                   for c in text if unicodedata.category(c) != "Cf")
+
+
 def clean_text(raw: str | None, field: str, max_length: int, required: bool = True) -> str:
-    """Free text: trimmed, control characters refused, bounded length."""
-    text = unicodedata.normalize("NFC", (raw or "").strip())
+    """Free text: trimmed, invisible characters stripped, control characters refused, bounded length."""
+    text = unicodedata.normalize("NFC", strip_invisible(raw or "").strip())
     if required and not text:
         raise DomainError(_l("This cannot be empty."), field=field)
     if len(text) > max_length:
