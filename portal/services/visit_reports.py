@@ -1,14 +1,13 @@
 """Visit-completion reports: one row per community, as CSV or XLSX (Chinese headers by default)."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from portal.i18n import msg, translate_for
 from portal.services.compliance import community_rows, month_window, totals
+from portal.services.spreadsheets import write_table
 
 HEADERS = [msg("Street"), msg("Community"), msg("Elders to visit"), msg("Visited"), msg("Not visited yet"),
            msg("Missed"), msg("Excused"), msg("Visit rate")]
@@ -40,25 +39,4 @@ def report_rows(session: Session, period: str, community_ids: list[int], now: da
 def build_report(session: Session, period: str, community_ids: list[int], fmt: str, now: datetime,
                  locale: str = "zh_Hans") -> bytes:
     headers, body = report_rows(session, period, community_ids, now, locale)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerows(body)
-        return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read the Chinese
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = period
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in body:
-        sheet.append(row)
-    for column, width in zip("ABCDEFGH", (14, 16, 12, 10, 12, 10, 10, 10)):
-        sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return write_table(headers, body, fmt, title=period, widths=(14, 16, 12, 10, 12, 10, 10, 10))
