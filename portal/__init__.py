@@ -125,6 +125,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_request_logging(app)
     init_request_metrics(app)
 
+    from portal.web import IdConverter, refuse_nul
+
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul)
+
     @app.before_request
     def _enforce_access():
         return access.enforce(app)

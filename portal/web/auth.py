@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -15,25 +14,14 @@ from portal.models import Person
 from portal.services import DomainError, audit
 from portal.services.login import check_password, request_code, verify_code
 from portal.services.phones import normalize_phone
-from portal.web import client_ip, commit, db
+from portal.web import client_ip, commit, db, safe_path
 from portal.web.forms import CodeForm, PasswordForm, PhoneForm
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    """`target` when it is a path on this site, read both as written and decoded once (browsers drop
-    tabs and newlines and treat a backslash as a slash, so `/%09/evil` would leave the site)."""
-    if not target or len(target) > 2000:
-        return None
-    for reading in (target, unquote(target)):
-        if (not reading.startswith("/") or reading[1:2] in ("/", "\\") or "\\" in reading
-                or any(not ch.isprintable() or ch.isspace() for ch in reading)):
-            return None
-        parts = urlsplit(reading)
-        if parts.scheme or parts.netloc:
-            return None
-    return target
+    return safe_path(target)
 
 
 # A login left half-way (code checked, password not yet given) is forgotten after this long.

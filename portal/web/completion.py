@@ -24,7 +24,7 @@ from portal.models import (
 )
 from portal.services import DomainError, audit, compliance, scheduler_status
 from portal.services.scope import staff_community_ids
-from portal.web import client_ip, commit, db, render_page, wants_partial
+from portal.web import client_ip, commit, db, render_page, safe_path, wants_partial
 from portal.web.downloads import visit_report_download
 from portal.web.forms import DecisionForm
 
@@ -148,7 +148,8 @@ def assign(obligation_id: int):
     else:
         flash(_("%(elder)s will be visited by %(name)s.", elder=obligation.elder.name,
                 name=obligation.assigned_to.name if obligation.assigned_to else ""))
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/worker/completion")
+    back = safe_path(request.form.get("back"))
+    return redirect(back if (back or "").startswith("/worker/completion")
                     else url_for("completion.index"), code=303)
 
 

@@ -86,7 +86,13 @@ class OwnParseMessage:
 
 
 class LocalDateField(OwnParseMessage, DateField):
-    pass
+    """A calendar date between 1900 and 2100: year 1 or 9999 cannot be placed in a time zone."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not 1900 <= self.data.year <= 2100:
+            self.data = None
+            raise ValueError(self.parse_message)
 
 
 class LocalTimeField(OwnParseMessage, TimeField):

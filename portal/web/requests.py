@@ -16,7 +16,7 @@ from portal.policy import policy
 from portal.services import DomainError
 from portal.services import requests as service_requests
 from portal.services.audit import record as audit
-from portal.web import client_ip, commit, db, render_page, wants_partial
+from portal.web import bounded_int_arg, client_ip, commit, db, render_page, wants_partial
 from portal.web.forms import DecisionForm, RatingForm, StepForm
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -61,7 +61,7 @@ def new():
     """Start the request conversation (an elder for themself, a family member for a linked elder)."""
     now = utcnow()
     data = {}
-    elder_id = request.args.get("elder", type=int)
+    elder_id = bounded_int_arg("elder")
     if elder_id and elder_id != current_user.id:
         if not service_requests.approved_family(db(), current_user, elder_id):
             return render_template("requests/refused.html"), 403

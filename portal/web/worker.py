@@ -36,7 +36,7 @@ from portal.services.people import (
     verify_volunteer,
 )
 from portal.services.scope import staff_community_ids
-from portal.web import client_ip, commit, db, governed_or_404, render_page
+from portal.web import client_ip, commit, db, governed_or_404, render_page, safe_path
 from portal.web.forms import (
     DecisionForm,
     ElderForm,
@@ -346,7 +346,7 @@ def decide_link(link_id: int):
         abort(404)
     profile = elder_in_scope(link.elder_id)
     form = LinkDecisionForm()
-    back_to_elder = (form.back.data or "").startswith("/worker/")
+    back_to_elder = (safe_path(form.back.data) or "").startswith("/worker/")
     if not form.validate_on_submit():
         if back_to_elder:
             return _elder_page(profile, _pair_form(profile, formdata=None), form)
