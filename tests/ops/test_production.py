@@ -9,7 +9,7 @@ PG_URL = "postgresql+psycopg://linli@127.0.0.1:5432/linli"  # never connected: t
 def production(app_config, **overrides):
     config = dict(app_config, LINLI_ENV="production", LINLI_SECRET_KEY_FROM_ENV=True,
                   LINLI_DATABASE_URL=PG_URL, LINLI_PUBLIC_URL="https://linli.example.org",
-                  LINLI_LEDGER_KEY="k" * 64)
+                  LINLI_LEDGER_KEY="k" * 64, LINLI_WEB_WORKERS=1)
     config.update(overrides)
     return config
 
