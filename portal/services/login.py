@@ -50,6 +50,7 @@ def request_code(session: Session, limiter, phone: str, ip: str, now: datetime) 
         raise LoginRefused(_l("Please wait a minute before asking for another code."))
     person = session.scalar(select(Person).where(Person.phone == phone))
     if person is None or not person.active:
+        _code_hasher.hash(f"{secrets.randbelow(1_000_000):06d}")  # the same work as for a registered number
         return
     session.execute(
         update(LoginCode).where(LoginCode.phone == phone, LoginCode.used_at.is_(None)).values(used_at=now)

@@ -303,13 +303,15 @@ def verify_volunteer(session: Session, profile: VolunteerProfile, worker: Person
 
 
 def request_family_link(session: Session, family: Person, elder_phone: str, relation: str,
-                        region: str = "CN") -> FamilyLink:
-    """A family member asks to be linked to an elder; the elder or a worker approves."""
+                        region: str = "CN") -> FamilyLink | None:
+    """A family member asks to be linked to an elder; the elder or a worker approves. A number that
+    is no elder's gets the same answer and makes no link (None): the request tells nobody whose a
+    number is."""
     phone = normalize_phone(elder_phone, region)
     relation = clean_text(relation, "relation", 20)
     elder = find_person(session, phone)
     if elder is None or session.get(ElderProfile, elder.id) is None:
-        raise DomainError(_l("We could not find an elder with that phone number."), field="elder_phone")
+        return None
     if elder.id == family.id:
         raise DomainError(_l("You cannot link to yourself."), field="elder_phone")
     link = session.scalar(
