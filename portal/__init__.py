@@ -134,6 +134,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _enforce_access():
         return access.enforce(app)
 
+    from portal.web.idempotency import init_idempotency
+
+    init_idempotency(app)
+
     from portal import request_scope
 
     app.teardown_appcontext(request_scope.close)

@@ -23,6 +23,7 @@ from portal.models.elder import (
     Pairing,
     VolunteerProfile,
 )
+from portal.models.idempotency import IdempotencyKey
 from portal.models.inbound import INBOUND_STATUSES, InboundMessage
 from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
 from portal.models.messages import MESSAGE_STATUS_ORDER, ContactStatus, OutboundMessage
@@ -38,6 +39,7 @@ from portal.models.requests import (
 from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit
 
 __all__ = [
+    "IdempotencyKey",
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",
     "SERVICE_TYPES", "ElderProfile", "FamilyLink", "Pairing", "VolunteerProfile",
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
