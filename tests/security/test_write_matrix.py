@@ -91,3 +91,24 @@ def test_the_same_forms_do_act_for_the_worker_in_scope(endpoint, secure_world, b
     before = fingerprint(session)
     browser.client.post(url, data={"csrf_token": token, **valid_forms(secure_world).get(endpoint, {})})
     assert fingerprint(session) != before
+
+
+@pytest.mark.parametrize("role", ["elder", "family", "volunteer", "worker_a"])
+def test_a_write_aimed_at_another_communitys_record_changes_nothing(role, secure_world, browser, app, session):
+    """Every POST route that names a record, pointed at community B's records, by people of A."""
+    sign_in_as(browser, secure_world, role)
+    token = csrf_from(browser.get("/login").get_data(as_text=True))
+    records = secure_world.extra["b"]
+    values = url_values(secure_world, records)
+    forms = valid_forms(secure_world)
+    forms["visits.check_out"] = {"code": records["elder"].door_code}
+    leaked = []
+    for rule in sorted(_post_routes(app), key=lambda r: r.endpoint):
+        if not rule.arguments:
+            continue
+        url = rule.build({k: v for k, v in values.items() if k in rule.arguments}, append_unknown=False)[1]
+        before = fingerprint(session)
+        response = browser.client.post(url, data={"csrf_token": token, **forms.get(rule.endpoint, {})})
+        if fingerprint(session) != before:
+            leaked.append(f"{rule.endpoint} as {role} on community B changed the database ({response.status_code})")
+    assert not leaked, "\n".join(leaked)
