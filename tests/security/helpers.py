@@ -12,3 +12,25 @@ def error_summary(response) -> str:
     match = _SUMMARY.search(response.get_data(as_text=True))
     assert match, "the form came back without an error summary"
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
+
+
+def all_at_once(action, copies: int) -> list:
+    """Run `action()` in `copies` threads released together; what each returned (or raised)."""
+    import threading
+
+    barrier = threading.Barrier(copies)
+    outcomes: list = []
+
+    def run():
+        barrier.wait(timeout=10)
+        try:
+            outcomes.append(action())
+        except Exception as error:  # noqa: BLE001 — the outcome under test
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

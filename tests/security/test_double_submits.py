@@ -4,7 +4,6 @@ repeats answering like the first."""
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from portal.models import ElderProfile, Person, Transfer
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD
+from tests.security.helpers import all_at_once
 from tests.timebank.helpers import T0
 from tests.timebank.test_ledger import earn
 
@@ -28,23 +28,14 @@ def _fresh_form(browser, page: str) -> tuple[str, str]:
     return csrf_from(html), KEY.search(html).group(1)
 
 
-def _race(app, cookie: str, url: str, data: dict, copies: int) -> list[int]:
-    barrier = threading.Barrier(copies)
-    answers: list = []
-
+def _race(app, cookie: str, url: str, data: dict, copies: int) -> list:
     def submit():
         client = app.test_client()
         client.set_cookie("session", cookie)
-        barrier.wait(timeout=10)
         response = client.post(url, data=data)
-        answers.append((response.status_code, response.headers.get("Location")))
+        return response.status_code, response.headers.get("Location")
 
-    threads = [threading.Thread(target=submit) for _ in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
+    return all_at_once(submit, copies)
 
 
 def test_every_post_form_on_the_main_pages_carries_a_key(secure_world, browser):
