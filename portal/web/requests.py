@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.access import allow, signed_in
 from portal.conversation import engine
@@ -71,8 +72,11 @@ def new():
     service = request.args.get("service")
     if service in service_requests.REQUESTABLE:
         data["service"] = service
-    engine.begin(db(), current_user, "web", REQUEST_FLOW, now, data)
-    commit()
+    try:
+        engine.begin(db(), current_user, "web", REQUEST_FLOW, now, data)
+        commit()
+    except IntegrityError:
+        db().rollback()  # a concurrent copy of this tap started the same conversation: go on with it
     return redirect(url_for("requests.step"), code=303)
 
 

@@ -90,3 +90,23 @@ def test_a_back_button_resubmit_replays_the_first_answer(app, world, browser, se
     again = browser.client.post("/time-bank/gift/confirm", data=data)
     assert (first.status_code, first.location) == (again.status_code, again.location)
     assert session.scalar(select(func.count(Transfer.id)).where(Transfer.kind == "gift")) == 1
+
+
+@RACE
+@given(copies=st.integers(min_value=2, max_value=6))
+def test_concurrent_first_taps_on_a_service_start_one_conversation(copies, app, world, browser, session):
+    from portal.models import ConversationState
+
+    if not browser.client.get_cookie("session"):
+        browser.login(world.elder_a.person.phone)
+    cookie = browser.client.get_cookie("session").value
+
+    def tap():
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        return client.get("/requests/new?service=meal").status_code
+
+    assert set(all_at_once(tap, copies)) == {303}
+    session.expire_all()
+    assert session.scalar(select(func.count(ConversationState.id)).where(
+        ConversationState.person_id == world.elder_a.person_id)) == 1
