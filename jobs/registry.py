@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 JobFn = Callable[[Session, datetime], "dict | None"]
 
 # Modules that define jobs; each part of the product adds its own here.
-JOB_MODULES: list[str] = ["jobs.outbox", "jobs.requests", "jobs.compliance", "jobs.backup"]
+JOB_MODULES: list[str] = ["jobs.outbox", "jobs.requests", "jobs.compliance", "jobs.backup", "jobs.ledger",
+                         "jobs.housekeeping"]
 
 
 @dataclass

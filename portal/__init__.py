@@ -85,6 +85,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     the_policy = load_policy(app.config.get("LINLI_POLICY_FILE") or None)
     set_policy(the_policy)
     set_local_timezone(app.config["LINLI_TIMEZONE"])
+    from portal.services.ledger import set_ledger_key
+
+    set_ledger_key(app.config.get("LINLI_LEDGER_KEY"))
 
     from portal.channels.transport import make_transport
     from portal.production import production_warnings
@@ -108,17 +111,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
+    # Flask-Login's own "strong" protection reads the client-supplied X-Forwarded-For; the binding
+    # below uses the address after ProxyFix (the trusted hops only) and the session version.
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def load_person(person_id: str):
+        from flask import session
+
         from portal.models import Person
         from portal.request_scope import db
+        from portal.web.auth import session_is_current
 
         if not person_id.isdigit():
             return None
         person = db().get(Person, int(person_id))
-        return person if person is not None and person.active else None
+        if person is None or not person.active or not session_is_current(session, person):
+            return None
+        return person
 
     from portal import access
     from portal.metrics import init_request_metrics
@@ -126,9 +136,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_request_logging(app)
     init_request_metrics(app)
 
+    from portal.web import IdConverter, refuse_nul
+
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul)
+
     @app.before_request
     def _enforce_access():
         return access.enforce(app)
+
+    from portal.web.idempotency import init_idempotency
+
+    init_idempotency(app)
 
     from portal import request_scope
 

@@ -1,6 +1,7 @@
 """The `linli` command: demo, database, seeding (jobs and reports add their own groups)."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import date
@@ -179,14 +180,22 @@ def ledger_group():
 
 
 @ledger_group.command("check")
+@click.option("--against", "checkpoint", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A signed checkpoint file (`linli ledger checkpoint`): finds rewritten history and rollback.")
 @with_appcontext
-def ledger_check():
-    """Verify balances, cached balances, single credits per visit and the hash chain (exit 1 on findings)."""
-    from portal.services.ledger_check import check_ledger
+def ledger_check(checkpoint):
+    """Verify balances, cached balances, single credits per visit and the keyed hash chain, and
+    optionally that the ledger still contains a signed checkpoint (exit 1 on findings)."""
+    from portal.services.ledger_check import check_against_checkpoint, check_ledger
 
     started = time.perf_counter()
     with current_app.extensions["linli"].engine.connect() as connection:
         result = check_ledger(connection)
+        if checkpoint:
+            with open(checkpoint, encoding="utf-8") as handle:
+                for finding in check_against_checkpoint(connection, handle.read()):
+                    result.findings.append(finding)
+                    result.finding_count += 1
     click.echo(f"{result.summary()} ({time.perf_counter() - started:.1f} s)")
     if not result.ok:
         for finding in result.findings:
@@ -194,6 +203,23 @@ def ledger_check():
         if result.finding_count > len(result.findings):
             click.echo(f"  … and {result.finding_count - len(result.findings)} more")
         sys.exit(1)
+
+
+@ledger_group.command("checkpoint")
+@click.option("--out", "out", type=click.Path(dir_okay=False), required=True,
+              help="Where to write the signed checkpoint (kept outside the database; archive it).")
+@with_appcontext
+def ledger_checkpoint(out):
+    """Write the signed ledger head to a file (0600), for `linli ledger check --against`."""
+    from portal.db import utcnow
+    from portal.services.ledger_check import checkpoint_json, make_checkpoint
+
+    with current_app.extensions["linli"].engine.connect() as connection:
+        checkpoint = make_checkpoint(connection, utcnow())
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(checkpoint_json(checkpoint) + "\n")
+    click.echo(f"checkpoint: entry {checkpoint['entry_id']} {checkpoint['hash'][:16]}… written to {out}")
 
 
 @click.group("admin", help="Administrators of the installation.")

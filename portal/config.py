@@ -48,6 +48,9 @@ def load_config(instance_path: Path) -> dict:
         "LINLI_DEMO": _bool("LINLI_DEMO", False),
         "LINLI_PUBLIC_URL": os.environ.get("LINLI_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "LINLI_REDIS_URL": os.environ.get("LINLI_REDIS_URL", ""),
+        "LINLI_LEDGER_KEY": os.environ.get("LINLI_LEDGER_KEY", ""),
+        # gunicorn.conf.py's default, so that the start-up check sees what gunicorn will run
+        "LINLI_WEB_WORKERS": int(os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) * 2 + 1),
         "LINLI_TIMEZONE": os.environ.get("LINLI_TIMEZONE") or DEFAULT_TIMEZONE,
         "LINLI_DEFAULT_REGION": os.environ.get("LINLI_DEFAULT_REGION", "CN"),
         # Keys the hash of identity numbers (duplicate detection); empty: the secret key. Never change

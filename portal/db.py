@@ -1,10 +1,11 @@
 """Engine, session and declarative base. One session per request or job; commit at the edge."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -25,9 +26,23 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the database file 0600 before SQLite does (its -wal and -shm files copy the mode), and
+    take group and world access away from one that exists."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(database, 0o600)
+    except OSError:
+        pass  # a read-only location: SQLite reports the real problem when it connects
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine with the per-backend settings Linli relies on."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
 

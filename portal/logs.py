@@ -27,6 +27,14 @@ def mask_personal_data(text: str) -> str:
     return _CN_MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 
+def escape_line_breaks(text: str) -> str:
+    """One record, one line: CR, LF and every other control or separator character is written as an
+    escape, so a request path such as `/x%0d%0a…` cannot forge a line of its own."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _current_request_id() -> str | None:
     try:
         from flask import g, has_request_context
@@ -45,7 +53,7 @@ class PersonalDataFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line
             message = str(record.msg)
-        record.msg = mask_personal_data(message)
+        record.msg = mask_personal_data(escape_line_breaks(message))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -74,7 +82,7 @@ class JsonFormatter(logging.Formatter):
         for key in ALLOWED_EXTRA:
             value = getattr(record, key, None)
             if value is not None:
-                entry[key] = value
+                entry[key] = escape_line_breaks(value) if isinstance(value, str) else value
         if record.exc_text:
             entry["exc"] = record.exc_text
         elif record.exc_info:

@@ -22,6 +22,12 @@ def production_problems(config: dict) -> list[str]:
                         "checked against it, and cookies are secure-only)")
     if config.get("LINLI_DEV_TOOLS"):
         problems.append("LINLI_DEV_TOOLS is on; it prints login codes and opens /dev/outbox")
+    if len(str(config.get("LINLI_LEDGER_KEY") or "")) < 32:
+        problems.append("LINLI_LEDGER_KEY is not set (at least 32 characters, kept outside the database); "
+                        "without it the ledger's hash chain proves nothing to someone who can write the database")
+    if int(config.get("LINLI_WEB_WORKERS") or 1) > 1 and not config.get("LINLI_REDIS_URL"):
+        problems.append("LINLI_REDIS_URL is not set but several web workers run (WEB_CONCURRENCY); each "
+                        "would keep its own rate limits, multiplying every limit by the number of workers")
     if config.get("LINLI_DEMO"):
         problems.append("LINLI_DEMO is on; it shows the demo password on the login page")
     if _no_real_transport(config):

@@ -44,7 +44,7 @@ def door_code_command(session: Session, person: Person | None, text: str, now: d
                           name=elder.person.name, code=elder.door_code)
         visit = visit_service.open_visit_for(session, person.id)
         if visit is None or visit.elder_id != elder.person_id:
-            return _reply(person, msg("You are not checked in with %(name)s."), name=elder.person.name)
+            return _reply(person, msg("You are not checked in at this door code."))
         visit_service.check_out(session, visit, person, now, "sms",
                                 public_url=current_app.config["LINLI_PUBLIC_URL"])
         return _reply(person, msg("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm."),

@@ -10,8 +10,7 @@ from portal.db import utcnow
 from portal.i18n import translate_for
 from portal.models import ElderProfile, Visit
 from portal.request_scope import commit, db
-from portal.services import DomainError
-from portal.services import emergencies
+from portal.services import DomainError, emergencies
 from portal.services import visits as visit_service
 from portal.services.scope import area_hotline, community_workers
 

@@ -25,8 +25,7 @@ from portal.db import utcnow
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person, VoiceTurn
 from portal.request_scope import commit, db
-from portal.services import DomainError
-from portal.services import emergencies
+from portal.services import DomainError, emergencies
 from portal.services import requests as service_requests
 from portal.services import visits as visit_service
 from portal.services.phones import normalize_phone

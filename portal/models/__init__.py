@@ -24,6 +24,7 @@ from portal.models.elder import (
     VolunteerProfile,
 )
 from portal.models.emergencies import EMERGENCY_OUTCOMES, EMERGENCY_STATES, Emergency
+from portal.models.idempotency import IdempotencyKey
 from portal.models.imports import IMPORT_KINDS, ImportBatch, ImportMapping
 from portal.models.inbound import INBOUND_STATUSES, InboundMessage
 from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
@@ -40,6 +41,7 @@ from portal.models.requests import (
 from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit, VisitRecord
 
 __all__ = [
+    "IdempotencyKey",
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",
     "SERVICE_TYPES", "ElderProfile", "FamilyLink", "Pairing", "VolunteerProfile",
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",

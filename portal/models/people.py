@@ -27,6 +27,9 @@ class Person(Base):
     # 身份证号: never stored. A keyed hash finds duplicates; the last 4 characters are what pages show.
     id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     id_number_last4: Mapped[str | None] = mapped_column(String(4))
+    # Every session carries the version it was opened with; bumping it (logout, role or phone
+    # change) ends all of them at once, cookies copied elsewhere included.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -48,6 +51,9 @@ class Person(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+    def end_sessions(self) -> None:
+        self.session_version = (self.session_version or 0) + 1
 
     def roles(self) -> set[str]:
         return {grant.role for grant in self.grants}

@@ -48,12 +48,19 @@ def _tool(name: str) -> str:
     return found
 
 
+def _create_private(path: Path) -> None:
+    """An empty file only its owner can read (a backup holds every elder's address and phone)."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+    os.chmod(path, 0o600)
+
+
 def backup(url: str, output: Path) -> Path:
     """Write a consistent copy of the database at `url` to `output` while it stays in use."""
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if backend(url) == "sqlite":
         partial = output.with_name(output.name + ".partial")
+        _create_private(partial)
         source = sqlite3.connect(_sqlite_path(url))
         target = sqlite3.connect(partial)
         try:
@@ -66,6 +73,7 @@ def backup(url: str, output: Path) -> Path:
         return output
     if backend(url) == "postgresql":
         env, dsn = _pg_env_and_dsn(url)
+        _create_private(output)  # pg_dump writes into the file as it finds it: 0600
         result = subprocess.run(
             [_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={output}", dsn],
             env=env, capture_output=True, text=True,

@@ -2,14 +2,16 @@
 double entries and every cached balance (`linli ledger check`)."""
 from __future__ import annotations
 
-import hashlib
+import hmac
+import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 
 from portal.models import Account, Entry, LedgerHead, Transfer
 from portal.models.ledger import GENESIS_HASH
-from portal.services.ledger import created_us
+from portal.services.ledger import chain_hasher, created_us
 
 
 @dataclass
@@ -61,7 +63,7 @@ def check_ledger(connection, max_findings: int = 50) -> CheckResult:
     seen_reversed: set[int] = set()
     prev = GENESIS_HASH
     expected_id = 0
-    sha = hashlib.sha256
+    keyed = chain_hasher().hexdigest
     entries = 0
     # The transfer being read: its id, and what its entries must look like.
     current = None
@@ -108,8 +110,7 @@ def check_ledger(connection, max_findings: int = 50) -> CheckResult:
         sides.discard((account_id, amount))
         if prev_hash != prev:
             find(f"entry {entry_id}: does not follow the entry before it (chain broken)")
-        if sha(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()).hexdigest() \
-                != digest:
+        if keyed(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()) != digest:
             find(f"entry {entry_id}: its content does not match its hash (changed after it was written)")
         prev = digest
         sums[account_id] = sums.get(account_id, 0) + amount
@@ -130,3 +131,47 @@ def check_ledger(connection, max_findings: int = 50) -> CheckResult:
         if balance != sums.get(account_id, 0):
             find(f"account {account_id}: cached balance {balance} but its entries sum to {sums.get(account_id, 0)}")
     return CheckResult(entries, transfers, accounts, findings, count)
+
+
+# ---------------------------------------------------------------- checkpoints outside the database
+
+def _signature(entry_id: int, last_hash: str, at: str) -> str:
+    return chain_hasher().hexdigest(f"linli-ledger-checkpoint|{entry_id}|{last_hash}|{at}".encode())
+
+
+def make_checkpoint(connection, now: datetime) -> dict:
+    """The ledger head, signed: the operator archives it (and the officer's report prints it) outside
+    the database, so a later rewrite or a restored old backup no longer matches it."""
+    head = connection.execute(select(LedgerHead.__table__.c.last_entry_id, LedgerHead.__table__.c.last_hash)
+                              .where(LedgerHead.__table__.c.id == 1)).first()
+    entry_id, last_hash = (head[0], head[1]) if head is not None else (0, GENESIS_HASH)
+    at = now.isoformat()
+    return {"entry_id": entry_id, "hash": last_hash, "at": at, "signature": _signature(entry_id, last_hash, at)}
+
+
+def checkpoint_json(checkpoint: dict) -> str:
+    return json.dumps(checkpoint, sort_keys=True)
+
+
+def check_against_checkpoint(connection, raw: str) -> list[str]:
+    """What contradicts a signed checkpoint: a bad signature, a chain that ends before it (rolled
+    back) or an entry at its position with another hash (history rewritten)."""
+    try:
+        checkpoint = json.loads(raw)
+        entry_id, last_hash, at = int(checkpoint["entry_id"]), str(checkpoint["hash"]), str(checkpoint["at"])
+        signature = str(checkpoint["signature"])
+    except (ValueError, KeyError, TypeError):
+        return ["the checkpoint file cannot be read"]
+    if not hmac.compare_digest(signature, _signature(entry_id, last_hash, at)):
+        return ["the checkpoint's signature does not match (forged, or signed with another LINLI_LEDGER_KEY)"]
+    if entry_id == 0:
+        return []
+    head = connection.execute(select(LedgerHead.__table__.c.last_entry_id)
+                              .where(LedgerHead.__table__.c.id == 1)).scalar()
+    if head is None or head < entry_id:
+        return [f"the ledger ends at entry {head or 0}, before the checkpoint of {at} (entry {entry_id}): "
+                "rolled back to an older backup"]
+    found = connection.execute(select(Entry.__table__.c.hash).where(Entry.__table__.c.id == entry_id)).scalar()
+    if found != last_hash:
+        return [f"entry {entry_id} differs from the checkpoint of {at}: history was rewritten"]
+    return []

@@ -50,6 +50,7 @@ def request_code(session: Session, limiter, phone: str, ip: str, now: datetime) 
         raise LoginRefused(_l("Please wait a minute before asking for another code."))
     person = session.scalar(select(Person).where(Person.phone == phone))
     if person is None or not person.active:
+        _code_hasher.hash(f"{secrets.randbelow(1_000_000):06d}")  # the same work as for a registered number
         return
     session.execute(
         update(LoginCode).where(LoginCode.phone == phone, LoginCode.used_at.is_(None)).values(used_at=now)
@@ -89,14 +90,26 @@ def verify_code(session: Session, limiter, phone: str, code: str, now: datetime)
                          field="code")
     if login_code is None:
         raise wrong
-    if login_code.attempts >= rules["max_attempts"]:
+    # One conditional UPDATE counts the try before the hash is checked: of concurrent guesses only
+    # `max_attempts` ever get a check, whatever the number of workers.
+    counted = session.execute(
+        update(LoginCode).where(LoginCode.id == login_code.id, LoginCode.used_at.is_(None),
+                                LoginCode.attempts < rules["max_attempts"])
+        .values(attempts=LoginCode.attempts + 1).execution_options(synchronize_session=False)
+    ).rowcount
+    if not counted:
         raise refused_tries
-    login_code.attempts += 1
     try:
         _code_hasher.verify(login_code.code_hash, code)
     except (VerificationError, InvalidHashError):
         raise wrong from None  # the caller commits: the failed try must count
-    login_code.used_at = now
+    # And one more uses it: of concurrent submits of the right code exactly one wins.
+    used = session.execute(
+        update(LoginCode).where(LoginCode.id == login_code.id, LoginCode.used_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if not used:
+        raise wrong
     person = session.scalar(select(Person).where(Person.phone == phone))
     if person is None or not person.active:
         raise wrong

@@ -12,6 +12,7 @@ from portal.i18n import _l
 from portal.models import (
     HARDSHIP_CATEGORIES,
     LIVING_SITUATIONS,
+    STAFF_ROLES,
     Area,
     ElderProfile,
     FamilyLink,
@@ -21,9 +22,10 @@ from portal.models import (
     VolunteerProfile,
 )
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, audit
 from portal.services.door import new_door_code
 from portal.services.phones import normalize_phone
+from portal.services.scope import staff_community_ids
 
 NAME_MAX = 50
 ADDRESS_MAX = 120
@@ -47,9 +49,17 @@ def clean_name(raw: str | None, field: str = "name") -> str:
     return name
 
 
+def strip_invisible(text: str) -> str:
+    """Without format characters (bidirectional overrides and isolates, zero-width spaces and joiners,
+    the BOM) and with line/paragraph separators as newlines: what one person writes reads the same to
+    the person who reads it."""
+    return "".join("\n" if unicodedata.category(c) in ("Zl", "Zp") else c
+                   for c in text if unicodedata.category(c) != "Cf")
+
+
 def clean_text(raw: str | None, field: str, max_length: int, required: bool = True) -> str:
-    """Free text: trimmed, control characters refused, bounded length."""
-    text = unicodedata.normalize("NFC", (raw or "").strip())
+    """Free text: trimmed, invisible characters stripped, control characters refused, bounded length."""
+    text = unicodedata.normalize("NFC", strip_invisible(raw or "").strip())
     if required and not text:
         raise DomainError(_l("This cannot be empty."), field=field)
     if len(text) > max_length:
@@ -99,15 +109,60 @@ def find_person(session: Session, phone: str) -> Person | None:
     return session.scalar(select(Person).where(Person.phone == phone))
 
 
+# One answer for every number the actor may not use, whoever owns it: it names nobody.
+NUMBER_NOT_AVAILABLE = _l("This number cannot be registered here. Please check it; if it is right, the "
+                          "person can ask the community worker of their own area.")
+
+
+def governs_every_role(session: Session, actor: Person, person: Person) -> bool:
+    """True when every grant `person` holds lies in `actor`'s communities and none is a staff role."""
+    communities = set(staff_community_ids(session, actor))
+    grants = list(person.grants)
+    return bool(grants) and all(g.role not in STAFF_ROLES and g.area_id in communities for g in grants)
+
+
+def may_reuse(session: Session, actor: Person | None, person: Person, add_role: bool) -> None:
+    """Refuse to attach a registration to an existing `person` unless `actor` governs every role
+    they hold (never a staff member) and asked explicitly to add a role. `actor` None is the
+    system itself (seeding, the demo)."""
+    if actor is None:
+        return
+    if not governs_every_role(session, actor, person):
+        raise DomainError(NUMBER_NOT_AVAILABLE, field="phone")
+    if not add_role:
+        raise DomainError(
+            _l("This number belongs to %(name)s, already registered in your area. Tick “Add this role "
+               "to the person already registered” to go on.", name=person.name), field="phone")
+
+
 def ensure_person(session: Session, phone: str, name: str, locale: str = "zh_Hans",
-                  preferred_channel: str = "sms") -> Person:
-    """The person with this phone, created when new. A differing name for an existing number is refused."""
+                  preferred_channel: str = "sms", actor: Person | None = None, add_role: bool = False) -> Person:
+    """The person with this phone, created when new; an existing one only when `may_reuse` allows,
+    and then keeping their own name."""
     person = find_person(session, phone)
     if person is None:
         person = Person(phone=phone, name=name, locale=locale, preferred_channel=preferred_channel)
         session.add(person)
         session.flush()
+    else:
+        may_reuse(session, actor, person, add_role)
     return person
+
+
+def audit_role_added(session: Session, actor: Person, person: Person, role: str) -> None:
+    audit.record(session, actor.id, "grant_role", "person", person.id, role=role)
+
+
+def check_phone_change(session: Session, person: Person, phone: str, actor: Person | None = None) -> None:
+    """A worker may move a person to a free number only, and never a staff member's or one with a
+    role outside the worker's area (their own code is needed for that: they change it themselves)."""
+    if phone == person.phone:
+        return
+    if person.is_staff() or (actor is not None and not governs_every_role(session, actor, person)):
+        raise DomainError(_l("Staff members change their own phone number, with a code sent to it."),
+                          field="phone")
+    if find_person(session, phone) is not None:
+        raise DomainError(NUMBER_NOT_AVAILABLE, field="phone")
 
 
 def grant(session: Session, person: Person, role: str, area_id: int | None) -> RoleGrant:
@@ -115,6 +170,7 @@ def grant(session: Session, person: Person, role: str, area_id: int | None) -> R
     if existing:
         return existing
     role_grant = RoleGrant(person_id=person.id, role=role, area_id=area_id)
+    person.end_sessions()  # a new role is signed into afresh
     session.add(role_grant)
     person.grants.append(role_grant)
     session.flush()
@@ -139,8 +195,9 @@ def _contacts(raw_contacts: list[dict], region: str) -> list[dict]:
 
 
 def save_elder(session: Session, data: dict, today: date, profile: ElderProfile | None = None,
-               region: str = "CN") -> ElderProfile:
-    """Create or update an elder from plain values, validating everything before writing anything."""
+               region: str = "CN", actor: Person | None = None) -> ElderProfile:
+    """Create or update an elder from plain values, validating everything before writing anything.
+    `actor` (the worker) may attach the elder to an existing person only as `may_reuse` allows."""
     name = clean_name(data.get("name"))
     phone = normalize_phone(data.get("phone"), region)
     area = community(session, data.get("community_id"))
@@ -161,9 +218,13 @@ def save_elder(session: Session, data: dict, today: date, profile: ElderProfile 
     if override and override not in ("high_risk", "special_hardship", "general"):
         raise DomainError(_l("Please choose a care tier from the list."), field="tier_override")
     other = find_person(session, phone)
-    if other is not None and (profile is None or other.id != profile.person_id):
+    if profile is not None:
+        check_phone_change(session, profile.person, phone, actor)
+    elif other is not None:
+        may_reuse(session, actor, other, add_role=True)
         if session.get(ElderProfile, other.id) is not None:
             raise DomainError(_l("An elder with this phone number is already registered."), field="phone")
+        may_reuse(session, actor, other, bool(data.get("add_role")))
     old_community_id = profile.community_id if profile is not None else None
     with session.no_autoflush:
         if profile is None:
@@ -171,11 +232,16 @@ def save_elder(session: Session, data: dict, today: date, profile: ElderProfile 
             if person.id is None:
                 session.add(person)
                 session.flush()
+            elif actor is not None:
+                name = person.name  # adding a role to someone registered keeps their own name
+                audit_role_added(session, actor, person, "elder")
             profile = ElderProfile(person_id=person.id, person=person, door_code=new_door_code(session))
             creating = True
         else:
             person = profile.person
-            person.phone = phone
+            if person.phone != phone:
+                person.phone = phone
+                person.end_sessions()
             creating = False
         person.name = name
         person.locale = data.get("locale") or person.locale or "zh_Hans"
@@ -210,12 +276,15 @@ def save_elder(session: Session, data: dict, today: date, profile: ElderProfile 
     return profile
 
 
-def save_volunteer(session: Session, data: dict, region: str = "CN") -> VolunteerProfile:
+def save_volunteer(session: Session, data: dict, region: str = "CN", actor: Person | None = None) -> VolunteerProfile:
     name = clean_name(data.get("name"))
     phone = normalize_phone(data.get("phone"), region)
     area = community(session, data.get("community_id"))
     services = [s for s in (data.get("services") or []) if s in policy()["services"]]
-    person = ensure_person(session, phone, name)
+    existing = find_person(session, phone)
+    person = ensure_person(session, phone, name, actor=actor, add_role=bool(data.get("add_role")))
+    if existing is not None and actor is not None and "volunteer" not in person.roles():
+        audit_role_added(session, actor, person, "volunteer")
     profile = session.get(VolunteerProfile, person.id)
     if profile is None:
         profile = VolunteerProfile(person_id=person.id, person=person, community_id=area.id)
@@ -234,13 +303,15 @@ def verify_volunteer(session: Session, profile: VolunteerProfile, worker: Person
 
 
 def request_family_link(session: Session, family: Person, elder_phone: str, relation: str,
-                        region: str = "CN") -> FamilyLink:
-    """A family member asks to be linked to an elder; the elder or a worker approves."""
+                        region: str = "CN") -> FamilyLink | None:
+    """A family member asks to be linked to an elder; the elder or a worker approves. A number that
+    is no elder's gets the same answer and makes no link (None): the request tells nobody whose a
+    number is."""
     phone = normalize_phone(elder_phone, region)
     relation = clean_text(relation, "relation", 20)
     elder = find_person(session, phone)
     if elder is None or session.get(ElderProfile, elder.id) is None:
-        raise DomainError(_l("We could not find an elder with that phone number."), field="elder_phone")
+        return None
     if elder.id == family.id:
         raise DomainError(_l("You cannot link to yourself."), field="elder_phone")
     link = session.scalar(
@@ -260,6 +331,17 @@ def decide_family_link(link: FamilyLink, approve: bool, decider: Person, now: da
     link.status = "approved" if approve else "revoked"
     link.decided_at = now
     link.decided_by_id = decider.id
+
+
+def revoke_family_link(session: Session, link: FamilyLink, actor: Person, now: datetime) -> bool:
+    """End an approved (or pending) link in one audited step; every family check reads the status, so
+    the relative's access ends with this commit. False when there was nothing to end."""
+    if link.status == "revoked":
+        return False
+    decide_family_link(link, False, actor, now)
+    audit.record(session, actor.id, "revoke", "family_link", link.id, elder_id=link.elder_id)
+    session.flush()
+    return True
 
 
 def pair(session: Session, volunteer: VolunteerProfile, elder: ElderProfile, worker: Person) -> Pairing:

@@ -391,14 +391,25 @@ def confirmed_by_visit(session: Session, visit, now: datetime) -> None:
         session.flush()
 
 
+def neighbourhood(session: Session, volunteer: VolunteerProfile) -> list[int]:
+    """The communities whose requests a volunteer sees: their own and the others of the same street."""
+    community = volunteer.community
+    if not community.parent_id:
+        return [volunteer.community_id]
+    return list(session.scalars(select(Area.id).where(Area.parent_id == community.parent_id,
+                                                      Area.level == "community")))
+
+
+def within_reach(session: Session, volunteer: VolunteerProfile, request: ServiceRequest) -> bool:
+    """A volunteer may act on a request they hold, or on one their feed could show them."""
+    return request.volunteer_id == volunteer.person_id or (
+        request.volunteer_id is None and request.community_id in neighbourhood(session, volunteer))
+
+
 def feed(session: Session, volunteer: VolunteerProfile) -> list[tuple[ServiceRequest, bool]]:
     """Open requests in the volunteer's community, then in neighbouring ones (same street)."""
     declined = select(RequestDecline.request_id).where(RequestDecline.volunteer_id == volunteer.person_id)
-    community = volunteer.community
-    neighbours = [volunteer.community_id]
-    if community.parent_id:
-        neighbours = list(session.scalars(select(Area.id).where(Area.parent_id == community.parent_id,
-                                                                Area.level == "community")))
+    neighbours = neighbourhood(session, volunteer)
     rows = session.scalars(
         select(ServiceRequest).where(ServiceRequest.status == "open", ServiceRequest.community_id.in_(neighbours),
                                      ServiceRequest.id.not_in(declined))

@@ -17,7 +17,6 @@ bulk (COPY on PostgreSQL, executemany on SQLite); nothing goes through the ORM's
 """
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, text, update
@@ -38,7 +37,7 @@ from portal.models import (
 from portal.models.ledger import GENESIS_HASH
 from portal.policy import policy
 from portal.services.compliance import local_date, local_midnight, window_for
-from portal.services.ledger import created_us, service_weight
+from portal.services.ledger import chain_hasher, created_us, service_weight
 
 YEARS = 2
 DONE_RATE = (0.86, 0.99)        # each community's completion rate lies in this range
@@ -160,7 +159,7 @@ def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, 
     visits, transfers, entries, stats = [], [], [], {}
     day_used: dict[tuple[int, int], int] = {}
     year_used: dict[tuple[int, int], int] = {}
-    sha = hashlib.sha256
+    keyed = chain_hasher().hexdigest
     daily_cap, yearly_cap = rules["daily_cap_minutes"], rules["yearly_cap_minutes"]
     local_offset = 8 * 3600
     to_dt = datetime.fromtimestamp
@@ -196,8 +195,8 @@ def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, 
         created_micros = created_us(verified)
         for account, signed in ((source, -credited), (target, credited)):
             entry_id += 1
-            digest = sha(f"{prev}|{entry_id}|{transfer_id}|mint|{account}|{signed}|{visit_id}||{created_micros}"
-                         .encode()).hexdigest()
+            digest = keyed(f"{prev}|{entry_id}|{transfer_id}|mint|{account}|{signed}|{visit_id}||{created_micros}"
+                           .encode())
             entries.append((entry_id, transfer_id, account, signed, prev, digest))
             prev = digest
             balances[account] = balances.get(account, 0) + signed

@@ -1,8 +1,6 @@
 """Visit-completion reports: one row per community, as CSV or XLSX (Chinese headers by default)."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -13,6 +11,7 @@ from portal.i18n import msg, translate_for
 from portal.models import Area
 from portal.services.compliance import community_rows, month_window, totals
 from portal.services.compliance.worklist import WorklistFilter, worklist_query
+from portal.services.spreadsheets import write_table
 
 HEADERS = [msg("Street"), msg("Community"), msg("Elders to visit"), msg("Visited"), msg("Not visited yet"),
            msg("Missed"), msg("Excused"), msg("Visit rate")]
@@ -44,7 +43,7 @@ def report_rows(session: Session, period: str, community_ids: list[int], now: da
 def build_report(session: Session, period: str, community_ids: list[int], fmt: str, now: datetime,
                  locale: str = "zh_Hans") -> bytes:
     headers, body = report_rows(session, period, community_ids, now, locale)
-    return table_file(headers, body, fmt, period, (14, 16, 12, 10, 12, 10, 10, 10))
+    return write_table(headers, body, fmt, title=period, widths=(14, 16, 12, 10, 12, 10, 10, 10))
 
 
 LIST_HEADERS = [msg("Name"), msg("Community"), msg("Tier"), msg("State"), msg("Visitor"), msg("Last visit"),
@@ -65,30 +64,4 @@ def worklist_report(session: Session, period: str, community_ids: list[int], cho
              day(row.due_at - timedelta(seconds=1))]
             for row in session.execute(worklist_query(period, community_ids, chosen, now))]
     headers = [translate_for(locale, header) for header in LIST_HEADERS]
-    return table_file(headers, body, fmt, period, (12, 14, 10, 10, 12, 12, 12)), len(body)
-
-
-def table_file(headers: list[str], body: list[list], fmt: str, title: str, widths: tuple[int, ...]) -> bytes:
-    """A table as CSV (with a BOM, so Excel reads the Chinese) or as an XLSX workbook."""
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerows(body)
-        return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read the Chinese
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in body:
-        sheet.append(row)
-    for column, width in zip("ABCDEFGH", widths):
-        sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return write_table(headers, body, fmt, title=period, widths=(12, 14, 10, 10, 12, 12, 12)), len(body)

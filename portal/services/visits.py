@@ -8,7 +8,17 @@ from sqlalchemy.orm import Session
 
 from portal import events, formatting
 from portal.i18n import _l, translate_for
-from portal.models import ElderProfile, FamilyLink, FollowUp, Person, Visit, VolunteerProfile
+from portal.models import (
+    ElderProfile,
+    FamilyLink,
+    FollowUp,
+    Pairing,
+    Person,
+    ServiceRequest,
+    Visit,
+    VisitObligation,
+    VolunteerProfile,
+)
 from portal.models.visits import WELLBEING_FLAGS
 from portal.policy import policy
 from portal.services import DomainError
@@ -30,8 +40,29 @@ class VisitError(DomainError):
 
 # ---------------------------------------------------------------- finding the elder at the door
 
-def elder_from_token(session: Session, secret_key: str, token: str) -> ElderProfile:
-    """The elder whose door card carries `token`; a forged token or an old (reprinted) card is refused."""
+def elders_within_reach(session: Session, volunteer_id: int):
+    """A WHERE clause on ElderProfile: the elders a volunteer may check in with — those of their own
+    community, their pairings, the requests they hold and the visits assigned to them. A door code is
+    looked up among these only, so a guess at a code of another area finds nobody and names nobody."""
+    community_id = session.scalar(select(VolunteerProfile.community_id)
+                                  .where(VolunteerProfile.person_id == volunteer_id))
+    paired = select(Pairing.elder_id).where(Pairing.volunteer_id == volunteer_id, Pairing.active)
+    held = select(ServiceRequest.elder_id).where(ServiceRequest.volunteer_id == volunteer_id,
+                                                 ServiceRequest.status.in_(("accepted", "in_progress")))
+    assigned = select(VisitObligation.elder_id).where(VisitObligation.assigned_to_id == volunteer_id,
+                                                      VisitObligation.status.in_(("upcoming", "due")))
+    return or_(ElderProfile.community_id == community_id, ElderProfile.person_id.in_(paired),
+               ElderProfile.person_id.in_(held), ElderProfile.person_id.in_(assigned))
+
+
+def within_reach(session: Session, volunteer_id: int, elder: ElderProfile) -> bool:
+    return session.scalar(select(ElderProfile.person_id).where(
+        ElderProfile.person_id == elder.person_id, elders_within_reach(session, volunteer_id))) is not None
+
+
+def elder_from_token(session: Session, secret_key: str, token: str, volunteer_id: int) -> ElderProfile:
+    """The elder whose door card carries `token`; a forged token, an old (reprinted) card or the card
+    of an elder outside the volunteer's reach is refused."""
     read = read_door_token(secret_key, token or "")
     if read is None:
         raise VisitError(_l("This door card is not valid. Please type the door code instead."))
@@ -39,6 +70,8 @@ def elder_from_token(session: Session, secret_key: str, token: str) -> ElderProf
     profile = session.get(ElderProfile, elder_id)
     if profile is None or profile.door_token_version != version:
         raise VisitError(_l("This door card has been replaced. Please use the new card or type the door code."))
+    if not within_reach(session, volunteer_id, profile):
+        raise VisitError(_l("This door card is not valid. Please type the door code instead."))
     return profile
 
 
@@ -58,7 +91,8 @@ def elder_from_code(session: Session, limiter, volunteer_id: int, raw_code: str,
     code = "".join((raw_code or "").split())
     profile = None
     if code.isdigit() and code.isascii() and 4 <= len(code) <= 8:
-        profile = session.scalar(select(ElderProfile).where(ElderProfile.door_code == code))
+        profile = session.scalar(select(ElderProfile).where(ElderProfile.door_code == code,
+                                                            elders_within_reach(session, volunteer_id)))
     if profile is None:
         limiter.hit(_lock_key(volunteer_id), 10**6, CODE_LOCK_SECONDS, now.timestamp())
         if code_locked(limiter, volunteer_id, now):
@@ -120,6 +154,8 @@ def check_in(session: Session, volunteer: Person, elder: ElderProfile, method: s
         raise VisitError(_l("You already have a visit at this time."))
     if service_type not in policy()["services"]:
         raise VisitError(_l("Please choose a service from the list."), field="service_type")
+    if not within_reach(session, volunteer.id, elder):
+        raise VisitError(_l("That door code is not right. Please check the card on the door."), field="code")
     visit = Visit(volunteer_id=volunteer.id, elder_id=elder.person_id, community_id=elder.community_id,
                   request_id=request_id, service_type=service_type, checked_in_at=now, method=method,
                   status="open", counts_for_compliance=_counts(method), flags=[])
@@ -299,6 +335,9 @@ def dispute_by_elder(session: Session, visit: Visit, elder: Person, how: str, no
 def verify_by_worker(session: Session, visit: Visit, worker: Person, now: datetime) -> Visit:
     if worker.id in (visit.volunteer_id, visit.elder_id):
         raise VisitError(_l("Nobody can verify their own visit."))
+    if visit.entered_by_id == worker.id:
+        # One person alone must not be able to invent a visit and mint its credit.
+        raise VisitError(_l("You entered this visit yourself: the elder confirms it, or another staff member."))
     if visit.status == "disputed":
         # After following up on a dispute the worker may still confirm that the visit happened.
         session.execute(update(Visit).where(Visit.id == visit.id, Visit.status == "disputed")

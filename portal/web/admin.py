@@ -13,7 +13,6 @@ from portal.models import Area, Person, RoleGrant
 from portal.services import DomainError
 from portal.services.areas import create_area, rename_area, restore_area, retire_area
 from portal.services.scope import admin_area_filter, admin_governs
-from portal.web import commit, db
 from portal.services.staff import (
     STAFF_KINDS,
     create_staff,
@@ -23,6 +22,7 @@ from portal.services.staff import (
     retire_staff,
     staff_in_scope,
 )
+from portal.web import commit, db
 from portal.web.admin_forms import AreaForm, ConfirmForm, MoveStaffForm, RenameAreaForm, StaffForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

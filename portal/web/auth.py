@@ -1,8 +1,11 @@
 """Login by phone number and a one-time SMS code; staff add a password."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from portal.access import public, signed_in
 from portal.db import utcnow
@@ -11,23 +14,58 @@ from portal.models import Person
 from portal.services import DomainError, audit
 from portal.services.login import check_password, request_code, verify_code
 from portal.services.phones import normalize_phone
-from portal.web import client_ip, commit, db
+from portal.web import client_ip, commit, db, safe_path
 from portal.web.forms import CodeForm, PasswordForm, PhoneForm
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return safe_path(target)
+
+
+# A login left half-way (code checked, password not yet given) is forgotten after this long.
+PENDING_LOGIN_SECONDS = 5 * 60
+
+
+def _binding() -> str:
+    """What a session is bound to: the client address as the trusted proxy hops report it (never a
+    header the client writes itself) and the browser's user agent."""
+    raw = f"{client_ip()}|{request.headers.get('User-Agent', '')}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def session_is_current(cookie_session, person: Person) -> bool:
+    """The signed-in session is still valid: same session version (no logout, role or phone change
+    since) and same client binding."""
+    return (cookie_session.get("sv") == (person.session_version or 0)
+            and hmac.compare_digest(str(cookie_session.get("bind", "")), _binding()))
+
+
+def keep_current_session(person: Person) -> None:
+    """After a change the person made themselves (a role their own request gave them), this session
+    goes on; every other one has ended."""
+    session["sv"] = person.session_version or 0
+
+
+def _pending(key: str):
+    """A step of a login in progress, or None when there is none or it is older than a few minutes."""
+    started = session.get("login_started")
+    if not isinstance(started, (int, float)) or utcnow().timestamp() - started > PENDING_LOGIN_SECONDS:
+        for stale in ("login_phone", "pending_login", "login_started"):
+            session.pop(stale, None)
+        return None
+    return session.get(key)
 
 
 def _finish_login(person: Person):
     session.pop("login_phone", None)
     session.pop("pending_login", None)
+    session.pop("login_started", None)
     next_url = _safe_next(session.pop("login_next", None))
     login_user(person)
+    session["sv"] = person.session_version or 0
+    session["bind"] = _binding()
     audit.record(db(), person.id, "login", "person", person.id, ip=client_ip())
     commit()
     return redirect(next_url or url_for("main.home"), code=303)
@@ -50,6 +88,7 @@ def login():
             return render_template("auth/login.html", form=form)
         commit()
         session["login_phone"] = phone
+        session["login_started"] = utcnow().timestamp()
         return redirect(url_for("auth.code"), code=303)
     return render_template("auth/login.html", form=form)
 
@@ -57,7 +96,7 @@ def login():
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
 def code():
-    phone = session.get("login_phone")
+    phone = _pending("login_phone")
     if not phone:
         return redirect(url_for("auth.login"))
     form = CodeForm()
@@ -80,8 +119,8 @@ def code():
 @bp.route("/login/password", methods=["GET", "POST"])
 @public
 def password():
-    person_id = session.get("pending_login")
-    person = db().get(Person, person_id) if person_id else None
+    person_id = _pending("pending_login")
+    person = db().get(Person, person_id) if isinstance(person_id, int) else None
     if person is None:
         return redirect(url_for("auth.login"))
     if person.password_hash is None:  # new staff, or a password an admin reset
@@ -101,6 +140,9 @@ def password():
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
+    person = db().get(Person, current_user.id)
+    person.end_sessions()  # every copy of this cookie, and every other session, ends here
+    commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."))

@@ -9,19 +9,12 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from portal import labels
 from portal.access import allow
 from portal.clock import local_tz
 from portal.db import utcnow
-from portal import labels
 from portal.i18n import _, _l
-from portal.models import (
-    MAJOR_EVENT_KINDS,
-    Area,
-    ElderProfile,
-    Person,
-    VisitObligation,
-    VolunteerProfile,
-)
+from portal.models import MAJOR_EVENT_KINDS, Area, ElderProfile, Person, VisitObligation, VolunteerProfile
 from portal.services import DomainError, audit, compliance, scheduler_status
 from portal.services.compliance import worklist
 from portal.services.scope import community_worker_ids, staff_community_ids

@@ -9,7 +9,7 @@ from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import SERVICE_TYPES, ElderProfile, FamilyLink
-from portal.services.people import decide_family_link
+from portal.services.people import decide_family_link, revoke_family_link
 from portal.web import commit, db
 from portal.web.forms import LinkDecisionForm
 
@@ -32,11 +32,13 @@ def home():
 def _home_page(form: LinkDecisionForm):
     """The tiles and the links waiting for an answer; `form` carries the errors of a refused answer."""
     profile = my_profile()
-    pending_links = db().scalars(
-        select(FamilyLink).where(FamilyLink.elder_id == profile.person_id, FamilyLink.status == "pending")
+    links = db().scalars(
+        select(FamilyLink).where(FamilyLink.elder_id == profile.person_id,
+                                 FamilyLink.status.in_(("pending", "approved")))
     ).all()
     return render_template("elder/home.html", profile=profile, services=SERVICE_TYPES,
-                           pending_links=pending_links, form=form)
+                           pending_links=[link for link in links if link.status == "pending"],
+                           approved_links=[link for link in links if link.status == "approved"], form=form)
 
 
 @bp.route("/service/<service>")
@@ -51,11 +53,18 @@ def service(service: str):
 @allow("elder")
 def decide_link(link_id: int):
     link = db().get(FamilyLink, link_id)
-    if link is None or link.elder_id != current_user.id or link.status != "pending":
+    if link is None or link.elder_id != current_user.id or link.status == "revoked":
         abort(404)
     form = LinkDecisionForm()
     if not form.validate_on_submit():
         return _home_page(form)
+    if form.decision.data == "revoke":
+        revoke_family_link(db(), link, current_user, utcnow())
+        commit()
+        flash(_("Done. %(name)s can no longer order for you.", name=link.family.name))
+        return redirect(url_for("elder.home"), code=303)
+    if link.status != "pending":
+        abort(404)
     approve = form.decision.data == "approve"
     decide_family_link(link, approve, current_user, utcnow())
     commit()

@@ -13,6 +13,7 @@ from portal.services import DomainError, audit, compliance, visit_records
 from portal.services.family_month import approved_link, elder_month
 from portal.services.people import request_family_link
 from portal.web import client_ip, commit, db
+from portal.web.auth import keep_current_session
 from portal.web.forms import FamilyLinkForm, show_error
 
 bp = Blueprint("family", __name__, url_prefix="/family")
@@ -56,6 +57,10 @@ def link():
     """Anyone signed in may ask to become an elder's family contact; approval decides."""
     form = FamilyLinkForm()
     if form.validate_on_submit():
+        limiter = current_app.extensions["linli"].limiter
+        if not limiter.hit(f"family-link:{current_user.id}", 5, 3600):
+            form.elder_phone.errors.append(_("You have asked for many links. Please try again in an hour."))
+            return render_template("family/link.html", form=form)
         try:
             request_family_link(db(), current_user, form.elder_phone.data, form.relation.data,
                                 current_app.config["LINLI_DEFAULT_REGION"])
@@ -64,6 +69,8 @@ def link():
             show_error(form, error, "elder_phone")
             return render_template("family/link.html", form=form)
         commit()
-        flash(_("Your request was sent. Your relative or the community worker will approve it."))
-        return redirect(url_for("family.home"), code=303)
+        keep_current_session(current_user)
+        flash(_("If this number is an elder's, your request was sent; your relative or the community "
+                "worker will approve it."))
+        return redirect(url_for("family.link"), code=303)
     return render_template("family/link.html", form=form)

@@ -90,7 +90,13 @@ class OwnParseMessage:
 
 
 class LocalDateField(OwnParseMessage, DateField):
-    pass
+    """A calendar date between 1900 and 2100: year 1 or 9999 cannot be placed in a time zone."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not 1900 <= self.data.year <= 2100:
+            self.data = None
+            raise ValueError(self.parse_message)
 
 
 class LocalTimeField(OwnParseMessage, TimeField):
@@ -189,6 +195,7 @@ class ElderForm(FlaskForm):
     contact_relation = StringField(_l("Emergency contact: relation"), [Optional(), at_most(50)], filters=[strip])
     tier_override = choice_field(_l("Care tier override"), validators=[Optional()])
     tier_override_reason = StringField(_l("Reason for the override"), [Optional(), at_most(200)], filters=[strip])
+    add_role = BooleanField(_l("Add this role to the person already registered with this number"))
 
 
 class VolunteerForm(FlaskForm):
@@ -197,6 +204,7 @@ class VolunteerForm(FlaskForm):
     community_id = choice_field(_l("Community"), coerce=int)
     services = MultiCheckboxField(_l("Services offered"))
     birth_date = LocalDateField(_l("Date of birth"), [Optional()], message=_l("That date of birth is not possible."))
+    add_role = BooleanField(_l("Add this role to the person already registered with this number"))
 
 
 class FamilyLinkForm(FlaskForm):
@@ -210,7 +218,8 @@ class LinkDecisionForm(FlaskForm):
     """Approve or refuse a family link (the button pressed); a worker's form may name the page to go back to."""
 
     decision = choice_field(_l("Your answer"), message=NOT_A_CHOICE,
-                            choices=select_choices([("approve", _l("Approve")), ("refuse", _l("Refuse"))]))
+                            choices=select_choices([("approve", _l("Approve")), ("refuse", _l("Refuse")),
+                                                    ("revoke", _l("Stop this link"))]))
     back = HiddenField(validators=[Optional(), at_most(2000)])
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from portal.access import public, signed_in
 from portal.i18n import SUPPORTED_LOCALES
-from portal.web import commit, db
+from portal.web import commit, db, safe_path
 from portal.web.forms import LanguageForm, TextSizeForm, select_choices
 from portal.web.templating import TEXT_SIZES, role_homes
 
@@ -44,10 +44,7 @@ def healthz():
 
 
 def _back(form):
-    target = form.back.data or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target, code=303)
+    return redirect(safe_path(form.back.data) or url_for("main.index"), code=303)
 
 
 # The switches sit in every page's header and post only their buttons' values: an answer that is

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_babel import get_locale
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from portal.access import allow, signed_in
-from portal.conversation import engine, slots
 from portal import formatting
+from portal.access import allow, signed_in
 from portal.clock import local_tz
+from portal.conversation import engine, slots
 from portal.conversation.engine import CHECK, FLOWS, RELATIVE_DAYS, NoMatch
 from portal.conversation.flows import REQUEST_FLOW
 from portal.db import utcnow
@@ -22,7 +22,7 @@ from portal.policy import policy
 from portal.services import DomainError, emergencies
 from portal.services import requests as service_requests
 from portal.services.audit import record as audit
-from portal.web import client_ip, commit, db, render_page, wants_partial
+from portal.web import bounded_int_arg, client_ip, commit, db, render_page, wants_partial
 from portal.web.forms import DecisionForm, RatingForm, StepForm
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -77,7 +77,7 @@ def new():
     """Start the request conversation (an elder for themself, a family member for a linked elder)."""
     now = utcnow()
     data = {}
-    elder_id = request.args.get("elder", type=int)
+    elder_id = bounded_int_arg("elder")
     if elder_id and elder_id != current_user.id:
         if not service_requests.approved_family(db(), current_user, elder_id):
             return render_template("requests/refused.html"), 403
@@ -87,8 +87,11 @@ def new():
     service = request.args.get("service")
     if service in service_requests.REQUESTABLE:
         data["service"] = service
-    engine.begin(db(), current_user, "web", REQUEST_FLOW, now, data)
-    commit()
+    try:
+        engine.begin(db(), current_user, "web", REQUEST_FLOW, now, data)
+        commit()
+    except IntegrityError:
+        db().rollback()  # a concurrent copy of this tap started the same conversation: go on with it
     return redirect(url_for("requests.step"), code=303)
 
 

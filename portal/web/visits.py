@@ -8,10 +8,9 @@ from sqlalchemy import select
 from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
-from portal.policy import policy
 from portal.models import Visit
-from portal.services import DomainError
-from portal.services import visit_records
+from portal.policy import policy
+from portal.services import DomainError, visit_records
 from portal.services import visits as visit_service
 from portal.web import commit, db
 from portal.web.forms import (
@@ -81,7 +80,7 @@ def door(token: str):
     session = db()
     form = DecisionForm()
     try:
-        elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], token)
+        elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], token, current_user.id)
     except DomainError as error:
         show_error(form, error)
         return render_template("visits/door.html", form=form, elder=None, current=None), 404
@@ -129,7 +128,8 @@ def check_out(visit_id: int):
     now = utcnow()
     try:
         if form.token.data:
-            elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], form.token.data)
+            elder = visit_service.elder_from_token(session, current_app.config["SECRET_KEY"], form.token.data,
+                                                       current_user.id)
             method = "door_qr"
         else:
             elder = visit_service.elder_from_code(session, _limiter(), current_user.id, form.code.data, now)

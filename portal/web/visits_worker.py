@@ -12,8 +12,7 @@ from portal.clock import local_tz
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import Area, ElderProfile, FollowUp, Person, Transfer, Visit, VolunteerProfile
-from portal.services import DomainError, audit, ledger, statements
-from portal.services import visit_records
+from portal.services import DomainError, audit, ledger, statements, visit_records
 from portal.services import visits as visit_service
 from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db, governed_or_404

@@ -69,7 +69,8 @@ def feed():
 def _act(reference: str, action, done_message: str):
     profile = _profile()
     found = service_requests.by_reference(db(), reference)
-    if found is None or found.service == "emergency" and found.volunteer_id not in (None, current_user.id):
+    # Outside the volunteer's reach answers exactly like a reference that does not exist.
+    if found is None or not service_requests.within_reach(db(), profile, found):
         abort(404)
     try:
         action(profile, found)

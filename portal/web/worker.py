@@ -26,9 +26,17 @@ from portal.models import (
 )
 from portal.services import DomainError, audit, compliance, visit_records
 from portal.services.door import door_token
-from portal.services.people import decide_family_link, pair, save_elder, save_volunteer, verify_volunteer
+from portal.services.door import reissue_card as reissue_door_card
+from portal.services.people import (
+    decide_family_link,
+    pair,
+    revoke_family_link,
+    save_elder,
+    save_volunteer,
+    verify_volunteer,
+)
 from portal.services.scope import staff_community_ids
-from portal.web import client_ip, commit, db, governed_or_404, render_page
+from portal.web import client_ip, commit, db, governed_or_404, render_page, safe_path
 from portal.web.forms import (
     DecisionForm,
     ElderForm,
@@ -154,6 +162,7 @@ def _elder_data(form: ElderForm) -> dict:
         ],
         "tier_override": form.tier_override.data,
         "tier_override_reason": form.tier_override_reason.data,
+        "add_role": form.add_role.data,
     }
 
 
@@ -161,7 +170,7 @@ def _save_elder_from(form: ElderForm, profile: ElderProfile | None):
     """Save a validated form; on a refusal put the error beside its field and return None."""
     try:
         return save_elder(db(), _elder_data(form), date.today(), profile=profile,
-                          region=current_app.config["LINLI_DEFAULT_REGION"])
+                          region=current_app.config["LINLI_DEFAULT_REGION"], actor=current_user)
     except DomainError as error:
         db().rollback()
         show_error(form, error, "name")
@@ -240,7 +249,21 @@ def door_card(elder_id: int):
     segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True)
     audit.record(db(), current_user.id, "print", "door_card", elder_id, elder_id=elder_id, ip=client_ip())
     commit()
-    return render_template("worker/door_card.html", profile=profile, qr_svg=Markup(buffer.getvalue().decode()))
+    return render_template("worker/door_card.html", profile=profile, qr_svg=Markup(buffer.getvalue().decode()),
+                           reissue=DecisionForm(formdata=None))
+
+
+@bp.route("/elders/<int:elder_id>/card/reissue", methods=["POST"])
+@allow(*WORKER)
+def reissue_card(elder_id: int):
+    """A lost or old card: a new code and token; the old card stops working at once."""
+    profile = elder_in_scope(elder_id)
+    if DecisionForm().validate_on_submit():
+        reissue_door_card(db(), profile)
+        audit.record(db(), current_user.id, "reissue", "door_card", elder_id, elder_id=elder_id, ip=client_ip())
+        commit()
+        flash(_("A new door card is ready. The old card and code no longer work."))
+    return redirect(url_for("worker.door_card", elder_id=elder_id), code=303)
 
 
 @bp.route("/elders/<int:elder_id>/pair", methods=["POST"])
@@ -276,8 +299,9 @@ def new_volunteer():
     form.services.choices = select_choices((k, v) for k, v in labels.SERVICE_LABELS.items() if k != "emergency")
     if form.validate_on_submit():
         try:
-            data = {k: getattr(form, k).data for k in ("name", "phone", "community_id", "services", "birth_date")}
-            profile = save_volunteer(db(), data, current_app.config["LINLI_DEFAULT_REGION"])
+            data = {k: getattr(form, k).data
+                    for k in ("name", "phone", "community_id", "services", "birth_date", "add_role")}
+            profile = save_volunteer(db(), data, current_app.config["LINLI_DEFAULT_REGION"], actor=current_user)
         except DomainError as error:
             db().rollback()
             show_error(form, error, "name")
@@ -325,12 +349,17 @@ def decide_link(link_id: int):
         abort(404)
     profile = elder_in_scope(link.elder_id)
     form = LinkDecisionForm()
-    back_to_elder = (form.back.data or "").startswith("/worker/")
+    back_to_elder = (safe_path(form.back.data) or "").startswith("/worker/")
     if not form.validate_on_submit():
         if back_to_elder:
             return _elder_page(profile, _pair_form(profile, formdata=None), form)
         return _family_links_page(form)
-    if link.status == "pending":
+    if form.decision.data == "revoke":
+        if revoke_family_link(db(), link, current_user, utcnow()):
+            commit()
+            flash(_("The link is ended: %(name)s can no longer order for %(elder)s.",
+                    name=link.family.name, elder=link.elder.name))
+    elif link.status == "pending":
         decide_family_link(link, form.decision.data == "approve", current_user, utcnow())
         commit()
         flash(_("Saved."))

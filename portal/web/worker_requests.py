@@ -9,8 +9,7 @@ from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import ServiceRequest, VolunteerProfile
-from portal.services import DomainError
-from portal.services import emergencies
+from portal.services import DomainError, emergencies
 from portal.services import requests as service_requests
 from portal.services.scope import staff_community_ids
 from portal.web import commit, db, governed_or_404

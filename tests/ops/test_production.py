@@ -8,7 +8,8 @@ PG_URL = "postgresql+psycopg://linli@127.0.0.1:5432/linli"  # never connected: t
 
 def production(app_config, **overrides):
     config = dict(app_config, LINLI_ENV="production", LINLI_SECRET_KEY_FROM_ENV=True,
-                  LINLI_DATABASE_URL=PG_URL, LINLI_PUBLIC_URL="https://linli.example.org")
+                  LINLI_DATABASE_URL=PG_URL, LINLI_PUBLIC_URL="https://linli.example.org",
+                  LINLI_LEDGER_KEY="k" * 64, LINLI_WEB_WORKERS=1)
     config.update(overrides)
     return config
 
@@ -18,6 +19,7 @@ def production(app_config, **overrides):
     ({"LINLI_DATABASE_URL": "sqlite:///instance/linli.sqlite3"}, "SQLite"),
     ({"LINLI_PUBLIC_URL": "http://linli.example.org"}, "https://"),
     ({"LINLI_DEV_TOOLS": True}, "LINLI_DEV_TOOLS"),
+    ({"LINLI_LEDGER_KEY": ""}, "LINLI_LEDGER_KEY"),
 ])
 def test_production_refuses_unsafe_settings(app_config, overrides, complaint):
     with pytest.raises(ProductionConfigError, match=complaint):

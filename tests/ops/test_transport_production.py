@@ -16,7 +16,8 @@ TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "token", "
 def production(app_config, **overrides):
     config = dict(app_config, LINLI_ENV="production", LINLI_SECRET_KEY_FROM_ENV=True, LINLI_DATABASE_URL=PG_URL,
                   LINLI_PUBLIC_URL="https://linli.example.org", LINLI_DEV_TOOLS=False, LINLI_DEMO=False,
-                  LINLI_TRANSPORT="", TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN="", TWILIO_FROM_NUMBER="")
+                  LINLI_TRANSPORT="", TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN="", TWILIO_FROM_NUMBER="",
+                  LINLI_LEDGER_KEY="k" * 64, LINLI_WEB_WORKERS=1)
     config.update(overrides)
     return config
 
@@ -36,6 +37,8 @@ def test_production_from_the_environment_without_twilio_refuses_to_start(monkeyp
     monkeypatch.setenv("LINLI_SECRET_KEY", "production-test-" + "k" * 40)
     monkeypatch.setenv("LINLI_DATABASE_URL", PG_URL)
     monkeypatch.setenv("LINLI_PUBLIC_URL", "https://linli.example.org")
+    monkeypatch.setenv("LINLI_LEDGER_KEY", "k" * 64)
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
     with pytest.raises(ProductionConfigError, match="emergency alerts included"):
         create_app()
     monkeypatch.setenv("LINLI_TRANSPORT", "console")

@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("worker.edit_elder", "GET"):          (LOGIN,  403,   403,   403,   OK,    404,   403,   OK),
     ("worker.edit_elder", "POST"):         (LOGIN,  403,   403,   403,   OK,    404,   403,   OK),
     ("worker.door_card", "GET"):           (LOGIN,  403,   403,   403,   OK,    404,   403,   OK),
+    ("worker.reissue_card", "POST"):       (LOGIN,  403,   403,   403,   MOVED, 404,   403,   MOVED),
     ("worker.pair_elder", "POST"):         (LOGIN,  403,   403,   403,   OK,    404,   403,   OK),
     ("worker.volunteers", "GET"):          (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
     ("worker.new_volunteer", "GET"):       (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),

@@ -74,7 +74,8 @@ def test_hsts_and_secure_cookies_only_in_production(env, database_url, transport
         monkeypatch.setenv("LINLI_SECRET_KEY", "production-test-" + "k" * 40)
         if not database_url.startswith("postgresql"):
             config["LINLI_DATABASE_URL"] = "postgresql+psycopg://linli@127.0.0.1:5432/linli_never_connected"
-        config.update(LINLI_PUBLIC_URL="https://linli.example.org", LINLI_DEV_TOOLS=False, LINLI_DEMO=False)
+        config.update(LINLI_PUBLIC_URL="https://linli.example.org", LINLI_DEV_TOOLS=False, LINLI_DEMO=False,
+                      LINLI_LEDGER_KEY="production-ledger-" + "k" * 40, LINLI_WEB_WORKERS=1)
     app = create_app(config)
     try:
         production = env == "production"

@@ -353,7 +353,7 @@ ROUTE_SCENARIOS = {
         "completion.assign", "completion.excuse", "completion.deactivate", "completion.bulk_assign",
         "completion.undo", "visits.record", "main.set_language",
         "main.set_text_size", "auth.logout", "elder.decide_link", "worker.pair_elder", "worker.verify",
-        "worker.decide_link")},
+        "worker.decide_link", "worker.reissue_card")},
     # FlaskForm classes: covered by SCENARIOS above.
     **{name: "FlaskForm, see SCENARIOS" for name in (
         "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",

@@ -34,7 +34,7 @@ def test_wrong_code_by_text_is_explained_in_the_senders_language(app, world, ses
         reply = dispatch_sms(session, world.volunteer_a.person, "到 000001", T0)
         assert reply == "门牌码不对，请看一下门上的卡片。"
         assert dispatch_sms(session, world.volunteer_a.person, f"走 {world.elder_a.door_code}", T0) \
-            == "您还没有在甲老人家签到。"
+            == "您没有用这个门牌码签到。"
         # A "1" from an elder nobody asked anything confirms nothing: the help text answers.
         assert "没看懂" in dispatch_sms(session, world.elder_b.person, "1", T0)
     assert session.scalar(select(func.count(Visit.id))) == 0

@@ -12,7 +12,7 @@ from portal.services import DomainError
 from portal.services import ledger
 from portal.services import visits as visit_service
 from portal.services.door import door_token
-from tests.factories import make_volunteer
+from tests.factories import make_elder, make_volunteer
 from tests.timebank.helpers import T0, visit
 
 SECRET = "test-secret-key"
@@ -68,27 +68,29 @@ def test_check_out_before_check_in_is_refused(app, world, session):
 
 def test_overlapping_visits_by_one_volunteer_are_refused(app, world, session):
     volunteer = world.volunteer_a.person
+    neighbour = make_elder(session, world.community_a, "甲邻居")  # within the volunteer's reach
     current = visit_service.check_in(session, volunteer, world.elder_a, "door_code", T0)
     with pytest.raises(DomainError, match="still checked in"):
-        visit_service.check_in(session, volunteer, world.elder_b, "door_code", T0 + timedelta(minutes=10))
+        visit_service.check_in(session, volunteer, neighbour, "door_code", T0 + timedelta(minutes=10))
     visit_service.check_out(session, current, volunteer, T0 + timedelta(minutes=60), "door_code")
-    visit(session, world.volunteer_a.person, world.elder_b, start=T0 - timedelta(hours=3), minutes=60)
+    visit(session, world.volunteer_a.person, neighbour, start=T0 - timedelta(hours=3), minutes=60)
     with pytest.raises(DomainError, match="already has a visit"):
-        visit_service.record_by_worker(session, world.worker_a, volunteer, world.elder_b,
+        visit_service.record_by_worker(session, world.worker_a, volunteer, neighbour,
                                        T0 - timedelta(hours=2, minutes=30), T0 - timedelta(hours=1), T0)
 
 
 def test_door_token_forged_or_replaced_card(app, world, session):
     token = door_token(SECRET, world.elder_a)
-    assert visit_service.elder_from_token(session, SECRET, token).person_id == world.elder_a.person_id
+    volunteer_id = world.volunteer_a.person_id
+    assert visit_service.elder_from_token(session, SECRET, token, volunteer_id).person_id == world.elder_a.person_id
     with pytest.raises(DomainError, match="not valid"):
-        visit_service.elder_from_token(session, SECRET, token[:-3] + "abc")
+        visit_service.elder_from_token(session, SECRET, token[:-3] + "abc", volunteer_id)
     with pytest.raises(DomainError, match="not valid"):
-        visit_service.elder_from_token(session, "another-key", token)
+        visit_service.elder_from_token(session, "another-key", token, volunteer_id)
     world.elder_a.door_token_version += 1  # the worker reprinted the card
     session.flush()
     with pytest.raises(DomainError, match="replaced"):
-        visit_service.elder_from_token(session, SECRET, token)
+        visit_service.elder_from_token(session, SECRET, token, volunteer_id)
 
 
 def test_five_wrong_codes_lock_check_in_for_that_volunteer(app, world, session):

@@ -46,4 +46,4 @@ def test_failed_registration_saves_nothing(world, session):
 def test_door_codes_are_unique_numeric(world, session):
     codes = {make_elder(session, world.community_a, f"老人{'甲乙丙丁戊己庚辛壬癸'[i]}").door_code for i in range(10)}
     assert len(codes) == 10
-    assert all(code.isdigit() and len(code) == 6 for code in codes)
+    assert all(code.isdigit() and len(code) == 8 for code in codes)
