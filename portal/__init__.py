@@ -28,7 +28,10 @@ class LinliState:
     session_factory: sessionmaker[Session]
     transport: object
     limiter: object
+    # Called after a commit that queued texts or calls. It never sends from the committing request
+    # (except LINLI_SENDER=inline, for tests): it wakes the sender (`portal.channels.sender`).
     after_commit: Callable[[list[int]], None]
+    sender: object = None
 
 
 def select_locale() -> str:
@@ -44,7 +47,7 @@ def select_locale() -> str:
 
 
 def send_after_commit(app: Flask, ids: list[int]) -> None:
-    """Send what a request queued, right after its commit; the periodic sender retries failures."""
+    """LINLI_SENDER=inline (tests): send what was queued right after the commit, in this thread."""
     from portal.channels import outbox
 
     state = app.extensions["linli"]
@@ -53,6 +56,23 @@ def send_after_commit(app: Flask, ids: list[int]) -> None:
             outbox.send_due(send_session, state.transport, ids=ids)
         except Exception:  # a failed immediate try loses nothing
             app.logger.exception("immediate send failed; the outbox sender will retry")
+
+
+def _after_commit_for(app: Flask) -> Callable[[list[int]], None]:
+    from portal.channels.sender import sender_mode
+
+    mode = sender_mode(app.config)
+    if mode == "inline":
+        return lambda ids: send_after_commit(app, ids)
+    if mode == "thread":
+        def wake(_ids: list[int]) -> None:
+            sender = app.extensions["linli"].sender
+            if sender is not None:
+                sender.wake()
+
+        return wake
+    # "process": PostgreSQL heard the NOTIFY written with the rows; on SQLite the sender polls.
+    return lambda _ids: None
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -99,7 +119,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         session_factory=make_session_factory(engine),
         transport=transport,
         limiter=make_limiter(app.config.get("LINLI_REDIS_URL")),
-        after_commit=lambda ids: send_after_commit(app, ids),
+        after_commit=_after_commit_for(app),
     )
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["LINLI_TIMEZONE"])

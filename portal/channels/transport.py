@@ -16,9 +16,12 @@ log = logging.getLogger("linli.transport")
 class TransportError(Exception):
     """A send failed. `retryable` says whether trying again later may succeed."""
 
-    def __init__(self, message: str, retryable: bool):
+    def __init__(self, message: str, retryable: bool, maybe_sent: bool = False):
         super().__init__(message)
         self.retryable = retryable
+        # The request reached the provider but its answer did not reach us (a read time-out): the
+        # message may have gone out, so it is looked up before it is ever sent again.
+        self.maybe_sent = maybe_sent
 
 
 @dataclass
@@ -72,6 +75,14 @@ class ConsoleTransport:
     def messages_to(self, phone: str) -> list[SentRecord]:
         return [record for record in self.sent if record.to == phone]
 
+    def find_sent(self, channel: str, to: str, body: str, since: datetime) -> str | None:
+        """The sid of a message like this one sent since `since`, if the provider has it."""
+        with self._lock:
+            for record in self.sent:
+                if record.channel == channel and record.to == to and record.body == body and record.at >= since:
+                    return record.sid
+        return None
+
 
 class TwilioTransport:
     """Twilio's REST API through its own SDK."""
@@ -102,8 +113,32 @@ class TwilioTransport:
             raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True) from exc
         except Exception as exc:  # requests' timeouts and connection errors
             if type(exc).__module__.startswith(("requests", "urllib3")):
-                raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True) from exc
+                # A read time-out means Twilio got the request and may have acted on it.
+                maybe_sent = "ReadTimeout" in type(exc).__name__ or "ReadTimeout" in repr(exc)
+                raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True,
+                                     maybe_sent=maybe_sent) from exc
             raise
+
+    def find_sent(self, channel: str, to: str, body: str, since: datetime) -> str | None:
+        """Ask Twilio whether a message (or call) to `to` was created since `since`: its list
+        filtered by To and date. Returns its sid, or None when Twilio has none."""
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            if channel == "call":
+                found = self.client.calls.list(to=to, start_time_after=since, limit=20)
+                return found[0].sid if found else None
+            found = self.client.messages.list(to=to, date_sent_after=since, limit=50)
+        except (TwilioException, OSError) as exc:
+            raise TransportError(f"twilio lookup failed: {type(exc).__name__}", retryable=True) from exc
+        except Exception as exc:
+            if type(exc).__module__.startswith(("requests", "urllib3")):
+                raise TransportError(f"twilio lookup failed: {type(exc).__name__}", retryable=True) from exc
+            raise
+        for message in found:
+            if (message.body or "") == body:
+                return message.sid
+        return None
 
     def send_sms(self, to: str, body: str, kind: str = "notice") -> str:
         kwargs = {"to": to, "from_": self.from_number, "body": body}

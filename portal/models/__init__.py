@@ -25,7 +25,15 @@ from portal.models.elder import (
 )
 from portal.models.inbound import INBOUND_STATUSES, InboundMessage
 from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
-from portal.models.messages import MESSAGE_STATUS_ORDER, ContactStatus, OutboundMessage
+from portal.models.messages import (
+    MESSAGE_STATUS_ORDER,
+    PRIORITY_BULK,
+    PRIORITY_EMERGENCY,
+    PRIORITY_URGENT,
+    ContactStatus,
+    EarlyStatusCallback,
+    OutboundMessage,
+)
 from portal.models.people import CHANNELS, ROLES, STAFF_ROLES, LoginCode, Person, RoleGrant
 from portal.models.requests import (
     REQUEST_STATUSES,
@@ -40,7 +48,8 @@ from portal.models.visits import VISIT_METHODS, WELLBEING_FLAGS, FollowUp, Visit
 __all__ = [
     "AREA_LEVELS", "Area", "AuditEvent", "CARE_TIERS", "HARDSHIP_CATEGORIES", "LIVING_SITUATIONS",
     "SERVICE_TYPES", "ElderProfile", "FamilyLink", "Pairing", "VolunteerProfile",
-    "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
+    "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "EarlyStatusCallback", "PRIORITY_BULK",
+    "PRIORITY_EMERGENCY", "PRIORITY_URGENT", "CHANNELS", "ROLES",
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant", "INBOUND_STATUSES", "InboundMessage",
     "REQUEST_STATUSES", "ConversationState", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
     "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from portal.clock import local_tz
 from portal.db import utcnow
-from portal.models import ContactStatus, ElderProfile, OutboundMessage, Person
+from portal.models import (
+    PRIORITY_BULK,
+    PRIORITY_EMERGENCY,
+    PRIORITY_URGENT,
+    ContactStatus,
+    ElderProfile,
+    OutboundMessage,
+    Person,
+)
 from portal.policy import policy
 from portal.services.sms_text import SMS_MAX_CHARS, truncate
 
@@ -26,6 +34,28 @@ ALWAYS_ALLOWED_KINDS = frozenset({"login_code", "opt_out_confirmation"})
 # opt-out (STOP), not quiet hours, not the loop guard, not a rate limit. `enqueue(emergency=True)`
 # writes this kind; the sender (portal.channels.outbox) honours it the same way.
 EMERGENCY_KIND = "emergency"
+
+
+# The PostgreSQL channel the sender LISTENs on; a NOTIFY is delivered when the enqueueing commit lands.
+OUTBOX_CHANNEL = "linli_outbox"
+
+
+def priority_for(kind: str, urgent: bool) -> int:
+    """The sender's lane: emergency alerts, then login codes and urgent messages, then the rest."""
+    if kind == EMERGENCY_KIND:
+        return PRIORITY_EMERGENCY
+    if urgent or kind == "login_code":
+        return PRIORITY_URGENT
+    return PRIORITY_BULK
+
+
+def _wake_sender_on_commit(session: Session) -> None:
+    # NOTIFY is transactional: the sender hears it only if (and when) this transaction commits.
+    transaction = session.get_transaction()
+    if session.info.get("outbox_notified") is transaction or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+    session.info["outbox_notified"] = transaction
 
 
 def opt_out_applies(kind: str) -> bool:
@@ -117,6 +147,7 @@ def enqueue(
         kind=kind,
         body=truncate(body, SMS_MAX_CHARS),
         urgent=urgent,
+        priority=priority_for(kind, urgent),
         quiet_hours=quiet,
         dedupe_key=dedupe_key,
         status="queued",
@@ -127,4 +158,5 @@ def enqueue(
     session.add(message)
     session.flush()
     session.info.setdefault("outbox_new_ids", []).append(message.id)
+    _wake_sender_on_commit(session)
     return message
