@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.channels.transport import TransportError
 from portal.db import utcnow
-from portal.models import MESSAGE_STATUS_ORDER, PRIORITY_URGENT, EarlyStatusCallback, OutboundMessage
+from portal.models import MESSAGE_STATUS_ORDER, EarlyStatusCallback, OutboundMessage
 from portal.policy import policy
 from portal.services.outbox import EMERGENCY_KIND, is_stopped, opt_out_applies, quiet_hours_end
 
@@ -39,12 +39,12 @@ def backoff(attempts: int) -> timedelta:
 SENDABLE = ("queued", "unknown")
 
 
-def _due_query(now: datetime, ids: list[int] | None, max_priority: int | None):
+def _due_query(now: datetime, ids: list[int] | None, max_priority: int | None, status: str = "queued"):
     query = (
-        select(OutboundMessage.id)
-        .where(OutboundMessage.status.in_(SENDABLE), OutboundMessage.next_attempt_at <= now)
-        # Lane by lane (the index on status, priority, next_attempt_at): a wave of reminders never
-        # keeps an emergency alert or a login code waiting.
+        select(OutboundMessage.id, OutboundMessage.priority, OutboundMessage.next_attempt_at)
+        .where(OutboundMessage.status == status, OutboundMessage.next_attempt_at <= now)
+        # Lane by lane, along the index on (status, priority, next_attempt_at): a wave of reminders
+        # never keeps an emergency alert or a login code waiting.
         .order_by(OutboundMessage.priority, OutboundMessage.next_attempt_at, OutboundMessage.id)
     )
     if ids is not None:
@@ -59,14 +59,18 @@ def claim_next(session: Session, now: datetime, ids: list[int] | None = None,
     """Take the most urgent due message for this sender (marked "sending", committed), or None."""
     postgres = session.get_bind().dialect.name == "postgresql"
     for _ in range(20):  # on SQLite another sender may win the row between the SELECT and the UPDATE
-        if postgres:
-            message_id = session.scalar(
-                _due_query(now, ids, max_priority).limit(1).with_for_update(skip_locked=True, of=OutboundMessage))
-        else:
-            message_id = session.scalar(_due_query(now, ids, max_priority).limit(1))
-        if message_id is None:
+        candidates = []
+        for status in SENDABLE:  # one index range each (an IN would sort the whole backlog)
+            query = _due_query(now, ids, max_priority, status).limit(1)
+            if postgres:
+                query = query.with_for_update(skip_locked=True, of=OutboundMessage)
+            row = session.execute(query).first()
+            if row is not None:
+                candidates.append((row.priority, row.next_attempt_at, row.id))
+        if not candidates:
             session.commit()
             return None
+        message_id = min(candidates)[2]
         result = session.execute(
             update(OutboundMessage)
             .where(OutboundMessage.id == message_id, OutboundMessage.status.in_(SENDABLE))
@@ -97,6 +101,7 @@ def _retry_or_fail(message: OutboundMessage, error: str, retryable: bool, now: d
 
 
 UNKNOWN_PREFIX = "unknown: "
+LOGIN_CODE_LOOKUP_AFTER = timedelta(seconds=10)
 
 
 def _record_sent(session: Session, message: OutboundMessage, sid: str, now: datetime) -> None:
@@ -177,8 +182,8 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
             # Timed out at the provider: perhaps delivered. Look it up before any retry.
             message.status, message.next_attempt_at = "unknown", now + backoff(message.attempts)
             message.last_error = f"{UNKNOWN_PREFIX}{exc}"[:500]
-            if message.kind == "login_code":
-                message.next_attempt_at = now  # decide quickly whether the code went out
+            if message.kind == "login_code":  # decide soon whether the code went out
+                message.next_attempt_at = now + LOGIN_CODE_LOOKUP_AFTER
         else:
             _retry_or_fail(message, str(exc), exc.retryable, now)
         session.commit()
@@ -220,11 +225,6 @@ def send_due(session: Session, transport, now: datetime | None = None, ids: list
         send_one(session, transport, message, now)
         attempted += 1
     return attempted
-
-
-def urgent_waiting(session: Session, now: datetime) -> bool:
-    """Whether an emergency alert or another urgent message is due (the sender serves that lane first)."""
-    return session.scalar(_due_query(now, None, PRIORITY_URGENT).limit(1)) is not None
 
 
 def _earlier_than(status: str) -> list[str]:

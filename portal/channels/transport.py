@@ -84,6 +84,11 @@ class ConsoleTransport:
         return None
 
 
+def _maybe_sent(exc: Exception) -> bool:
+    """A read time-out: Twilio got the request and may have acted on it (a refused connection: not)."""
+    return "ReadTimeout" in type(exc).__name__ or "Read timed out" in str(exc)
+
+
 class TwilioTransport:
     """Twilio's REST API through its own SDK."""
 
@@ -109,14 +114,13 @@ class TwilioTransport:
         except TwilioRestException as exc:
             retryable = exc.status >= 500 or exc.status == 429
             raise TransportError(f"twilio {exc.status}: {exc.code}", retryable=retryable) from exc
-        except (TwilioException, OSError) as exc:
-            raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True) from exc
-        except Exception as exc:  # requests' timeouts and connection errors
+        except (TwilioException, OSError) as exc:  # requests' errors are OSErrors
+            raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True,
+                                 maybe_sent=_maybe_sent(exc)) from exc
+        except Exception as exc:
             if type(exc).__module__.startswith(("requests", "urllib3")):
-                # A read time-out means Twilio got the request and may have acted on it.
-                maybe_sent = "ReadTimeout" in type(exc).__name__ or "ReadTimeout" in repr(exc)
                 raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True,
-                                     maybe_sent=maybe_sent) from exc
+                                     maybe_sent=_maybe_sent(exc)) from exc
             raise
 
     def find_sent(self, channel: str, to: str, body: str, since: datetime) -> str | None:

@@ -2,6 +2,7 @@
 send time, bounded call retries, the status callback and the send-outbox job."""
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -103,21 +104,54 @@ def test_a_provider_that_keeps_failing_gives_up_after_the_last_attempt(session, 
     assert len(fake.requests) == 6  # policy messages.max_attempts
 
 
-def test_a_time_out_is_retried_later(session, world, fake):
+def test_a_time_out_is_looked_up_at_the_provider_and_never_sent_twice(session, world, fake):
     transport = twilio(fake, timeout=0.5)
     now = shanghai(2026, 11, 22, 10, 0)
     enqueue(session, world.volunteer_a.person.phone, "慢", now=now)
     session.commit()
-    fake.delay_next = 2.0
+    fake.delay_next = 1.0  # Twilio takes the text but answers after our time-out
     outbox.send_due(session, transport, now=now)
     message = session.scalars(select(OutboundMessage)).one()
-    assert message.status == "queued" and "unreachable" in message.last_error
+    assert message.status == "unknown" and "unreachable" in message.last_error
     assert message.next_attempt_at > now
+    deadline = time.monotonic() + 5
+    while not fake.created and time.monotonic() < deadline:
+        time.sleep(0.05)
     outbox.send_due(session, transport, now=now + timedelta(minutes=1))
     assert statuses(session) == ["sent"]
-    # The timed-out request may have reached the provider; the retry is the one we know was accepted.
     session.refresh(message)
-    assert message.provider_sid == [c for c in fake.created if not c["after_delay"]][-1]["sid"]
+    # Found in Twilio's list of messages to that number: recorded, not sent again.
+    assert message.provider_sid == fake.created[0]["sid"] and len(fake.created) == 1
+    assert [r.get("method", "POST") for r in fake.requests] == ["POST", "GET"]
+
+
+def test_a_time_out_the_provider_has_no_record_of_is_sent_again(session, world, fake):
+    transport = twilio(fake, timeout=0.5)
+    now = shanghai(2026, 11, 22, 10, 0)
+    enqueue(session, world.volunteer_a.person.phone, "再试", now=now)
+    session.commit()
+    fake.down, fake.delay_next = True, 1.0  # timed out, and Twilio did not take it
+    outbox.send_due(session, transport, now=now)
+    assert statuses(session) == ["unknown"]
+    fake.down = False
+    outbox.send_due(session, transport, now=now + timedelta(minutes=1))
+    assert statuses(session) == ["sent"] and fake.bodies_created() == ["再试"]
+
+
+def test_a_login_code_is_never_sent_twice(session, world, fake):
+    transport = twilio(fake, timeout=0.5)
+    now = utcnow()
+    enqueue(session, world.volunteer_a.person.phone, "Linli login code: 123456", kind="login_code", now=now)
+    session.commit()
+    fake.down, fake.delay_next = True, 1.0
+    outbox.send_due(session, transport, now=now)
+    assert statuses(session) == ["unknown"]
+    fake.down = False
+    outbox.send_due(session, transport, now=now + timedelta(seconds=15))
+    message = session.scalars(select(OutboundMessage)).one()
+    assert message.status == "failed" and message.body == "[login code]"
+    assert fake.created == []  # not found at the provider, and not sent blindly again
+    assert outbox.send_due(session, transport, now=now + timedelta(minutes=1)) == 0
 
 
 def test_quiet_hours_hold_an_elders_ordinary_text_until_eight(session, world, transport):
