@@ -104,6 +104,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     the_policy = load_policy(app.config.get("LINLI_POLICY_FILE") or None)
     set_policy(the_policy)
     set_local_timezone(app.config["LINLI_TIMEZONE"])
+    from portal.channels.twiml import configure_voices
+
+    configure_voices(app.config)
 
     from portal.channels.transport import make_transport
     from portal.production import production_warnings

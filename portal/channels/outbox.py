@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.channels.transport import TransportError
 from portal.db import utcnow
-from portal.models import MESSAGE_STATUS_ORDER, EarlyStatusCallback, OutboundMessage
+from portal.models import MESSAGE_STATUS_ORDER, EarlyStatusCallback, OutboundMessage, Person
 from portal.policy import policy
 from portal.services.outbox import EMERGENCY_KIND, is_stopped, opt_out_applies, quiet_hours_end
 
@@ -174,7 +174,9 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
             # A call whose body is a URL is answered by the TwiML served there (a Gather, say).
             sid = transport.place_call(message.to_phone, "", kind=message.kind, twiml_url=message.body)
         elif message.channel == "call":
-            sid = transport.place_call(message.to_phone, message.body, kind=message.kind)
+            person = session.get(Person, message.person_id) if message.person_id else None
+            sid = transport.place_call(message.to_phone, message.body, kind=message.kind,
+                                       locale=person.locale if person else None)
         else:
             sid = transport.send_sms(message.to_phone, message.body, kind=message.kind)
     except TransportError as exc:

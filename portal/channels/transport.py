@@ -69,7 +69,8 @@ class ConsoleTransport:
     def send_sms(self, to: str, body: str, kind: str = "notice") -> str:
         return self._record("sms", to, body, kind)
 
-    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None) -> str:
+    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None,
+                   locale: str | None = None) -> str:
         return self._record("call", to, say, kind)
 
     def messages_to(self, phone: str) -> list[SentRecord]:
@@ -150,15 +151,18 @@ class TwilioTransport:
             kwargs["status_callback"] = self.status_callback
         return self._call(self.client.messages.create, **kwargs)
 
-    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None) -> str:
+    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None,
+                   locale: str | None = None) -> str:
         from twilio.twiml.voice_response import VoiceResponse
+
+        from portal.channels import twiml
 
         kwargs = {"to": to, "from_": self.from_number}
         if twiml_url:
             kwargs["url"] = twiml_url
         else:
             response = VoiceResponse()
-            response.say(say, language="cmn-CN")
+            twiml.say(response, say, locale)
             kwargs["twiml"] = str(response)
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
+from portal.channels import twiml
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.db import utcnow
 from portal.i18n import translate_for
@@ -29,16 +30,15 @@ def call_visit(visit_id: int):
     visit = db().get(Visit, visit_id)
     response = VoiceResponse()
     if visit is None or visit.status != "done":
-        response.say(translate_for("zh_Hans", "Thank you. Goodbye."), language="cmn-CN")
+        twiml.say(response, translate_for("zh_Hans", "Thank you. Goodbye."), "zh_Hans")
         return _twiml(response)
     locale = visit.elder.locale
-    gather = Gather(num_digits=1, input="dtmf", timeout=8,
-                    action=f"{_public_url()}/twilio/voice/visit/{visit.id}/answer", method="POST")
-    gather.say(translate_for(locale, "%(name)s from the community visited you today. If this is right, press 1. "
-                                     "If not, press 2.", name=visit.volunteer.name), language="cmn-CN")
+    gather = twiml.gather(locale, num_digits=1, input="dtmf", timeout=8,
+                          action=f"{_public_url()}/twilio/voice/visit/{visit.id}/answer", method="POST")
+    twiml.say(gather, translate_for(locale, "%(name)s from the community visited you today. If this is right, "
+                                            "press 1. If not, press 2.", name=visit.volunteer.name), locale)
     response.append(gather)
-    response.say(translate_for(locale, "We did not hear a key. The community worker will call you."),
-                 language="cmn-CN")
+    twiml.say(response, translate_for(locale, "We did not hear a key. The community worker will call you."), locale)
     return _twiml(response)
 
 
@@ -55,17 +55,17 @@ def call_visit_answer(visit_id: int):
     try:
         if digits == "1":
             visit_service.confirm_by_elder(session, visit, elder, "call", utcnow())
-            response.say(translate_for(elder.locale, "Thank you. The visit is confirmed."), language="cmn-CN")
+            twiml.say(response, translate_for(elder.locale, "Thank you. The visit is confirmed."), elder.locale)
         elif digits == "2":
             visit_service.dispute_by_elder(session, visit, elder, "call", utcnow())
-            response.say(translate_for(elder.locale, "Thank you for telling us. The community worker will call you."),
-                         language="cmn-CN")
+            twiml.say(response, translate_for(elder.locale, "Thank you for telling us. The community worker will "
+                                                            "call you."), elder.locale)
         else:
             response.redirect(f"{_public_url()}/twilio/voice/visit/{visit.id}", method="POST")
             return _twiml(response)
     except DomainError:
         session.rollback()
-        response.say(translate_for(elder.locale, "Thank you. Goodbye."), language="cmn-CN")
+        twiml.say(response, translate_for(elder.locale, "Thank you. Goodbye."), elder.locale)
         return _twiml(response)
     commit()
     return _twiml(response)

@@ -12,8 +12,9 @@ import hashlib
 
 from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy import func, select
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
+from portal.channels import twiml
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.clock import local_tz
 from portal.conversation import engine, keywords
@@ -42,13 +43,13 @@ def _caller() -> Person | None:
     return db().scalar(select(Person).where(Person.phone == phone, Person.active))
 
 
-def _language(person: Person | None) -> str:
-    return "en-US" if person is not None and person.locale == "en" else "cmn-CN"
+def _locale(person: Person | None) -> str | None:
+    return person.locale if person is not None else None
 
 
 def _say(response, person, message: str, **variables) -> None:
-    with force_locale(supported_locale(person.locale if person else None)):
-        response.say(gettext(message, **variables), language=_language(person))
+    with force_locale(supported_locale(_locale(person))):
+        twiml.say(response, gettext(message, **variables), _locale(person))
 
 
 def _text(person, message) -> str:
@@ -63,9 +64,9 @@ def _turn() -> int:
 
 def _gather(response: VoiceResponse, person: Person, kind: str, text: str, **params) -> None:
     action = url_for("voice.answer", kind=kind, t=_turn(), **params)
-    gather = Gather(input="dtmf speech", language=_language(person), action=action, method="POST",
-                    num_digits=1, timeout=6, speech_timeout="auto")
-    gather.say(text, language=_language(person))
+    gather = twiml.gather(_locale(person), input="dtmf speech", action=action, method="POST",
+                          num_digits=1, timeout=6, speech_timeout="auto")
+    twiml.say(gather, text, _locale(person))
     response.append(gather)
     response.redirect(url_for("voice.answer", kind=kind, t=_turn(), silent=1, **params), method="POST")
 
@@ -222,7 +223,7 @@ def answer():
                     _gather(response, person, "rate", text, ref=found.reference)
                     return response
             except DomainError as error:
-                response.say(_text(person, error.message), language=_language(person))
+                twiml.say(response, _text(person, error.message), _locale(person))
         return _continue(response, person, now)
     state = engine.load(db(), person, "voice", now)
     if state is None:
@@ -239,7 +240,7 @@ def answer():
             try:
                 reference = engine.finish(db(), person, state, now)
             except DomainError as error:
-                response.say(_text(person, error.message), language=_language(person))
+                twiml.say(response, _text(person, error.message), _locale(person))
                 return _continue(response, person, now, fresh=True)
             _say(response, person, msg("Received. Your reference number is %(ref)s. We will text you when a volunteer "
                                    "accepts it. Goodbye."), ref=" ".join(reference))
@@ -257,7 +258,7 @@ def answer():
     except NoMatch:
         return _failed(response, person, elder, state, now)
     except DomainError as error:
-        response.say(_text(person, error.message), language=_language(person))
+        twiml.say(response, _text(person, error.message), _locale(person))
         return _failed(response, person, elder, state, now)
     if not digits and (confidence is None or confidence < LOW_CONFIDENCE):
         state.data = {**state.data, "_pending": {"step": step.name, "value": value}}
