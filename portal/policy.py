@@ -65,6 +65,8 @@ DEFAULT_POLICY: dict = {
         # calls that were busy or not answered are tried again this many times in all
         "call_max_attempts": 3,
         "call_retry_minutes": 5,
+        # the worker's home turns red when texts or calls have been failing for longer than this
+        "failing_banner_minutes": 5,
         # loop guard: the Nth identical text from one number within the window gets no auto-reply
         "loop_guard_count": 3,
         "loop_guard_minutes": 10,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from portal.clock import local_tz
@@ -160,3 +160,26 @@ def enqueue(
     session.info.setdefault("outbox_new_ids", []).append(message.id)
     _wake_sender_on_commit(session)
     return message
+
+
+def failing_since(session: Session, now: datetime) -> datetime | None:
+    """Since when texts and calls have been failing to leave, if for longer than the policy allows
+    (messages.failing_banner_minutes): the oldest one still waiting after a failed try, or due and
+    never tried (no sender running). Held on purpose (quiet hours, a retry later) is not failing."""
+    minutes = policy()["messages"]["failing_banner_minutes"]
+    cutoff = now - timedelta(minutes=minutes)
+    oldest = session.scalar(
+        select(func.min(OutboundMessage.created_at)).where(
+            OutboundMessage.status.in_(("queued", "unknown", "sending")),
+            OutboundMessage.created_at <= cutoff,
+            or_(OutboundMessage.last_error.is_not(None), OutboundMessage.next_attempt_at <= cutoff),
+        )
+    )
+    recently_failed = session.scalar(
+        select(func.min(OutboundMessage.created_at)).where(
+            OutboundMessage.status == "failed", OutboundMessage.updated_at >= cutoff,
+            OutboundMessage.created_at <= cutoff, OutboundMessage.kind != "login_code",
+        )
+    )
+    moments = [moment for moment in (oldest, recently_failed) if moment is not None]
+    return min(moments) if moments else None

@@ -26,6 +26,7 @@ from portal.models import (
 )
 from portal.services import DomainError, audit
 from portal.services.door import door_token
+from portal.services.outbox import failing_since
 from portal.services.people import decide_family_link, pair, save_elder, save_volunteer, verify_volunteer
 from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db, governed_or_404, render_page
@@ -102,6 +103,7 @@ def home():
         "worker/home.html", partial="worker/_elder_list.html", target="elder-list",
         form=form, elders=elders, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
         communities=communities, pending_links=pending_links,
+        messages_failing_since=failing_since(session, utcnow()),
     )
 
 
