@@ -1,4 +1,4 @@
-"""outbox lanes (priority), the "unknown" send outcome, status callbacks that arrive before the sid
+"""outbox lanes (priority), status callbacks that arrive before the sid, call fallbacks and chains
 
 Revision ID: 0010_outbox_lanes
 Revises: 0009
@@ -20,6 +20,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("outbound_messages") as batch:
         batch.add_column(sa.Column("priority", sa.SmallInteger(), nullable=False, server_default="2"))
+        batch.add_column(sa.Column("sms_fallback", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("about_elder_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("chain_key", sa.String(64), nullable=True))
+        batch.create_foreign_key(op.f("fk_outbound_messages_about_elder_id_people"), "people", ["about_elder_id"],
+                                 ["id"], ondelete="SET NULL")
+        batch.create_index(op.f("ix_outbound_messages_chain_key"), ["chain_key"])
     op.execute("UPDATE outbound_messages SET priority = 0 WHERE kind = 'emergency'")
     op.execute("UPDATE outbound_messages SET priority = 1 WHERE kind <> 'emergency' "
                "AND (urgent OR kind = 'login_code')")
@@ -37,4 +43,7 @@ def downgrade() -> None:
     op.drop_table("early_status_callbacks")
     op.drop_index("ix_outbound_messages_due", table_name="outbound_messages")
     with op.batch_alter_table("outbound_messages") as batch:
-        batch.drop_column("priority")
+        batch.drop_index(op.f("ix_outbound_messages_chain_key"))
+        batch.drop_constraint(op.f("fk_outbound_messages_about_elder_id_people"), type_="foreignkey")
+        for column in ("chain_key", "about_elder_id", "sms_fallback", "priority"):
+            batch.drop_column(column)

@@ -23,12 +23,20 @@ from portal.channels.transport import TransportError
 from portal.db import utcnow
 from portal.models import MESSAGE_STATUS_ORDER, EarlyStatusCallback, OutboundMessage, Person
 from portal.policy import policy
-from portal.services.outbox import EMERGENCY_KIND, is_stopped, opt_out_applies, quiet_hours_end
+from portal.services.calls import after_last_try
+from portal.services.outbox import (
+    EMERGENCY_KIND,
+    call_retry_pauses,
+    is_stopped,
+    opt_out_applies,
+    quiet_hours_end,
+)
 
 log = logging.getLogger("linli.outbox")
 
 STALE_SENDING = timedelta(minutes=5)
 CALL_RETRY_STATUSES = frozenset({"busy", "no-answer"})
+CALL_GAVE_UP_STATUSES = frozenset({"busy", "no-answer", "machine", "failed"})
 
 
 def backoff(attempts: int) -> timedelta:
@@ -162,7 +170,7 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
         session.commit()
         return
     # Quiet hours: never hold an emergency alert (nor anything urgent).
-    quiet_end = quiet_hours_end(now) if message.quiet_hours and not message.urgent and not emergency else None
+    quiet_end = quiet_hours_end(now, message.channel) if message.quiet_hours and not message.urgent and not emergency else None
     if quiet_end is not None:
         # A retry (or a late sender) landed inside the quiet hours: wait, without using up an attempt.
         message.status, message.next_attempt_at = "queued", quiet_end
@@ -172,11 +180,13 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
     try:
         if message.channel == "call" and message.body.startswith(("https://", "http://")):
             # A call whose body is a URL is answered by the TwiML served there (a Gather, say).
-            sid = transport.place_call(message.to_phone, "", kind=message.kind, twiml_url=message.body)
+            sid = transport.place_call(message.to_phone, "", kind=message.kind, twiml_url=message.body,
+                                       machine_detection=bool(message.sms_fallback))
         elif message.channel == "call":
             person = session.get(Person, message.person_id) if message.person_id else None
             sid = transport.place_call(message.to_phone, message.body, kind=message.kind,
-                                       locale=person.locale if person else None)
+                                       locale=person.locale if person else None,
+                                       machine_detection=bool(message.sms_fallback))
         else:
             sid = transport.send_sms(message.to_phone, message.body, kind=message.kind)
     except TransportError as exc:
@@ -234,11 +244,14 @@ def _earlier_than(status: str) -> list[str]:
     return [name for name, order in MESSAGE_STATUS_ORDER.items() if order < rank]
 
 
-def apply_status(session: Session, provider_sid: str, new_status: str, now: datetime | None = None) -> bool:
+def apply_status(session: Session, provider_sid: str, new_status: str, now: datetime | None = None,
+                 answered_by: str = "") -> bool:
     """Move a message's status forward from a provider callback; never backwards.
 
-    A call that was busy or not answered is queued again (a new call, a new sid) until
-    `call_max_attempts` calls were placed. Returns True when something changed.
+    Calls: busy or not answered is placed again (a new call, a new sid) after each pause of
+    `call_retry_minutes`; an answering machine (Twilio's AnsweredBy) on a reminder call ends it as
+    "machine". After the last try `services.calls.after_last_try` texts the reminder instead or
+    calls the next person on the elder's list. Returns True when something changed.
     """
     now = now or utcnow()
     new_status = (new_status or "").strip().lower()
@@ -247,38 +260,45 @@ def apply_status(session: Session, provider_sid: str, new_status: str, now: date
     message = session.scalar(select(OutboundMessage).where(OutboundMessage.provider_sid == provider_sid))
     if message is None:
         return False
-    rules = policy()["messages"]
-    if (message.channel == "call" and new_status in CALL_RETRY_STATUSES
-            and message.attempts < rules["call_max_attempts"]):
+    outcome = new_status
+    if message.channel == "call" and new_status == "completed" and answered_by.startswith(("machine", "fax")):
+        # A machine is nobody: a reminder becomes a text; an urgent call counts as unanswered.
+        outcome = "machine" if message.sms_fallback and not message.urgent else "no-answer"
+    pauses = call_retry_pauses()
+    if message.channel == "call" and outcome in CALL_RETRY_STATUSES and message.attempts <= len(pauses):
         result = session.execute(
             update(OutboundMessage)
             .where(OutboundMessage.id == message.id, OutboundMessage.provider_sid == provider_sid,
-                   OutboundMessage.status.in_(_earlier_than(new_status)))
-            .values(status="queued", provider_sid=None, last_error=new_status, updated_at=now,
-                    next_attempt_at=now + timedelta(minutes=rules["call_retry_minutes"]))
+                   OutboundMessage.status.in_(_earlier_than(outcome)))
+            .values(status="queued", provider_sid=None, last_error=outcome, updated_at=now,
+                    next_attempt_at=now + timedelta(minutes=pauses[message.attempts - 1]))
             .execution_options(synchronize_session=False)
         )
-    else:
-        # One conditional UPDATE: two callbacks racing each other still only move forward.
-        result = session.execute(
-            update(OutboundMessage)
-            .where(OutboundMessage.provider_sid == provider_sid,
-                   OutboundMessage.status.in_(_earlier_than(new_status)))
-            .values(status=new_status, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        session.expire(message)
+        return result.rowcount == 1
+    # One conditional UPDATE: two callbacks racing each other still only move forward.
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.provider_sid == provider_sid,
+               OutboundMessage.status.in_(_earlier_than(outcome)))
+        .values(status=outcome, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     session.expire(message)
+    if result.rowcount == 1 and message.channel == "call" and outcome in CALL_GAVE_UP_STATUSES:
+        after_last_try(session, message, outcome, now)
     return result.rowcount == 1
 
 
-def receive_status(session: Session, provider_sid: str, new_status: str, now: datetime | None = None) -> bool:
+def receive_status(session: Session, provider_sid: str, new_status: str, now: datetime | None = None,
+                   answered_by: str = "") -> bool:
     """A provider status callback, committed. One for a sid not saved yet (Twilio can call back
     before `create` has answered us) is kept and applied when the sender saves the sid."""
     now = now or utcnow()
     new_status = (new_status or "").strip().lower()
     if not provider_sid or new_status not in MESSAGE_STATUS_ORDER:
         return False
-    if apply_status(session, provider_sid, new_status, now):
+    if apply_status(session, provider_sid, new_status, now, answered_by):
         session.commit()
         return True
     if session.scalar(select(OutboundMessage.id).where(OutboundMessage.provider_sid == provider_sid)) is not None:
@@ -294,7 +314,7 @@ def receive_status(session: Session, provider_sid: str, new_status: str, now: da
     except IntegrityError:  # the same early callback twice at once
         session.rollback()
     # The sender may have saved the sid meanwhile (it checks kept callbacks after its own commit).
-    if apply_status(session, provider_sid, new_status, now):
+    if apply_status(session, provider_sid, new_status, now, answered_by):
         session.execute(delete(EarlyStatusCallback).where(EarlyStatusCallback.provider_sid == provider_sid))
         session.commit()
         return True

@@ -78,5 +78,5 @@ def status_callback():
     form = request.form
     provider_sid = (form.get("MessageSid") or form.get("CallSid") or "").strip()
     status = form.get("MessageStatus") or form.get("CallStatus") or form.get("SmsStatus") or ""
-    outbox.receive_status(db(), provider_sid, status, now=utcnow())
+    outbox.receive_status(db(), provider_sid, status, now=utcnow(), answered_by=form.get("AnsweredBy") or "")
     return Response(status=204)

@@ -70,7 +70,7 @@ class ConsoleTransport:
         return self._record("sms", to, body, kind)
 
     def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None,
-                   locale: str | None = None) -> str:
+                   locale: str | None = None, machine_detection: bool = False) -> str:
         return self._record("call", to, say, kind)
 
     def messages_to(self, phone: str) -> list[SentRecord]:
@@ -152,7 +152,7 @@ class TwilioTransport:
         return self._call(self.client.messages.create, **kwargs)
 
     def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None,
-                   locale: str | None = None) -> str:
+                   locale: str | None = None, machine_detection: bool = False) -> str:
         from twilio.twiml.voice_response import VoiceResponse
 
         from portal.channels import twiml
@@ -164,6 +164,9 @@ class TwilioTransport:
             response = VoiceResponse()
             twiml.say(response, say, locale)
             kwargs["twiml"] = str(response)
+        if machine_detection:
+            # Twilio tells us in the status callback (AnsweredBy) whether a machine picked up.
+            kwargs["machine_detection"] = "Enable"
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback
         return self._call(self.client.calls.create, **kwargs)

@@ -25,6 +25,8 @@ MESSAGE_STATUS_ORDER = {
     "canceled": 3,
     # Not sent because the phone opted out (STOP / 退订) after the message was queued.
     "opted_out": 3,
+    # A call an answering machine picked up (Twilio's MachineDetection); a reminder is texted instead.
+    "machine": 3,
 }
 
 
@@ -53,6 +55,12 @@ class OutboundMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Calls: what to text instead when an answering machine picks up (None: no detection asked).
+    sms_fallback: Mapped[str | None] = mapped_column(Text)
+    # Urgent calls about an elder: when the last try fails, the next person on her list is called;
+    # every call of that chain shares `chain_key`, so nobody on the list is called twice.
+    about_elder_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    chain_key: Mapped[str | None] = mapped_column(String(64), index=True)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

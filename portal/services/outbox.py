@@ -68,10 +68,11 @@ def _parse_hhmm(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def quiet_hours_end(now: datetime) -> datetime | None:
-    """If `now` is inside the quiet hours, the UTC moment they end; otherwise None."""
+def quiet_hours_end(now: datetime, channel: str = "sms") -> datetime | None:
+    """If `now` is inside the quiet hours (for calls, the calls' own), the UTC moment they end; otherwise None."""
     rules = policy()["messages"]
-    start, end = _parse_hhmm(rules["quiet_start"]), _parse_hhmm(rules["quiet_end"])
+    prefix = "call_quiet" if channel == "call" and "call_quiet_start" in rules else "quiet"
+    start, end = _parse_hhmm(rules[f"{prefix}_start"]), _parse_hhmm(rules[f"{prefix}_end"])
     local = now.astimezone(local_tz())
     local_time = local.time()
     in_quiet = (local_time >= start or local_time < end) if start > end else (start <= local_time < end)
@@ -79,6 +80,12 @@ def quiet_hours_end(now: datetime) -> datetime | None:
         return None
     end_day = local.date() if local_time < end else local.date() + timedelta(days=1)
     return datetime.combine(end_day, end, tzinfo=local_tz()).astimezone(now.tzinfo)
+
+
+def call_retry_pauses() -> list[int]:
+    """Minutes before each retry of a busy or unanswered call (policy messages.call_retry_minutes)."""
+    pauses = policy()["messages"]["call_retry_minutes"]
+    return [int(pauses)] * 2 if isinstance(pauses, int) else [int(p) for p in pauses]
 
 
 def is_stopped(session: Session, phone: str) -> bool:
@@ -116,6 +123,9 @@ def enqueue(
     elder_quiet_hours: bool | None = None,
     dedupe_key: str | None = None,
     now: datetime | None = None,
+    sms_fallback: str | None = None,
+    about_elder: Person | None = None,
+    chain_key: str | None = None,
 ) -> OutboundMessage | None:
     """Queue a text or call in `session`. Returns None when the person opted out or it was queued before.
 
@@ -123,6 +133,8 @@ def enqueue(
     and sent whatever the recipient's opt-out or the quiet hours.
     `elder_quiet_hours`: hold a non-urgent message until the quiet hours end. None (the default)
     decides by the recipient: elders get quiet hours, everybody else does not.
+    Calls: `sms_fallback` is texted instead when an answering machine picks up; `about_elder` makes
+    an urgent call go to the next person on that elder's list after its last failed try.
     """
     now = now or utcnow()
     if emergency or kind == EMERGENCY_KIND:
@@ -139,7 +151,7 @@ def enqueue(
         elder_quiet_hours = not urgent and _is_elder(session, person, to_phone)
     # Quiet hours: never hold an emergency alert (nor anything urgent).
     quiet = bool(elder_quiet_hours) and not urgent and not emergency
-    send_at = (quiet_hours_end(now) or now) if quiet else now
+    send_at = (quiet_hours_end(now, channel) or now) if quiet else now
     message = OutboundMessage(
         channel=channel,
         to_phone=to_phone,
@@ -150,6 +162,9 @@ def enqueue(
         priority=priority_for(kind, urgent),
         quiet_hours=quiet,
         dedupe_key=dedupe_key,
+        sms_fallback=truncate(sms_fallback, SMS_MAX_CHARS) if sms_fallback else None,
+        about_elder_id=about_elder.id if about_elder is not None else None,
+        chain_key=chain_key,
         status="queued",
         attempts=0,
         next_attempt_at=send_at,

@@ -192,7 +192,7 @@ def test_busy_and_unanswered_calls_are_retried_a_bounded_number_of_times(client,
     call = enqueue(session, elder.phone, "您有一个新的服务请求", channel="call", urgent=True, now=now)
     session.commit()
     placed = []
-    for answer in ("busy", "no-answer", "no-answer"):
+    for answer in ("busy", "no-answer", "no-answer", "busy"):
         outbox.send_due(session, transport, now=now)
         session.refresh(call)
         assert call.status == "sent"
@@ -200,9 +200,9 @@ def test_busy_and_unanswered_calls_are_retried_a_bounded_number_of_times(client,
         response = post_signed(client, "/twilio/status", {"CallSid": call.provider_sid, "CallStatus": answer})
         assert response.status_code == 204
         session.refresh(call)
-        now += timedelta(minutes=10)
-    assert len(set(placed)) == 3 and [r.channel for r in transport.sent] == ["call"] * 3
-    assert call.status == "no-answer" and call.attempts == 3  # policy call_max_attempts
+        now += timedelta(minutes=40)
+    assert len(set(placed)) == 4 and [r.channel for r in transport.sent] == ["call"] * 4
+    assert call.status == "busy" and call.attempts == 4  # three retries (policy call_retry_minutes)
     assert outbox.send_due(session, transport, now=now + timedelta(hours=1)) == 0
 
 
