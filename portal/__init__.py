@@ -199,7 +199,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         return stopped_among(db(), phones)
 
     from portal import metrics
-    from portal.channels import sms_webhook, visits_voice, voice
+    from portal.channels import callback, sms_webhook, visits_voice, voice
     from portal.web import (
         auth,
         completion,
@@ -220,7 +220,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
                    request_pages, volunteer_requests, worker_requests, voice, visits_voice, visits, timebank, visits_worker,
-                   completion, officer_visits):
+                   completion, officer_visits, callback):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:
         from portal.web import dev, phone

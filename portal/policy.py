@@ -69,6 +69,8 @@ DEFAULT_POLICY: dict = {
         # calls to elders are not placed in these hours (unless urgent); texts keep quiet_start/end
         "call_quiet_start": "20:00",
         "call_quiet_end": "08:30",
+        # a registered elder who rings (and is rejected, free for her) is called back at most this often
+        "callback_every_minutes": 10,
         # the worker's home turns red when texts or calls have been failing for longer than this
         "failing_banner_minutes": 5,
         # loop guard: the Nth identical text from one number within the window gets no auto-reply

@@ -36,8 +36,11 @@ VOICE_RATINGS = {"1": 3, "2": 2, "3": 1}  # keys in the order said (good first) 
 
 
 def _caller() -> Person | None:
+    # A call Linli placed (a missed-call callback, 每日问安) has the elder in To, not From.
+    outbound = request.form.get("Direction", "").startswith("outbound")
     try:
-        phone = normalize_phone(request.form.get("From", ""), current_app.config["LINLI_DEFAULT_REGION"])
+        phone = normalize_phone(request.form.get("To" if outbound else "From", ""),
+                                current_app.config["LINLI_DEFAULT_REGION"])
     except DomainError:
         return None
     return db().scalar(select(Person).where(Person.phone == phone, Person.active))

@@ -7,7 +7,7 @@ contacts, her paired volunteers, then the community workers), one at a time, nob
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,3 +60,22 @@ def after_last_try(session: Session, call: OutboundMessage, outcome: str, now: d
                        emergency=call.kind == "emergency", about_elder=elder.person, chain_key=chain,
                        dedupe_key=f"{chain}:next:{phone}"[:120], now=now)
     return None
+
+
+CALLBACK_KIND = "callback"
+
+
+def queue_callback(session: Session, elder: Person, menu_url: str, now: datetime) -> OutboundMessage | None:
+    """A registered elder rang and we rejected it (free for her): call her back within a minute
+    with the voice menu. At most once per `messages.callback_every_minutes` per number."""
+    from portal.policy import policy
+
+    every = timedelta(minutes=policy()["messages"]["callback_every_minutes"])
+    recent = session.scalar(select(OutboundMessage.id).where(
+        OutboundMessage.to_phone == elder.phone, OutboundMessage.kind == CALLBACK_KIND,
+        OutboundMessage.created_at > now - every).limit(1))
+    if recent is not None:
+        return None
+    # Urgent: she has just called us, so neither quiet hours nor the reminder queue hold it.
+    return enqueue(session, elder.phone, menu_url, kind=CALLBACK_KIND, person=elder, channel="call", urgent=True,
+                   now=now)
