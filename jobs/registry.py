@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 JobFn = Callable[[Session, datetime], "dict | None"]
 
 # Modules that define jobs; each part of the product adds its own here.
-JOB_MODULES: list[str] = ["jobs.outbox", "jobs.requests", "jobs.compliance"]
+JOB_MODULES: list[str] = ["jobs.outbox", "jobs.requests", "jobs.compliance", "jobs.checkins"]
 
 
 @dataclass

@@ -199,9 +199,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         return stopped_among(db(), phones)
 
     from portal import metrics
-    from portal.channels import callback, sms_webhook, visits_voice, voice
+    from portal.channels import callback, checkin_calls, sms_webhook, visits_voice, voice
     from portal.web import (
         auth,
+        checkins,
         completion,
         elder,
         family,
@@ -220,7 +221,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
                    request_pages, volunteer_requests, worker_requests, voice, visits_voice, visits, timebank, visits_worker,
-                   completion, officer_visits, callback):
+                   completion, officer_visits, callback, checkin_calls, checkins):
         app.register_blueprint(module.bp)
     if app.config["LINLI_DEV_TOOLS"]:
         from portal.web import dev, phone

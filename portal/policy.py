@@ -77,6 +77,12 @@ DEFAULT_POLICY: dict = {
         "loop_guard_count": 3,
         "loop_guard_minutes": 10,
     },
+    "checkins": {
+        # 每日问安: an unanswered call is tried once more after this pause; then people are told
+        "retry_minutes": 30,
+        # this many missed days in a row with nobody recording a visit: the street officer is told
+        "officer_after_days": 7,
+    },
     "login": {
         "code_ttl_seconds": 300,
         "max_attempts": 5,

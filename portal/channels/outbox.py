@@ -178,9 +178,10 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
         session.commit()
         return
     try:
-        if message.channel == "call" and message.body.startswith(("https://", "http://")):
-            # A call whose body is a URL is answered by the TwiML served there (a Gather, say).
-            sid = transport.place_call(message.to_phone, "", kind=message.kind, twiml_url=message.body,
+        if message.channel == "call" and message.body.startswith(("https://", "http://", "/twilio/")):
+            # A call whose body is a URL (or a path on Linli) is answered by the TwiML served there.
+            url = message.body if message.body.startswith("http") else getattr(transport, "public_url", "") + message.body
+            sid = transport.place_call(message.to_phone, "", kind=message.kind, twiml_url=url,
                                        machine_detection=bool(message.sms_fallback))
         elif message.channel == "call":
             person = session.get(Person, message.person_id) if message.person_id else None

@@ -42,6 +42,7 @@ class ConsoleTransport:
     """
 
     name = "console"
+    public_url = ""
 
     def __init__(self, show_secrets: bool = False, keep: int = 200):
         self.show_secrets = show_secrets
@@ -71,7 +72,7 @@ class ConsoleTransport:
 
     def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None,
                    locale: str | None = None, machine_detection: bool = False) -> str:
-        return self._record("call", to, say, kind)
+        return self._record("call", to, twiml_url or say, kind)  # a URL call: which TwiML it opens
 
     def messages_to(self, phone: str) -> list[SentRecord]:
         return [record for record in self.sent if record.to == phone]
@@ -106,6 +107,8 @@ class TwilioTransport:
             self.client.api.base_url = api_base.rstrip("/")
         self.from_number = from_number
         self.status_callback = status_callback
+        # A call whose body is a path on Linli ("/twilio/voice/…") fetches its TwiML from here.
+        self.public_url = status_callback.rsplit("/twilio/", 1)[0] if status_callback else ""
 
     def _call(self, fn, **kwargs) -> str:
         from twilio.base.exceptions import TwilioException, TwilioRestException

@@ -23,6 +23,7 @@ from portal.models.elder import (
     Pairing,
     VolunteerProfile,
 )
+from portal.models.checkins import CHECKIN_STATUSES, CheckInDay, DailyCheckIn
 from portal.models.inbound import INBOUND_STATUSES, InboundMessage
 from portal.models.ledger import Account, AppendOnlyError, Entry, LedgerHead, Transfer
 from portal.models.messages import (
@@ -55,5 +56,6 @@ __all__ = [
     "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",
     "LedgerHead", "Transfer",
     "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",
+    "CHECKIN_STATUSES", "CheckInDay", "DailyCheckIn",
     "JobRun", "MajorEvent", "ObligationEvent", "SchedulerHeartbeat", "VisitObligation",
 ]
