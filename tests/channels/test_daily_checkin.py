@@ -210,3 +210,28 @@ def test_a_seen_day_stops_the_weekly_escalation(world, session, transport, alone
             checkins.record_seen(session, day, world.worker_a, start + timedelta(days=offset, hours=3))
             session.commit()
     assert session.query(OutboundMessage).filter(OutboundMessage.kind == "checkin_officer").count() == 0
+
+
+class TestThePhoneSimulatorPlaysTheElder:
+    @pytest.fixture()
+    def app_config(self, app_config):
+        app_config.update(LINLI_DEV_TOOLS=True, TWILIO_AUTH_TOKEN="")
+        return app_config
+
+    def test_answering_the_daily_call_in_the_simulator(self, browser, session, transport, alone):
+        checkins.run_checkins(session, shanghai(*DAY, 9, 1))
+        session.commit()
+        page = browser.get(f"/dev/phone?person={alone.person_id}").get_data(as_text=True)
+        assert 'id="answer-portal-call"' in page and "接听平台的来电" in page
+        action = page.split('id="answer-portal-call"')[1].split('name="action" value="')[1].split('"')[0]
+        assert action.startswith("/twilio/voice/checkin/")
+        answered = browser.post("/dev/phone/call", {"person": str(alone.person_id), "action": action},
+                                page=f"/dev/phone?person={alone.person_id}").get_data(as_text=True)
+        assert "甲奶奶，早上好，您今天好吗？好请按1，需要帮助请按9" in answered
+        keypad_action = answered.split('class="keypad"')[1].split('name="action" value="')[1].split('"')[0]
+        done = browser.post("/dev/phone/call", {"person": str(alone.person_id), "action": keypad_action,
+                                                "digits": "1"}, page=f"/dev/phone?person={alone.person_id}")
+        assert "祝您今天愉快" in done.get_data(as_text=True)
+        session.expire_all()
+        day = session.scalar(select(CheckInDay).where(CheckInDay.elder_id == alone.person_id))
+        assert day.status == "ok" and day.answered_via == "call"
