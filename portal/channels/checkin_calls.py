@@ -25,6 +25,12 @@ def _twiml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def _hang_up() -> Response:
+    response = VoiceResponse()
+    response.hangup()
+    return _twiml(response)
+
+
 @bp.route("/twilio/voice/checkin/<int:day_id>", methods=["GET", "POST"])
 @twilio_webhook
 def checkin_call(day_id: int):
@@ -32,8 +38,7 @@ def checkin_call(day_id: int):
     response = VoiceResponse()
     day = session.get(CheckInDay, day_id)
     if day is None:
-        response.hangup()
-        return _twiml(response)
+        return _hang_up()
     profile = session.get(ElderProfile, day.elder_id)
     elder = profile.person
     gather = twiml.gather(elder.locale, num_digits=1, input="dtmf", timeout=10, method="POST",
@@ -51,24 +56,21 @@ def checkin_call(day_id: int):
 @twilio_webhook
 def checkin_answer(day_id: int):
     session = db()
-    response = VoiceResponse()
     day = session.get(CheckInDay, day_id)
     if day is None:
-        response.hangup()
-        return _twiml(response)
+        return _hang_up()
     elder = session.get(Person, day.elder_id)
     digit = (request.form.get("Digits") or "").strip()[:1]
     status = checkins.answer(session, day, digit, "call", utcnow())
     commit()
-    if status == "ok" and digit == "1":
+    if digit not in ("1", "9") or status not in ("ok", "emergency"):
+        return _hang_up()  # no key: the call counts as unanswered; the retry (or the people told) follow
+    response = VoiceResponse()
+    if status == "ok":
         twiml.say(response, translate_for(elder.locale, "Thank you. Have a good day!"), elder.locale)
-    elif status == "emergency":
+    else:
         twiml.say(response, translate_for(elder.locale, "We are telling your community worker and your family now. "
                                                         "Help is coming."), elder.locale)
-    else:
-        # No key: the call counts as unanswered; the retry (or the people told) follow.
-        response.hangup()
-        return _twiml(response)
     response.hangup()
     return _twiml(response)
 

@@ -18,7 +18,6 @@ from portal.models import (
     Area,
     ElderProfile,
     FamilyLink,
-    Pairing,
     Person,
     RequestDecline,
     RequestEvent,

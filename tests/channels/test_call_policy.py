@@ -4,28 +4,21 @@ an urgent call the next person on the elder's list is called. The fake Twilio's 
 drive it: each call it takes is answered as scripted and reported back as Twilio's status callback."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal.channels import outbox
-from portal.channels.transport import TwilioTransport
 from portal.models import OutboundMessage, Pairing
 from portal.services.outbox import enqueue
 from tests.channels.fake_twilio import FakeTwilio
-from tests.channels.helpers import TOKEN, post_signed
+from tests.channels.helpers import TOKEN, post_signed, shanghai, twilio
 from tests.factories import make_person
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # What Twilio reports in its status callback for each scripted answer.
 CALLBACKS = {"busy": ("busy", ""), "no-answer": ("no-answer", ""), "machine": ("completed", "machine_start"),
              "human": ("completed", "human")}
-
-
-def shanghai(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
 @pytest.fixture()
@@ -42,7 +35,7 @@ def fake():
 
 @pytest.fixture()
 def transport(fake):
-    return TwilioTransport("AC" + "0" * 32, TOKEN, "+8610690000000", status_callback=None, api_base=fake.url)
+    return twilio(fake)
 
 
 class Provider:

@@ -3,8 +3,7 @@ by key and by text, a 9, and the missed-call escalation — then the worker's li
 her", and a week of misses raised to the street officer."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,15 +13,10 @@ from portal.channels.checkin_calls import checkin_text_answer
 from portal.models import CheckInDay, DailyCheckIn, ElderProfile, FamilyLink, OutboundMessage, Pairing, Person
 from portal.services import checkins
 from portal.services.demo import seed_demo
-from tests.channels.helpers import TOKEN, post_signed
+from tests.channels.helpers import TOKEN, post_signed, shanghai
 from tests.factories import PASSWORD, make_elder, make_staff
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = (2026, 11, 24)
-
-
-def shanghai(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
 @pytest.fixture()

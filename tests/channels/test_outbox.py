@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,13 +12,10 @@ from sqlalchemy import select
 from portal.channels import outbox
 from portal.db import utcnow
 from portal.services.outbox import enqueue
-from portal.channels.transport import TwilioTransport
 from portal.models import OutboundMessage
 from portal.services.inbox import set_contact_status
 from tests.channels.fake_twilio import FakeTwilio
-from tests.channels.helpers import TOKEN, new_sid, post_signed
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tests.channels.helpers import TOKEN, new_sid, post_signed, shanghai, twilio
 
 
 @pytest.fixture()
@@ -32,15 +28,6 @@ def app_config(app_config):
 def fake():
     with FakeTwilio() as server:
         yield server
-
-
-def twilio(fake, timeout=5.0) -> TwilioTransport:
-    return TwilioTransport("AC" + "0" * 32, TOKEN, "+8610690000000", status_callback=None,
-                           api_base=fake.url, timeout=timeout)
-
-
-def shanghai(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
 def statuses(session) -> list[str]:

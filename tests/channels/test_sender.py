@@ -17,13 +17,12 @@ from sqlalchemy import func, insert, select
 
 from portal.channels import outbox
 from portal.channels.sender import Sender
-from portal.channels.transport import TwilioTransport
 from portal.db import Base, make_engine, make_session_factory, utcnow
 from portal.models import PRIORITY_BULK, EarlyStatusCallback, OutboundMessage
 from portal.ratelimit import MemoryTokenBucket
 from portal.services.outbox import EMERGENCY_KIND, enqueue
 from tests.channels.fake_twilio import FakeTwilio
-from tests.channels.helpers import TOKEN, post_signed, text
+from tests.channels.helpers import TOKEN, post_signed, text, twilio
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,11 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def fake():
     with FakeTwilio() as server:
         yield server
-
-
-def twilio(fake, timeout=10.0) -> TwilioTransport:
-    return TwilioTransport("AC" + "0" * 32, TOKEN, "+8610690000000", status_callback=None,
-                           api_base=fake.url, timeout=timeout)
 
 
 def _wait(what: str, check, seconds: float):

@@ -12,7 +12,6 @@ import pytest
 from portal.channels import twiml
 from portal.channels.transport import TwilioTransport
 from portal.models import Visit
-from portal.services.outbox import enqueue
 from tests.channels.fake_twilio import FakeTwilio
 from tests.channels.helpers import TOKEN, post_signed
 
