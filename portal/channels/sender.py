@@ -73,6 +73,8 @@ class Sender:
         with self.session_factory() as session:
             if time.monotonic() - self._stale_checked > STALE_CHECK_SECONDS:
                 outbox.release_stale(session, utcnow())
+                outbox.forget_early_callbacks(session, utcnow())
+                session.commit()
                 self._stale_checked = time.monotonic()
             while not self.stop.is_set():
                 # The token first, then the claim: whatever is most urgent at that moment goes next.

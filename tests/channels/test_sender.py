@@ -183,3 +183,26 @@ def test_two_sender_processes_send_1000_messages_none_twice(tmp_path, fake):
     engine.dispose()
     print(f"\ntwo sender processes ({engine.dialect.name}, bucket {'Redis' if redis_url else 'per process'}): "
           f"1,000 texts in {elapsed:.1f} s including start-up = {1000 / elapsed:.0f} texts/s; split {shares}")
+
+
+class TestTheDemosSenderThread:
+    @pytest.fixture()
+    def app_config(self, app_config):
+        app_config.update(TWILIO_AUTH_TOKEN=TOKEN, LINLI_SENDER="thread")
+        return app_config
+
+    def test_a_text_queued_by_a_webhook_leaves_from_the_thread_within_a_second(self, app, client, world,
+                                                                               transport):
+        from portal.channels.sender import start_sender_thread
+
+        sender = start_sender_thread(app)
+        try:
+            started = time.perf_counter()
+            assert text(client, world.elder_a.person.phone, "帮助").status_code == 200
+            assert text(client, world.elder_a.person.phone, "救命").status_code == 200
+            _wait("the alert from the sender thread",
+                  lambda: any(m.kind == EMERGENCY_KIND for m in transport.sent), 5)
+            print(f"\ndemo: SOS webhook to the console transport via the sender thread: "
+                  f"{(time.perf_counter() - started) * 1000:.0f} ms")
+        finally:
+            sender.stop.set()
