@@ -12,7 +12,6 @@ from sqlalchemy import select
 from portal.channels import outbox
 from portal.models import OutboundMessage, Pairing
 from portal.services.outbox import enqueue
-from tests.channels.fake_twilio import FakeTwilio
 from tests.channels.helpers import TOKEN, post_signed, shanghai, twilio
 from tests.factories import make_person
 
@@ -25,12 +24,6 @@ CALLBACKS = {"busy": ("busy", ""), "no-answer": ("no-answer", ""), "machine": ("
 def app_config(app_config):
     app_config["TWILIO_AUTH_TOKEN"] = TOKEN
     return app_config
-
-
-@pytest.fixture()
-def fake():
-    with FakeTwilio() as server:
-        yield server
 
 
 @pytest.fixture()

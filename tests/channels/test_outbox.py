@@ -14,7 +14,6 @@ from portal.db import utcnow
 from portal.services.outbox import enqueue
 from portal.models import OutboundMessage
 from portal.services.inbox import set_contact_status
-from tests.channels.fake_twilio import FakeTwilio
 from tests.channels.helpers import TOKEN, new_sid, post_signed, shanghai, twilio
 
 
@@ -22,12 +21,6 @@ from tests.channels.helpers import TOKEN, new_sid, post_signed, shanghai, twilio
 def app_config(app_config):
     app_config["TWILIO_AUTH_TOKEN"] = TOKEN
     return app_config
-
-
-@pytest.fixture()
-def fake():
-    with FakeTwilio() as server:
-        yield server
 
 
 def statuses(session) -> list[str]:

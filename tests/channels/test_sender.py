@@ -21,16 +21,9 @@ from portal.db import Base, make_engine, make_session_factory, utcnow
 from portal.models import PRIORITY_BULK, EarlyStatusCallback, OutboundMessage
 from portal.ratelimit import MemoryTokenBucket
 from portal.services.outbox import EMERGENCY_KIND, enqueue
-from tests.channels.fake_twilio import FakeTwilio
 from tests.channels.helpers import TOKEN, post_signed, text, twilio
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture()
-def fake():
-    with FakeTwilio() as server:
-        yield server
 
 
 def _wait(what: str, check, seconds: float):
