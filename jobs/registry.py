@@ -17,7 +17,7 @@ JobFn = Callable[[Session, datetime], "dict | None"]
 
 # Modules that define jobs; each part of the product adds its own here.
 JOB_MODULES: list[str] = ["jobs.outbox", "jobs.requests", "jobs.compliance", "jobs.backup", "jobs.ledger",
-                         "jobs.housekeeping"]
+                         "jobs.housekeeping", "jobs.checkins"]
 
 
 @dataclass

@@ -29,7 +29,10 @@ class LinliState:
     session_factory: sessionmaker[Session]
     transport: object
     limiter: object
+    # Called after a commit that queued texts or calls. It never sends from the committing request
+    # (except LINLI_SENDER=inline, for tests): it wakes the sender (`portal.channels.sender`).
     after_commit: Callable[[list[int]], None]
+    sender: object = None
 
 
 def select_locale() -> str:
@@ -45,7 +48,7 @@ def select_locale() -> str:
 
 
 def send_after_commit(app: Flask, ids: list[int]) -> None:
-    """Send what a request queued, right after its commit; the periodic sender retries failures."""
+    """LINLI_SENDER=inline (tests): send what was queued right after the commit, in this thread."""
     from portal.channels import outbox
 
     state = app.extensions["linli"]
@@ -54,6 +57,23 @@ def send_after_commit(app: Flask, ids: list[int]) -> None:
             outbox.send_due(send_session, state.transport, ids=ids)
         except Exception:  # a failed immediate try loses nothing
             app.logger.exception("immediate send failed; the outbox sender will retry")
+
+
+def _after_commit_for(app: Flask) -> Callable[[list[int]], None]:
+    from portal.channels.sender import sender_mode
+
+    mode = sender_mode(app.config)
+    if mode == "inline":
+        return lambda ids: send_after_commit(app, ids)
+    if mode == "thread":
+        def wake(_ids: list[int]) -> None:
+            sender = app.extensions["linli"].sender
+            if sender is not None:
+                sender.wake()
+
+        return wake
+    # "process": PostgreSQL heard the NOTIFY written with the rows; on SQLite the sender polls.
+    return lambda _ids: None
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -89,6 +109,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     set_ledger_key(app.config.get("LINLI_LEDGER_KEY"))
 
+    from portal.channels.twiml import configure_voices
+
+    configure_voices(app.config)
+
     from portal.channels.transport import make_transport
     from portal.production import production_warnings
     from portal.ratelimit import make_limiter
@@ -103,7 +127,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         session_factory=make_session_factory(engine),
         transport=transport,
         limiter=make_limiter(app.config.get("LINLI_REDIS_URL")),
-        after_commit=lambda ids: send_after_commit(app, ids),
+        after_commit=_after_commit_for(app),
     )
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["LINLI_TIMEZONE"])
@@ -196,9 +220,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         return stopped_among(db(), phones)
 
     from portal import metrics
-    from portal.channels import sms_webhook, visits_voice, voice
+    from portal.channels import callback, checkin_calls, sms_webhook, visits_voice, voice
     from portal.web import (
         auth,
+        checkins,
         completion,
         elder,
         family,
@@ -217,7 +242,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
                    request_pages, volunteer_requests, worker_requests, voice, visits_voice, visits, timebank, visits_worker,
-                   completion, officer_visits):
+                   completion, officer_visits, callback, checkin_calls, checkins):
         app.register_blueprint(module.bp)
     from portal.web import admin, people_import, staff_password  # district set-up: areas, staff, sheets
 

@@ -28,6 +28,7 @@ def register_commands(app) -> None:
     app.cli.add_command(admin_group)
     app.cli.add_command(areas_group)
     app.cli.add_command(people_group)
+    app.cli.add_command(sender_command)
     from portal import compliance_cli
 
     compliance_cli.register(app)
@@ -159,7 +160,7 @@ def demo_command(host: str, port: int):
 
     from portal import create_app
 
-    settings = {"LINLI_DEV_TOOLS": True, "LINLI_DEMO": True}
+    settings = {"LINLI_DEV_TOOLS": True, "LINLI_DEMO": True, "LINLI_SENDER": "thread"}
     if not os.environ.get("LINLI_PUBLIC_URL"):
         settings["LINLI_PUBLIC_URL"] = f"http://{host}:{port}"
     app = create_app(settings)
@@ -167,11 +168,33 @@ def demo_command(host: str, port: int):
         migrate.upgrade(app.config["LINLI_DATABASE_URL"])
         # a year of history: the officer's trend, the statements' months and "last visit" are not empty
         _seed_demo_if_empty(history_years=1)
+    from portal.channels.sender import start_sender_thread
+
+    start_sender_thread(app)  # texts leave from a thread beside the server, never from a request
     click.echo(f"Linli demo: http://{host}:{port}/  (dev outbox: http://{host}:{port}/dev/outbox)")
     from werkzeug.serving import run_simple
 
     # Not app.run(): Flask ignores it inside a `flask`-style CLI command.
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+@click.command("sender")
+@click.option("--until-empty", is_flag=True, help="Stop when nothing is due (benchmarks, a one-off drain).")
+@with_appcontext
+def sender_command(until_empty: bool):
+    """Send the outbox: emergency alerts and login codes first, at the provider's pace. Run one or more."""
+    import signal
+
+    from portal.channels.sender import sender_for
+
+    sender = sender_for(current_app)
+    signal.signal(signal.SIGTERM, lambda *_args: sender.stop.set())
+    started = time.perf_counter()
+    try:
+        sent = sender.run(until_empty=until_empty)
+    except KeyboardInterrupt:
+        sent = sender.sent
+    click.echo(f"sender stopped: {sent} messages tried in {time.perf_counter() - started:.1f} s")
 
 
 @click.group("ledger", help="The time bank's ledger.")

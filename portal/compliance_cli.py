@@ -66,16 +66,21 @@ def jobs_run(name: str, at: str | None):
 
 
 @click.command("scheduler")
+@click.option("--without-sender", is_flag=True, help="Only queue; `linli sender` processes send.")
 @with_appcontext
-def scheduler_command():
-    """Run the scheduler as its own process (APScheduler, blocking)."""
+def scheduler_command(without_sender: bool):
+    """Run the scheduler as its own process (APScheduler, blocking), with a sender thread."""
     from jobs.runner import build_scheduler, catch_up
+    from portal.channels.sender import start_sender_thread
 
     state = _state()
-    caught = catch_up(state.session_factory, utcnow(), transport=state.transport)
+    if not without_sender:
+        # Jobs only queue; this thread sends, lane by lane and at the provider's pace, woken by NOTIFY.
+        start_sender_thread(current_app)
+    caught = catch_up(state.session_factory, utcnow(), transport=None)
     for name, result in caught.items():
         click.echo(f"caught up {name}: {result}")
-    scheduler = build_scheduler(state.session_factory, state.transport, current_app.config["LINLI_TIMEZONE"])
+    scheduler = build_scheduler(state.session_factory, None, current_app.config["LINLI_TIMEZONE"])
     click.echo("scheduler running; Ctrl-C to stop")
     try:
         scheduler.start()

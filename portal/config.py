@@ -69,6 +69,17 @@ def load_config(instance_path: Path) -> dict:
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
         "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),
+        # Who sends the outbox: "process" (`linli sender` / the scheduler, woken by NOTIFY or a
+        # short poll), "thread" (a sender thread in this process: the demo), "inline" (right after
+        # the commit, in the same thread: tests only). Empty: inline under TESTING, else process.
+        "LINLI_SENDER": os.environ.get("LINLI_SENDER", "").strip().lower(),
+        "LINLI_SENDER_POLL_SECONDS": float(os.environ.get("LINLI_SENDER_POLL_SECONDS", "0.5")),
+        # The provider's pace, shared by every sender (Twilio: about 1 text a second per long code).
+        "LINLI_PROVIDER_RATE_PER_SECOND": float(os.environ.get("LINLI_PROVIDER_RATE_PER_SECOND", "1")),
+        "LINLI_PROVIDER_BURST": int(os.environ.get("LINLI_PROVIDER_BURST", "5")),
+        # Text-to-speech voice and <Gather> speech language per locale (Twilio's voice table).
+        "LINLI_TTS_VOICE_ZH_HANS": os.environ.get("LINLI_TTS_VOICE_ZH_HANS", "Polly.Zhiyu"),
+        "LINLI_TTS_VOICE_EN": os.environ.get("LINLI_TTS_VOICE_EN", "Polly.Joanna"),
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("LINLI_TIMEZONE") or DEFAULT_TIMEZONE,
         "BABEL_TRANSLATION_DIRECTORIES": str(asset_dir("locales")),

@@ -70,12 +70,26 @@ DEFAULT_POLICY: dict = {
         "quiet_start": "21:00",
         "quiet_end": "08:00",
         "max_attempts": 6,
-        # calls that were busy or not answered are tried again this many times in all
-        "call_max_attempts": 3,
-        "call_retry_minutes": 5,
+        # A call that was busy or not answered is placed again after each of these pauses (so up to
+        # three retries); after the last, a reminder is texted and an urgent call goes to the next
+        # person on the elder's list.
+        "call_retry_minutes": [5, 15, 30],
+        # calls to elders are not placed in these hours (unless urgent); texts keep quiet_start/end
+        "call_quiet_start": "20:00",
+        "call_quiet_end": "08:30",
+        # a registered elder who rings (and is rejected, free for her) is called back at most this often
+        "callback_every_minutes": 10,
+        # the worker's home turns red when texts or calls have been failing for longer than this
+        "failing_banner_minutes": 5,
         # loop guard: the Nth identical text from one number within the window gets no auto-reply
         "loop_guard_count": 3,
         "loop_guard_minutes": 10,
+    },
+    "checkins": {
+        # 每日问安: an unanswered call is tried once more after this pause; then people are told
+        "retry_minutes": 30,
+        # this many missed days in a row with nobody recording a visit: the street officer is told
+        "officer_after_days": 7,
     },
     "login": {
         "code_ttl_seconds": 300,

@@ -30,6 +30,9 @@ def production_problems(config: dict) -> list[str]:
                         "would keep its own rate limits, multiplying every limit by the number of workers")
     if config.get("LINLI_DEMO"):
         problems.append("LINLI_DEMO is on; it shows the demo password on the login page")
+    if str(config.get("LINLI_SENDER") or "").strip().lower() == "inline":
+        problems.append("LINLI_SENDER=inline sends from inside web requests and Twilio's webhooks (for tests "
+                        "only); production sends from `linli scheduler` or `linli sender`")
     if _no_real_transport(config):
         problems.append("no SMS/voice provider: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are "
                         "not all set, so every text and call, emergency alerts included, would only be written "

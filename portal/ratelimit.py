@@ -8,6 +8,7 @@ window of that time.
 """
 from __future__ import annotations
 
+import threading
 import time
 
 from limits.storage import MemoryStorage, RedisStorage
@@ -55,3 +56,67 @@ class RedisLimiter(Limiter):
 
 def make_limiter(redis_url: str | None):
     return RedisLimiter(redis_url) if redis_url else MemoryLimiter()
+
+
+class MemoryTokenBucket:
+    """The provider's pace in this process: `rate` tokens a second, at most `burst` saved up."""
+
+    def __init__(self, rate: float, burst: int = 1):
+        self.rate, self.burst = max(rate, 0.001), max(burst, 1)
+        self._tokens, self._at = float(self.burst), time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Take a token if one is there: 0.0; otherwise how many seconds until one is."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return 0.0
+            return (1 - self._tokens) / self.rate
+
+    def wait(self, stop=None, max_wait: float = 60.0) -> bool:
+        """Block until a token is taken (True), or `stop` is set / `max_wait` passes (False)."""
+        deadline = time.monotonic() + max_wait
+        while True:
+            pause = self.take()
+            if pause == 0.0:
+                return True
+            if time.monotonic() + pause > deadline or (stop is not None and stop.is_set()):
+                return False
+            time.sleep(min(pause, 0.25))
+
+
+# One token bucket in Redis for every sender process: refill and take in one atomic script.
+_TAKE_SCRIPT = """
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(state[1]) or burst, tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(now - at, 0) * rate)
+local pause = 0
+if tokens >= 1 then tokens = tokens - 1 else pause = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('EXPIRE', KEYS[1], 3600)
+return tostring(pause)
+"""
+
+
+class RedisTokenBucket(MemoryTokenBucket):
+    """The same bucket in Redis, shared by every sender (web workers, `linli sender`, the scheduler)."""
+
+    def __init__(self, url: str, rate: float, burst: int = 1, key: str = "linli:provider-bucket"):
+        import redis
+
+        super().__init__(rate, burst)
+        self._redis = redis.Redis.from_url(url, socket_timeout=2)
+        self._script = self._redis.register_script(_TAKE_SCRIPT)
+        self.key = key
+
+    def take(self) -> float:
+        return float(self._script(keys=[self.key], args=[self.rate, self.burst, time.time()]))
+
+
+def make_token_bucket(redis_url: str | None, rate: float, burst: int):
+    return RedisTokenBucket(redis_url, rate, burst) if redis_url else MemoryTokenBucket(rate, burst)

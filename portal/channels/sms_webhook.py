@@ -78,7 +78,5 @@ def status_callback():
     form = request.form
     provider_sid = (form.get("MessageSid") or form.get("CallSid") or "").strip()
     status = form.get("MessageStatus") or form.get("CallStatus") or form.get("SmsStatus") or ""
-    session = db()
-    if outbox.apply_status(session, provider_sid, status, now=utcnow()):
-        commit()
+    outbox.receive_status(db(), provider_sid, status, now=utcnow(), answered_by=form.get("AnsweredBy") or "")
     return Response(status=204)

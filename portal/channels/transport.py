@@ -16,9 +16,12 @@ log = logging.getLogger("linli.transport")
 class TransportError(Exception):
     """A send failed. `retryable` says whether trying again later may succeed."""
 
-    def __init__(self, message: str, retryable: bool):
+    def __init__(self, message: str, retryable: bool, maybe_sent: bool = False):
         super().__init__(message)
         self.retryable = retryable
+        # The request reached the provider but its answer did not reach us (a read time-out): the
+        # message may have gone out, so it is looked up before it is ever sent again.
+        self.maybe_sent = maybe_sent
 
 
 @dataclass
@@ -39,6 +42,7 @@ class ConsoleTransport:
     """
 
     name = "console"
+    public_url = ""
 
     def __init__(self, show_secrets: bool = False, keep: int = 200):
         self.show_secrets = show_secrets
@@ -66,11 +70,25 @@ class ConsoleTransport:
     def send_sms(self, to: str, body: str, kind: str = "notice") -> str:
         return self._record("sms", to, body, kind)
 
-    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None) -> str:
-        return self._record("call", to, say, kind)
+    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None,
+                   locale: str | None = None, machine_detection: bool = False) -> str:
+        return self._record("call", to, twiml_url or say, kind)  # a URL call: which TwiML it opens
 
     def messages_to(self, phone: str) -> list[SentRecord]:
         return [record for record in self.sent if record.to == phone]
+
+    def find_sent(self, channel: str, to: str, body: str, since: datetime) -> str | None:
+        """The sid of a message like this one sent since `since`, if the provider has it."""
+        with self._lock:
+            for record in self.sent:
+                if record.channel == channel and record.to == to and record.body == body and record.at >= since:
+                    return record.sid
+        return None
+
+
+def _maybe_sent(exc: Exception) -> bool:
+    """A read time-out: Twilio got the request and may have acted on it (a refused connection: not)."""
+    return "ReadTimeout" in type(exc).__name__ or "Read timed out" in str(exc)
 
 
 class TwilioTransport:
@@ -89,6 +107,8 @@ class TwilioTransport:
             self.client.api.base_url = api_base.rstrip("/")
         self.from_number = from_number
         self.status_callback = status_callback
+        # A call whose body is a path on Linli ("/twilio/voice/…") fetches its TwiML from here.
+        self.public_url = status_callback.rsplit("/twilio/", 1)[0] if status_callback else ""
 
     def _call(self, fn, **kwargs) -> str:
         from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -98,12 +118,35 @@ class TwilioTransport:
         except TwilioRestException as exc:
             retryable = exc.status >= 500 or exc.status == 429
             raise TransportError(f"twilio {exc.status}: {exc.code}", retryable=retryable) from exc
-        except (TwilioException, OSError) as exc:
-            raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True) from exc
-        except Exception as exc:  # requests' timeouts and connection errors
+        except (TwilioException, OSError) as exc:  # requests' errors are OSErrors
+            raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True,
+                                 maybe_sent=_maybe_sent(exc)) from exc
+        except Exception as exc:
             if type(exc).__module__.startswith(("requests", "urllib3")):
-                raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True) from exc
+                raise TransportError(f"twilio unreachable: {type(exc).__name__}", retryable=True,
+                                     maybe_sent=_maybe_sent(exc)) from exc
             raise
+
+    def find_sent(self, channel: str, to: str, body: str, since: datetime) -> str | None:
+        """Ask Twilio whether a message (or call) to `to` was created since `since`: its list
+        filtered by To and date. Returns its sid, or None when Twilio has none."""
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            if channel == "call":
+                found = self.client.calls.list(to=to, start_time_after=since, limit=20)
+                return found[0].sid if found else None
+            found = self.client.messages.list(to=to, date_sent_after=since, limit=50)
+        except (TwilioException, OSError) as exc:
+            raise TransportError(f"twilio lookup failed: {type(exc).__name__}", retryable=True) from exc
+        except Exception as exc:
+            if type(exc).__module__.startswith(("requests", "urllib3")):
+                raise TransportError(f"twilio lookup failed: {type(exc).__name__}", retryable=True) from exc
+            raise
+        for message in found:
+            if (message.body or "") == body:
+                return message.sid
+        return None
 
     def send_sms(self, to: str, body: str, kind: str = "notice") -> str:
         kwargs = {"to": to, "from_": self.from_number, "body": body}
@@ -111,16 +154,22 @@ class TwilioTransport:
             kwargs["status_callback"] = self.status_callback
         return self._call(self.client.messages.create, **kwargs)
 
-    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None) -> str:
+    def place_call(self, to: str, say: str, kind: str = "notice", twiml_url: str | None = None,
+                   locale: str | None = None, machine_detection: bool = False) -> str:
         from twilio.twiml.voice_response import VoiceResponse
+
+        from portal.channels import twiml
 
         kwargs = {"to": to, "from_": self.from_number}
         if twiml_url:
             kwargs["url"] = twiml_url
         else:
             response = VoiceResponse()
-            response.say(say, language="cmn-CN")
+            twiml.say(response, say, locale)
             kwargs["twiml"] = str(response)
+        if machine_detection:
+            # Twilio tells us in the status callback (AnsweredBy) whether a machine picked up.
+            kwargs["machine_detection"] = "Enable"
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback
         return self._call(self.client.calls.create, **kwargs)

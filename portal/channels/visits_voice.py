@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
+from portal.channels import twiml
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.db import utcnow
 from portal.i18n import translate_for
@@ -31,17 +32,16 @@ def call_visit(visit_id: int):
     visit = db().get(Visit, visit_id)
     response = VoiceResponse()
     if visit is None or visit.status != "done":
-        response.say(translate_for("zh_Hans", "Thank you. Goodbye."), language="cmn-CN")
+        twiml.say(response, translate_for("zh_Hans", "Thank you. Goodbye."), "zh_Hans")
         return _twiml(response)
     locale = visit.elder.locale
-    gather = Gather(num_digits=1, input="dtmf", timeout=8,
-                    action=f"{_public_url()}/twilio/voice/visit/{visit.id}/answer", method="POST")
-    gather.say(translate_for(locale, "%(name)s from the community visited you today. If this is right, press 1. "
-                                     "If not, press 2.", name=visit.volunteer.name) + " "
-               + translate_for(locale, "To talk to a person, press 0. For emergency help, press 9."), language="cmn-CN")
+    gather = twiml.gather(locale, num_digits=1, input="dtmf", timeout=8,
+                          action=f"{_public_url()}/twilio/voice/visit/{visit.id}/answer", method="POST")
+    twiml.say(gather, translate_for(locale, "%(name)s from the community visited you today. If this is right, "
+                                            "press 1. If not, press 2.", name=visit.volunteer.name) + " "
+              + translate_for(locale, "To talk to a person, press 0. For emergency help, press 9."), locale)
     response.append(gather)
-    response.say(translate_for(locale, "We did not hear a key. The community worker will call you."),
-                 language="cmn-CN")
+    twiml.say(response, translate_for(locale, "We did not hear a key. The community worker will call you."), locale)
     return _twiml(response)
 
 
@@ -60,17 +60,17 @@ def call_visit_answer(visit_id: int):
     try:
         if digits == "1":
             visit_service.confirm_by_elder(session, visit, elder, "call", utcnow())
-            response.say(translate_for(elder.locale, "Thank you. The visit is confirmed."), language="cmn-CN")
+            twiml.say(response, translate_for(elder.locale, "Thank you. The visit is confirmed."), elder.locale)
         elif digits == "2":
             visit_service.dispute_by_elder(session, visit, elder, "call", utcnow())
-            response.say(translate_for(elder.locale, "Thank you for telling us. The community worker will call you."),
-                         language="cmn-CN")
+            twiml.say(response, translate_for(elder.locale, "Thank you for telling us. The community worker will "
+                                                            "call you."), elder.locale)
         else:
             response.redirect(f"{_public_url()}/twilio/voice/visit/{visit.id}", method="POST")
             return _twiml(response)
     except DomainError:
         session.rollback()
-        response.say(translate_for(elder.locale, "Thank you. Goodbye."), language="cmn-CN")
+        twiml.say(response, translate_for(elder.locale, "Thank you. Goodbye."), elder.locale)
         return _twiml(response)
     commit()
     return _twiml(response)
@@ -79,8 +79,8 @@ def call_visit_answer(visit_id: int):
 def _dial_worker(response: VoiceResponse, visit: Visit) -> None:
     profile = db().get(ElderProfile, visit.elder_id)
     workers = community_workers(db(), profile.community_id) if profile is not None else []
-    response.say(translate_for(visit.elder.locale, "Please hold, we are putting you through to a person."),
-                 language="cmn-CN")
+    twiml.say(response, translate_for(visit.elder.locale, "Please hold, we are putting you through to a person."),
+              visit.elder.locale)
     response.dial(workers[0].phone if workers else area_hotline(db(), profile.community_id if profile else None,
                                                                  current_app.config["LINLI_HOTLINE"]))
 
@@ -90,9 +90,9 @@ def _person_or_sos(response: VoiceResponse, visit: Visit, digits: str) -> VoiceR
         _dial_worker(response, visit)
         return response
     sos = f"{_public_url()}/twilio/voice/visit/{visit.id}/sos"
-    gather = Gather(num_digits=1, input="dtmf", timeout=6, action=sos, method="POST")
-    gather.say(translate_for(visit.elder.locale, "Do you want emergency help? Press 1 to confirm. Press 2 to go back."),
-               language="cmn-CN")
+    gather = twiml.gather(visit.elder.locale, num_digits=1, input="dtmf", timeout=6, action=sos, method="POST")
+    twiml.say(gather, translate_for(visit.elder.locale, "Do you want emergency help? Press 1 to confirm. "
+                                                        "Press 2 to go back."), visit.elder.locale)
     response.append(gather)
     response.redirect(sos, method="POST")  # silence after a 9: it goes through
     return response
@@ -112,7 +112,7 @@ def call_visit_sos(visit_id: int):
         return _twiml(response)
     emergencies.raise_alarm(db(), profile, "voice", utcnow())
     commit()
-    response.say(translate_for(visit.elder.locale, "We are alerting your community worker and your family now. If you "
-                               "are in danger, hang up and call 120."), language="cmn-CN")
+    twiml.say(response, translate_for(visit.elder.locale, "We are alerting your community worker and your family now. "
+                                                          "If you are in danger, hang up and call 120."), visit.elder.locale)
     _dial_worker(response, visit)
     return _twiml(response)

@@ -14,8 +14,9 @@ import hashlib
 
 from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy import func, select
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
+from portal.channels import twiml
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.clock import local_tz
 from portal.conversation import engine, keywords
@@ -38,20 +39,23 @@ VOICE_RATINGS = {"1": 3, "2": 2, "3": 1}  # keys in the order said (good first) 
 
 
 def _caller() -> Person | None:
+    # A call Linli placed (a missed-call callback, 每日问安) has the elder in To, not From.
+    outbound = request.form.get("Direction", "").startswith("outbound")
     try:
-        phone = normalize_phone(request.form.get("From", ""), current_app.config["LINLI_DEFAULT_REGION"])
+        phone = normalize_phone(request.form.get("To" if outbound else "From", ""),
+                                current_app.config["LINLI_DEFAULT_REGION"])
     except DomainError:
         return None
     return db().scalar(select(Person).where(Person.phone == phone, Person.active))
 
 
-def _language(person: Person | None) -> str:
-    return "en-US" if person is not None and person.locale == "en" else "cmn-CN"
+def _locale(person: Person | None) -> str | None:
+    return person.locale if person is not None else None
 
 
 def _say(response, person, message: str, **variables) -> None:
-    with force_locale(supported_locale(person.locale if person else None)):
-        response.say(gettext(message, **variables), language=_language(person))
+    with force_locale(supported_locale(_locale(person))):
+        twiml.say(response, gettext(message, **variables), _locale(person))
 
 
 def _text(person, message) -> str:
@@ -67,12 +71,12 @@ def _turn() -> int:
 def _gather(response: VoiceResponse, person: Person, kind: str, text: str, **params) -> None:
     """Ask and listen. Every menu ends by saying that 0 reaches a person and 9 is emergency help."""
     action = url_for("voice.answer", kind=kind, t=_turn(), **params)
-    gather = Gather(input="dtmf speech", language=_language(person), action=action, method="POST",
-                    num_digits=1, timeout=6, speech_timeout="auto")
+    gather = twiml.gather(_locale(person), input="dtmf speech", action=action, method="POST",
+                          num_digits=1, timeout=6, speech_timeout="auto")
     if kind != "sos":
         with force_locale(supported_locale(person.locale)):
             text = " ".join((text, gettext("To talk to a person, press 0. For emergency help, press 9.")))
-    gather.say(text, language=_language(person))
+    twiml.say(gather, text, _locale(person))
     response.append(gather)
     response.redirect(url_for("voice.answer", kind=kind, t=_turn(), silent=1, **params), method="POST")
 
@@ -251,7 +255,7 @@ def answer():
                     _gather(response, person, "rate", text, ref=found.reference)
                     return response
             except DomainError as error:
-                response.say(_text(person, error.message), language=_language(person))
+                twiml.say(response, _text(person, error.message), _locale(person))
         return _continue(response, person, now)
     state = engine.load(db(), person, "voice", now)
     if state is None:
@@ -268,7 +272,7 @@ def answer():
             try:
                 reference = engine.finish(db(), person, state, now)
             except DomainError as error:
-                response.say(_text(person, error.message), language=_language(person))
+                twiml.say(response, _text(person, error.message), _locale(person))
                 return _continue(response, person, now, fresh=True)
             _say(response, person, msg("Received. Your reference number is %(ref)s. We will text you when a volunteer "
                                    "accepts it. Goodbye."), ref=" ".join(reference))
@@ -286,7 +290,7 @@ def answer():
     except NoMatch:
         return _failed(response, person, elder, state, now)
     except DomainError as error:
-        response.say(_text(person, error.message), language=_language(person))
+        twiml.say(response, _text(person, error.message), _locale(person))
         return _failed(response, person, elder, state, now)
     if not digits and (confidence is None or confidence < LOW_CONFIDENCE):
         state.data = {**state.data, "_pending": {"step": step.name, "value": value}}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.models import HARDSHIP_CATEGORIES, ElderProfile, FamilyLink, Pairing, Person, VolunteerProfile
+from portal.services.checkins import subscribe
 from portal.services.login import password_hasher
 from portal.services.people import (
     decide_family_link,
@@ -161,6 +162,11 @@ def seed_demo(session: Session, today: date, elders: int = 200, volunteers: int 
         if candidates and profile.care_tier != "general" and rng.random() < 0.7:
             pair(session, rng.choice(candidates), profile, workers[area.id])
     session.flush()
+    # 每日问安: every elder living alone in the demo has opted in, between 08:00 and 10:00.
+    for number, alone in enumerate(session.scalars(select(ElderProfile).where(ElderProfile.living_situation == "alone")
+                                                   .order_by(ElderProfile.person_id))):
+        call_time = "09:00" if alone.person_id == wang.person_id else ("08:00", "08:30", "09:00", "09:30")[number % 4]
+        subscribe(session, alone, call_time, None, now)
     history = _seed_history(session, rng, history_years, now) if history_years else {}
     return {
         "district": district.id,

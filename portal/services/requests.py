@@ -19,7 +19,6 @@ from portal.models import (
     Area,
     ElderProfile,
     FamilyLink,
-    Pairing,
     Person,
     RequestDecline,
     RequestEvent,
@@ -29,6 +28,7 @@ from portal.models import (
 from portal.models.requests import ACTIVE_STATUSES
 from portal.policy import policy
 from portal.services import DomainError
+from portal.services.calls import emergency_list
 from portal.services.outbox import enqueue, quiet_hours_end
 from portal.services.scope import area_hotline, community_workers
 
@@ -447,26 +447,14 @@ def emergency(session: Session, elder: ElderProfile, channel: str, now: datetime
     session.refresh(request)
     _event(session, request, "created", now, elder.person, channel)
     person = elder.person
-    targets: list[tuple[str, str | None, Person | None]] = []
-    for worker in community_workers(session, elder.community_id):
-        targets.append((worker.phone, worker.locale, worker))
-    for contact in elder.emergency_contacts or []:
-        if contact.get("phone"):
-            known = session.scalar(select(Person).where(Person.phone == contact["phone"]))
-            targets.append((contact["phone"], known.locale if known else "zh_Hans", known))
-    for pairing in session.scalars(select(Pairing).where(Pairing.elder_id == elder.person_id, Pairing.active)):
-        targets.append((pairing.volunteer.phone, pairing.volunteer.locale, pairing.volunteer))
-    seen = set()
-    for phone, locale, who in targets:
-        if phone in seen or phone == person.phone:
-            continue
-        seen.add(phone)
+    for phone, locale, who in emergency_list(session, elder):
         body = translate_for(locale, "EMERGENCY: %(name)s (%(phone)s) asked for help now. "
                              "Please call or go at once. Reference %(ref)s.", name=person.name, phone=person.phone,
                              ref=request.reference)
         for medium in ("sms", "call"):
             # emergency=True: reaches them whatever their opt-out (STOP) or the quiet hours.
             enqueue(session, phone, body, person=who, channel=medium, emergency=True,
+                    about_elder=person if medium == "call" else None, chain_key=f"req:{request.id}:sos",
                     dedupe_key=f"req:{request.id}:sos:{medium}:{phone}", now=now)
     return request
 

@@ -250,13 +250,14 @@ def ask_elder(session: Session, visit: Visit, now: datetime, public_url: str = "
     elder = visit.elder
     visit.confirmation_asked_at = now
     when = formatting.time_range(visit.checked_in_at, visit.checked_out_at, elder.locale)
-    if elder.preferred_channel == "voice":
-        enqueue(session, elder.phone, f"{public_url}/twilio/voice/visit/{visit.id}", kind="visit_confirm",
-                person=elder, channel="call", elder_quiet_hours=True, now=now,
-                dedupe_key=f"visit-confirm:{visit.id}")
-        return
     body = translate_for(elder.locale, "%(volunteer)s visited you (%(when)s). Reply 1 if this is right, 2 if not.",
                          volunteer=visit.volunteer.name, when=when)
+    if elder.preferred_channel == "voice":
+        # An answering machine cannot press 1: then the same question goes by text.
+        enqueue(session, elder.phone, f"{public_url}/twilio/voice/visit/{visit.id}", kind="visit_confirm",
+                person=elder, channel="call", elder_quiet_hours=True, now=now, sms_fallback=body,
+                dedupe_key=f"visit-confirm:{visit.id}")
+        return
     enqueue(session, elder.phone, body, kind="visit_confirm", person=elder, elder_quiet_hours=True, now=now,
             dedupe_key=f"visit-confirm:{visit.id}")
 

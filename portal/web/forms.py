@@ -22,7 +22,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, TextInput
 
 from portal.i18n import _l
 from portal.services import DomainError
@@ -410,3 +410,19 @@ for _heading in HEADINGS:
             choice_field(_heading.question, select_choices(_heading.choices), field=RadioField,
                          message=_l("Please choose one of the answers.")))
 
+
+
+class CheckInOptInForm(FlaskForm):
+    """每日问安: opt an elder in at the time she chose."""
+
+    elder_id = choice_field(_l("Elder"), coerce=int, message=_l("Please choose an elder from the list."))
+    call_time = StringField(_l("Time of the daily call"), default="09:00",
+                            validators=[DataRequired(message=_l("Please give the time as HH:MM, for example 09:00.")),
+                                        Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
+                                               message=_l("Please give the time as HH:MM, for example 09:00."))])
+
+
+class CheckInSeenForm(FlaskForm):
+    """Someone saw her after a missed 问安 call."""
+
+    day_id = IntegerField(validators=[InputRequired()], widget=HiddenInput())

@@ -1,4 +1,5 @@
-"""The phone simulator (dev tools only): text or call the portal as a demo person.
+"""The phone simulator (dev tools only): text or call the portal as a demo person, or answer a call
+the portal placed to her (每日问安, a visit check).
 
 Every text and key press becomes a properly signed Twilio webhook posted to this same app
 (`/twilio/sms`, `/twilio/voice` and the Gather action URLs), so workers can train and anyone
@@ -98,10 +99,27 @@ def _post_signed(target: str, params: dict):
         return app.test_client().post(path_and_query, data=params, headers={"X-Twilio-Signature": signature})
 
 
+# Calls Linli places whose TwiML the simulator can play from the elder's side (每日问安, visit checks).
+OUTBOUND_CALL_PATHS = ("/twilio/voice/checkin/", "/twilio/voice/visit/")
+
+
+def _ringing(phone: str) -> str | None:
+    """The TwiML path of the latest call Linli placed to this phone that the simulator can answer."""
+    calls = db().scalars(
+        select(OutboundMessage).where(OutboundMessage.to_phone == phone, OutboundMessage.channel == "call")
+        .order_by(OutboundMessage.id.desc()).limit(5)).all()
+    for message in calls:
+        target = _local_target(message.body)
+        if target and target.startswith(OUTBOUND_CALL_PATHS):
+            return target
+    return None
+
+
 def _page(person_value: str | None, call: CallScreen | None = None, call_sid: str | None = None,
           text_form: SimulatorTextForm | None = None, call_form: SimulatorCallForm | None = None):
     value, person, phone = _chosen(person_value)
     context = dict(people=_people(), chosen=value, person=person, phone=phone, thread=_thread(phone),
+                   ringing=_ringing(phone),
                    call=call, call_sid=call_sid, keypad=KEYPAD, unknown_phone=UNKNOWN_PHONE,
                    text_form=text_form or SimulatorTextForm(formdata=None),
                    call_form=call_form or SimulatorCallForm(formdata=None))
@@ -194,15 +212,18 @@ def call():
     value, _person, phone = _chosen(form.person.data)
     call_sid = form.call_sid.data or "CA" + uuid.uuid4().hex
     target = _local_target(form.action.data or "/twilio/voice")
+    # Linli called her (每日问安, a visit check): she is the one called, as Twilio reports it.
+    outbound = target.startswith(OUTBOUND_CALL_PATHS)
+    ours, theirs = (PORTAL_NUMBER, phone) if outbound else (phone, PORTAL_NUMBER)
     params = {
         "CallSid": call_sid,
         "AccountSid": ACCOUNT_SID,
-        "From": phone,
-        "Caller": phone,
-        "To": PORTAL_NUMBER,
-        "Called": PORTAL_NUMBER,
+        "From": ours,
+        "Caller": ours,
+        "To": theirs,
+        "Called": theirs,
         "CallStatus": "in-progress" if form.action.data else "ringing",
-        "Direction": "inbound",
+        "Direction": "outbound-api" if outbound else "inbound",
         "ApiVersion": "2010-04-01",
     }
     if form.digits.data:

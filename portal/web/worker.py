@@ -27,6 +27,7 @@ from portal.models import (
 from portal.services import DomainError, audit, compliance, visit_records
 from portal.services.door import door_token
 from portal.services.door import reissue_card as reissue_door_card
+from portal.services.outbox import failing_since
 from portal.services.people import (
     decide_family_link,
     pair,
@@ -110,6 +111,7 @@ def home():
         "worker/home.html", partial="worker/_elder_list.html", target="elder-list",
         form=form, elders=elders, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
         communities=communities, pending_links=pending_links,
+        messages_failing_since=failing_since(session, utcnow()),
     )
 
 

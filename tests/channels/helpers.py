@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
+from portal.channels.transport import TwilioTransport
 from portal.channels.twilio_hooks import sign
 
 TOKEN = "test-twilio-auth-token"
@@ -37,3 +40,17 @@ def reply_of(response) -> str | None:
     import html
 
     return html.unescape(match.group(1))
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai(*args) -> datetime:
+    """A wall-clock moment in Shanghai, as UTC (the tests set their clocks with it)."""
+    return datetime(*args, tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+def twilio(fake, timeout: float = 10.0) -> TwilioTransport:
+    """The real Twilio transport pointed at the loopback fake (tests/channels/fake_twilio.py)."""
+    return TwilioTransport("AC" + "0" * 32, TOKEN, "+8610690000000", status_callback=None, api_base=fake.url,
+                           timeout=timeout)

@@ -2,9 +2,9 @@
 send time, bounded call retries, the status callback and the send-outbox job."""
 from __future__ import annotations
 
+import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,34 +12,15 @@ from sqlalchemy import select
 from portal.channels import outbox
 from portal.db import utcnow
 from portal.services.outbox import enqueue
-from portal.channels.transport import TwilioTransport
 from portal.models import OutboundMessage
 from portal.services.inbox import set_contact_status
-from tests.channels.fake_twilio import FakeTwilio
-from tests.channels.helpers import TOKEN, new_sid, post_signed
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tests.channels.helpers import TOKEN, new_sid, post_signed, shanghai, twilio
 
 
 @pytest.fixture()
 def app_config(app_config):
     app_config["TWILIO_AUTH_TOKEN"] = TOKEN
     return app_config
-
-
-@pytest.fixture()
-def fake():
-    with FakeTwilio() as server:
-        yield server
-
-
-def twilio(fake, timeout=5.0) -> TwilioTransport:
-    return TwilioTransport("AC" + "0" * 32, TOKEN, "+8610690000000", status_callback=None,
-                           api_base=fake.url, timeout=timeout)
-
-
-def shanghai(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
 def statuses(session) -> list[str]:
@@ -103,21 +84,54 @@ def test_a_provider_that_keeps_failing_gives_up_after_the_last_attempt(session, 
     assert len(fake.requests) == 6  # policy messages.max_attempts
 
 
-def test_a_time_out_is_retried_later(session, world, fake):
+def test_a_time_out_is_looked_up_at_the_provider_and_never_sent_twice(session, world, fake):
     transport = twilio(fake, timeout=0.5)
     now = shanghai(2026, 11, 22, 10, 0)
     enqueue(session, world.volunteer_a.person.phone, "慢", now=now)
     session.commit()
-    fake.delay_next = 2.0
+    fake.delay_next = 1.0  # Twilio takes the text but answers after our time-out
     outbox.send_due(session, transport, now=now)
     message = session.scalars(select(OutboundMessage)).one()
-    assert message.status == "queued" and "unreachable" in message.last_error
+    assert message.status == "unknown" and "unreachable" in message.last_error
     assert message.next_attempt_at > now
+    deadline = time.monotonic() + 5
+    while not fake.created and time.monotonic() < deadline:
+        time.sleep(0.05)
     outbox.send_due(session, transport, now=now + timedelta(minutes=1))
     assert statuses(session) == ["sent"]
-    # The timed-out request may have reached the provider; the retry is the one we know was accepted.
     session.refresh(message)
-    assert message.provider_sid == [c for c in fake.created if not c["after_delay"]][-1]["sid"]
+    # Found in Twilio's list of messages to that number: recorded, not sent again.
+    assert message.provider_sid == fake.created[0]["sid"] and len(fake.created) == 1
+    assert [r.get("method", "POST") for r in fake.requests] == ["POST", "GET"]
+
+
+def test_a_time_out_the_provider_has_no_record_of_is_sent_again(session, world, fake):
+    transport = twilio(fake, timeout=0.5)
+    now = shanghai(2026, 11, 22, 10, 0)
+    enqueue(session, world.volunteer_a.person.phone, "再试", now=now)
+    session.commit()
+    fake.down, fake.delay_next = True, 1.0  # timed out, and Twilio did not take it
+    outbox.send_due(session, transport, now=now)
+    assert statuses(session) == ["unknown"]
+    fake.down = False
+    outbox.send_due(session, transport, now=now + timedelta(minutes=1))
+    assert statuses(session) == ["sent"] and fake.bodies_created() == ["再试"]
+
+
+def test_a_login_code_is_never_sent_twice(session, world, fake):
+    transport = twilio(fake, timeout=0.5)
+    now = utcnow()
+    enqueue(session, world.volunteer_a.person.phone, "Linli login code: 123456", kind="login_code", now=now)
+    session.commit()
+    fake.down, fake.delay_next = True, 1.0
+    outbox.send_due(session, transport, now=now)
+    assert statuses(session) == ["unknown"]
+    fake.down = False
+    outbox.send_due(session, transport, now=now + timedelta(seconds=15))
+    message = session.scalars(select(OutboundMessage)).one()
+    assert message.status == "failed" and message.body == "[login code]"
+    assert fake.created == []  # not found at the provider, and not sent blindly again
+    assert outbox.send_due(session, transport, now=now + timedelta(minutes=1)) == 0
 
 
 def test_quiet_hours_hold_an_elders_ordinary_text_until_eight(session, world, transport):
@@ -158,7 +172,7 @@ def test_busy_and_unanswered_calls_are_retried_a_bounded_number_of_times(client,
     call = enqueue(session, elder.phone, "您有一个新的服务请求", channel="call", urgent=True, now=now)
     session.commit()
     placed = []
-    for answer in ("busy", "no-answer", "no-answer"):
+    for answer in ("busy", "no-answer", "no-answer", "busy"):
         outbox.send_due(session, transport, now=now)
         session.refresh(call)
         assert call.status == "sent"
@@ -166,9 +180,9 @@ def test_busy_and_unanswered_calls_are_retried_a_bounded_number_of_times(client,
         response = post_signed(client, "/twilio/status", {"CallSid": call.provider_sid, "CallStatus": answer})
         assert response.status_code == 204
         session.refresh(call)
-        now += timedelta(minutes=10)
-    assert len(set(placed)) == 3 and [r.channel for r in transport.sent] == ["call"] * 3
-    assert call.status == "no-answer" and call.attempts == 3  # policy call_max_attempts
+        now += timedelta(minutes=40)
+    assert len(set(placed)) == 4 and [r.channel for r in transport.sent] == ["call"] * 4
+    assert call.status == "busy" and call.attempts == 4  # three retries (policy call_retry_minutes)
     assert outbox.send_due(session, transport, now=now + timedelta(hours=1)) == 0
 
 

@@ -102,6 +102,8 @@ FUZZED_FORMS = {
     "ExcuseForm": "no free text: a reason from the list and a confirmation box",
     "UndoForm": "no free text: obligation ids, scope-checked (tests/web/test_completion.py)",
     "VisitRecordForm": "no free text: one choice per heading (tests/timebank/test_visit_pages.py)",
+    "CheckInOptInForm": "test_fuzz_daily_checkin_forms",
+    "CheckInSeenForm": "test_fuzz_daily_checkin_forms",
 }
 from tests.admin.fuzz_registry import ADMIN_FUZZED_FORMS  # noqa: E402
 
@@ -205,6 +207,28 @@ def test_fuzz_worker_search(world, worker_poster):
         response = worker_poster.browser.client.get("/worker/", query_string=MultiDict(pairs), headers=headers)
         assert response.status_code < 500, pairs[:5]
 
+    run()
+
+
+def test_fuzz_daily_checkin_forms(world, worker_poster, session):
+    """每日问安: opting an elder in (an elder id and a time) and "someone saw her" (a day id)."""
+    world.elder_a.living_situation = "alone"
+    session.commit()
+
+    @FUZZ
+    @given(submissions(["elder_id", "call_time"]), submissions(["day_id"]), st.booleans())
+    @example([("elder_id", "\x00"), ("call_time", "9:0\x00")], [("day_id", "１")], False)
+    def run(opt_in, seen, with_valid_elder):
+        if with_valid_elder:
+            opt_in = [("elder_id", str(world.elder_a.person_id))] + opt_in
+        before = table_counts(session)
+        response = worker_poster.post("/worker/checkins/opt-in", opt_in)
+        _seen_unchanged(before, table_counts(session), response, {"daily_checkins"})
+        before = table_counts(session)
+        response = worker_poster.post("/worker/checkins/seen", seen)
+        assert before == table_counts(session)
+
+    worker_poster.refresh_token("/worker/checkins/")
     run()
 
 

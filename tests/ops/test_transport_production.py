@@ -74,3 +74,13 @@ def test_development_keeps_the_console_default(app_config):
         assert isinstance(app.extensions["linli"].transport, ConsoleTransport)
     finally:
         app.extensions["linli"].engine.dispose()
+
+
+def test_production_refuses_to_send_from_inside_requests():
+    from portal.production import production_problems
+
+    problems = production_problems({"LINLI_ENV": "production", "LINLI_SENDER": "inline",
+                                    "LINLI_TRANSPORT": "console"})
+    assert any("LINLI_SENDER=inline" in problem for problem in problems)
+    assert not any("LINLI_SENDER" in problem for problem in production_problems(
+        {"LINLI_ENV": "production", "LINLI_SENDER": "process", "LINLI_TRANSPORT": "console"}))

@@ -52,6 +52,9 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("worker.new_volunteer", "POST"):      (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
     ("worker.verify", "POST"):             (LOGIN,  403,   403,   403,   MOVED, 404,   403,   MOVED),
     ("worker.family_links", "GET"):        (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("checkins.index", "GET"):             (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("checkins.opt_in", "POST"):           (LOGIN,  403,   403,   403,   OK,    OK,    403,   OK),
+    ("checkins.seen", "POST"):             (LOGIN,  403,   403,   403,   MOVED, MOVED, 403,   MOVED),
     ("worker.decide_link", "POST"):        (LOGIN,  403,   403,   403,   OK,    404,   403,   OK),
     ("officer.home", "GET"):               (LOGIN,  403,   403,   403,   403,   403,   OK,    OK),
     # Requests, visits, the time bank, the completion list and the officer's dashboard. URL

@@ -153,7 +153,18 @@ def scenario_search_form(world, browser, app, session):
     pages.assert_escaped("SearchForm.q")
 
 
+def scenario_checkin_opt_in_form(world, browser, app, session):
+    """The time field is shown back in the error summary and the field itself."""
+    browser.login(world.worker_a.phone, PASSWORD)
+    pages = Pages()
+    for value in (PAYLOAD, ATTR_PAYLOAD):
+        pages.add("opt-in", browser.post("/worker/checkins/opt-in", {"elder_id": "0", "call_time": value},
+                                         page="/worker/checkins/"))
+    pages.assert_escaped("CheckInOptInForm.call_time")
+
+
 SCENARIOS = {
+    "CheckInOptInForm": scenario_checkin_opt_in_form,
     "ElderForm": scenario_elder_form,
     "VolunteerForm": scenario_volunteer_form,
     "FamilyLinkForm": scenario_family_link_form,
@@ -353,11 +364,11 @@ ROUTE_SCENARIOS = {
         "completion.assign", "completion.excuse", "completion.deactivate", "completion.bulk_assign",
         "completion.undo", "visits.record", "main.set_language",
         "main.set_text_size", "auth.logout", "elder.decide_link", "worker.pair_elder", "worker.verify",
-        "worker.decide_link", "worker.reissue_card")},
+        "worker.decide_link", "worker.reissue_card", "checkins.seen")},
     # FlaskForm classes: covered by SCENARIOS above.
     **{name: "FlaskForm, see SCENARIOS" for name in (
         "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",
-        "worker.new_volunteer")},
+        "worker.new_volunteer", "checkins.opt_in")},
 }
 from tests.admin import xss_scenarios as admin_pages  # noqa: E402
 
