@@ -1,7 +1,7 @@
 """POST /twilio/sms (inbound texts) and POST /twilio/status (delivery and call status callbacks).
 
 The view stays thin: store the text once (replays and concurrent duplicate deliveries act once),
-apply the loop guard, dispatch to the inbound handlers, answer with TwiML.
+apply the loop guard (which never silences an emergency, STOP/START, cancel or an answer), dispatch to the inbound handlers, answer with TwiML.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from portal.channels import outbox
 from portal.channels.inbound import dispatch_sms
+from portal.channels.sms_answers import never_silenced
 from portal.channels.sms_keywords import default_hotline
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.db import utcnow
@@ -42,7 +43,8 @@ def inbound_sms():
         return twiml(None)  # a replay: it acted the first time
     sender = inbox.identify_sender(session, form.get("From"), current_app.config["LINLI_DEFAULT_REGION"])
     body = inbox.clean_body(form.get("Body"))
-    looped = inbox.is_loop(session, sender.phone, body, now)
+    looped = (not never_silenced(session, sender.person, body, now)
+              and inbox.is_loop(session, sender.phone, body, now))
     try:
         message = inbox.store(session, provider_sid, sender, form.get("To"), body,
                               "looped" if looped else "handled", now)

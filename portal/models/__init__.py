@@ -30,6 +30,7 @@ from portal.models.people import CHANNELS, ROLES, STAFF_ROLES, LoginCode, Person
 from portal.models.requests import (
     REQUEST_STATUSES,
     ConversationState,
+    PendingQuestion,
     RequestDecline,
     RequestEvent,
     ServiceRequest,
@@ -42,7 +43,7 @@ __all__ = [
     "SERVICE_TYPES", "ElderProfile", "FamilyLink", "Pairing", "VolunteerProfile",
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "CHANNELS", "ROLES",
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant", "INBOUND_STATUSES", "InboundMessage",
-    "REQUEST_STATUSES", "ConversationState", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
+    "REQUEST_STATUSES", "ConversationState", "PendingQuestion", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
     "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "Account", "AppendOnlyError", "Entry",
     "LedgerHead", "Transfer",
     "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",

@@ -27,7 +27,7 @@ from portal.models import (
 )
 from portal.models.requests import ACTIVE_STATUSES
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, questions
 from portal.services.outbox import enqueue, quiet_hours_end
 from portal.services.scope import area_hotline, community_workers
 
@@ -155,6 +155,8 @@ def create_request(session: Session, elder: ElderProfile, placed_by: Person, cha
         channel_for_elder = "call" if elder_person.preferred_channel == "voice" else "sms"
         enqueue(session, elder_person.phone, body, person=elder_person, channel=channel_for_elder,
                 dedupe_key=f"req:{request.id}:elder:family-order", now=now)
+        questions.ask(session, elder_person.id, "refuse", now, subject_id=request.id,
+                      channel="call" if channel_for_elder == "call" else "sms", until=request.refusal_deadline)
     _alert_volunteers(session, request, now, round_="new")
     return request
 
@@ -235,6 +237,20 @@ def confirm(session: Session, request: ServiceRequest, elder: Person, channel: s
     _event(session, request, "confirmed", now, elder, channel)
     _tell_family(session, request, msg("%(elder)s confirmed that %(service)s (reference %(ref)s) happened."), now,
                  "confirmed", elder=elder.name, service=_service(request), ref=request.reference)
+    session.flush()
+
+
+def not_done(session: Session, request: ServiceRequest, elder: Person, channel: str, now: datetime) -> None:
+    """The elder says a request marked done did not happen: it is recorded and her community's workers are told."""
+    if elder.id != request.elder_id:
+        raise DomainError(_l("Only the elder can confirm this visit."))
+    if request.status != "done":
+        raise DomainError(_l("There is nothing to confirm yet."))
+    _event(session, request, "elder_says_not_done", now, elder, channel)
+    for worker in community_workers(session, request.community_id):
+        _tell(session, worker, msg("%(elder)s says %(service)s (reference %(ref)s) did not happen. Please call."),
+              now, key=f"req:{request.id}:not-done:{worker.id}", elder=elder.name, service=_service(request),
+              ref=request.reference)
     session.flush()
 
 
@@ -345,6 +361,7 @@ def finish(session: Session, request: ServiceRequest, volunteer: Person, now: da
     _volunteer_step(session, request, volunteer, now, "in_progress", "done", "done_at")
     _tell(session, request.elder, msg("%(volunteer)s says %(service)s is done. If it happened, reply 1. Thank you!"),
           now, key=f"req:{request.id}:elder:done", quiet=True, volunteer=volunteer.name, service=_service(request))
+    questions.ask(session, request.elder_id, "confirm_request", now, subject_id=request.id, held_for_quiet_hours=True)
     _tell_family(session, request, msg("%(volunteer)s finished %(service)s for %(elder)s."), now, "done",
                  volunteer=volunteer.name, service=_service(request), elder=request.elder.name)
 

@@ -12,10 +12,10 @@ from portal.i18n import _l, translate_for
 from portal.models import ElderProfile, FamilyLink, FollowUp, Person, Visit, VolunteerProfile
 from portal.models.visits import WELLBEING_FLAGS
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, questions
 from portal.services.door import read_door_token
 from portal.services.ledger import credit_visit
-from portal.services.outbox import enqueue
+from portal.services.outbox import enqueue, quiet_hours_end
 from portal.services.people import clean_text
 
 CODE_FAILURES_ALLOWED = 5
@@ -207,6 +207,9 @@ def ask_elder(session: Session, visit: Visit, now: datetime, public_url: str = "
     A call's body is the URL of its TwiML (the outbox passes it to the transport as twiml_url)."""
     elder = visit.elder
     visit.confirmation_asked_at = now
+    questions.ask(session, elder.id, "confirm_visit", now, subject_id=visit.id,
+                  channel="call" if elder.preferred_channel == "voice" else "sms",
+                  until=(quiet_hours_end(now) or now) + CONFIRMATION_WINDOW)
     when = f"{_local(visit.checked_in_at)}–{visit.checked_out_at.astimezone(local_tz()).strftime('%H:%M')}"
     if elder.preferred_channel == "voice":
         enqueue(session, elder.phone, f"{public_url}/twilio/voice/visit/{visit.id}", kind="visit_confirm",
