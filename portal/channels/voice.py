@@ -9,21 +9,22 @@ in its action URL, so a person pressing the same key twice is two different turn
 from __future__ import annotations
 
 import hashlib
+import re
 
 from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy import func, select
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.clock import local_tz
-from portal.conversation import engine, keywords
-from portal.conversation.engine import CHECK, FLOWS, NoMatch, normalize
-from portal.conversation.flows import REQUEST_FLOW
+from portal.conversation import engine, keywords, understand
+from portal.conversation.engine import CHECK, FLOWS, NoMatch
+from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
 from portal.db import utcnow
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person, VoiceTurn
 from portal.request_scope import commit, db
-from portal.services import DomainError
+from portal.services import DomainError, questions
 from portal.services import requests as service_requests
 from portal.services.phones import normalize_phone
 from portal.services.scope import community_workers
@@ -32,6 +33,13 @@ bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 LOW_CONFIDENCE = 0.6
 MAX_FAILURES = 2        # re-prompts; the next failure offers a person
 VOICE_RATINGS = {"1": 3, "2": 2, "3": 1}  # keys in the order said (good first) → the faces, 3 happy .. 1 unhappy
+RESTART_KEY = "8"       # after a call takes over a half-finished text conversation: start again
+# A run of 3+ digits (a reference, a phone number, 120) is read digit by digit; "-" in a number is a pause.
+_DIGIT_RUN = re.compile(r"\d{3,}(?:[-－]\d+)*")
+_CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3]):([0-5]\d)(?!\d)")
+_YEAR = re.compile(r"\d{4}年")
+# What a question's answer is stored as in `questions` for each kind of <Gather>.
+QUESTION_KINDS = {"flow": "conversation", "refuse": "refuse", "confirm": "confirm_request", "rate": "rate"}
 
 
 def _caller() -> Person | None:
@@ -46,9 +54,37 @@ def _language(person: Person | None) -> str:
     return "en-US" if person is not None and person.locale == "en" else "cmn-CN"
 
 
+def _spoken_clock(found: re.Match) -> str:
+    hour, minute = int(found.group(1)), int(found.group(2))
+    part = "上午" if hour < 12 else ("中午" if hour < 13 else "下午" if hour < 18 else "晚上")
+    shown = hour if hour <= 12 else hour - 12
+    rest = {0: "", 30: "半"}.get(minute, f"{minute}分")
+    return f"{part}{shown}点{rest}"
+
+
+def spoken(text: str, language: str) -> Say:
+    """A <Say> that reads numbers as a listener needs them: references, phone numbers and 120 digit by
+    digit (SSML say-as), in Mandarin times as 上午9点半 and dates without the year."""
+    if language == "cmn-CN":
+        text = _CLOCK.sub(_spoken_clock, _YEAR.sub("", text))
+    say = Say(language=language)
+    position = 0
+    for run in _DIGIT_RUN.finditer(text):
+        if run.start() > position:
+            say.append(text[position:run.start()])
+        for index, part in enumerate(re.split(r"[-－]", run.group())):
+            if index:
+                say.append("，")
+            say.say_as(part, interpret_as="digits")
+        position = run.end()
+    if position < len(text) or position == 0:
+        say.append(text[position:])
+    return say
+
+
 def _say(response, person, message: str, **variables) -> None:
     with force_locale(supported_locale(person.locale if person else None)):
-        response.say(gettext(message, **variables), language=_language(person))
+        response.append(spoken(gettext(message, **variables), _language(person)))
 
 
 def _text(person, message) -> str:
@@ -61,11 +97,18 @@ def _turn() -> int:
             or 0) + 1
 
 
-def _gather(response: VoiceResponse, person: Person, kind: str, text: str, **params) -> None:
+def _gather(response: VoiceResponse, person: Person, kind: str, text: str, subject_id: int | None = None,
+            **params) -> None:
+    """Ask and wait for a key (or speech). Every such prompt ends with 9 for an emergency and 0 for a
+    person, and is recorded as the question this person was asked last."""
     action = url_for("voice.answer", kind=kind, t=_turn(), **params)
     gather = Gather(input="dtmf speech", language=_language(person), action=action, method="POST",
                     num_digits=1, timeout=6, speech_timeout="auto")
-    gather.say(text, language=_language(person))
+    with force_locale(supported_locale(person.locale)):
+        closing = gettext("For an emergency, press 9. To talk to a person, press 0.")
+    gather.append(spoken(f"{text} {closing}" if person.locale == "en" else f"{text}{closing}", _language(person)))
+    if kind in QUESTION_KINDS and kind != "lowconf":
+        questions.ask(db(), person.id, QUESTION_KINDS[kind], utcnow(), subject_id=subject_id, channel="call")
     response.append(gather)
     response.redirect(url_for("voice.answer", kind=kind, t=_turn(), silent=1, **params), method="POST")
 
@@ -82,7 +125,6 @@ def _step_text(person: Person, state) -> str:
         parts = [str(step.question)]
         parts += [gettext("For %(label)s, press %(key)s.", label=option.label, key=index)
                   for index, option in enumerate(step.options, start=1)]
-        parts.append(gettext("To talk to a person, press 0."))
         return " ".join(parts)
 
 
@@ -132,7 +174,7 @@ def _elder_caller() -> tuple[Person | None, ElderProfile | None]:
 
 def _hotline_only(response: VoiceResponse) -> VoiceResponse:
     _say(response, None, msg("Hello, this is Linli. Please call the community hotline %(hotline)s."),
-         hotline=" ".join(current_app.config["LINLI_HOTLINE"]))
+         hotline=current_app.config["LINLI_HOTLINE"])
     response.hangup()
     return response
 
@@ -141,20 +183,21 @@ def _hotline_only(response: VoiceResponse) -> VoiceResponse:
 @twilio_webhook
 @_remembered
 def incoming():
-    """A call comes in: greet a known elder by name; anyone else hears the hotline."""
+    """A call comes in: greet a known elder (without her name, which the voice may misread); anyone else
+    hears the hotline."""
     response = VoiceResponse()
     person, elder = _elder_caller()
     if elder is None:
         return _hotline_only(response)
     now = utcnow()
-    _say(response, person, msg("Hello, %(name)s."), name=person.name)
+    _say(response, person, msg("Hello, this is Linli."))
     refusable = service_requests.pending_refusal(db(), person.id, now)
     if refusable is not None:
         with force_locale(person.locale):
-            text = gettext("%(family)s ordered %(service)s for you. If you do not want it, press 2. "
-                           "To keep it, press 1.", family=refusable.placed_by.name,
+            text = gettext("%(family)s ordered %(service)s for you. To keep it, press 1. If you do not want it, "
+                           "press 2.", family=refusable.placed_by.name,
                            service=service_requests.service_name(person.locale, refusable.service))
-        _gather(response, person, "refuse", text, ref=refusable.reference)
+        _gather(response, person, "refuse", text, subject_id=refusable.id, ref=refusable.reference)
         return response
     done = service_requests.pending_confirmation(db(), person.id)
     if done is not None:
@@ -162,16 +205,35 @@ def incoming():
             text = gettext("%(volunteer)s says %(service)s is done. If it happened, press 1. Otherwise press 2.",
                            volunteer=done.volunteer.name if done.volunteer else "",
                            service=service_requests.service_name(person.locale, done.service))
-        _gather(response, person, "confirm", text, ref=done.reference)
+        _gather(response, person, "confirm", text, subject_id=done.id, ref=done.reference)
         return response
     return _continue(response, person, now)
 
 
+IN_PROGRESS = {
+    "meal": msg("You were ordering a meal."),
+    "cleaning": msg("You were asking for a cleaning."),
+    "escort": msg("You were asking for someone to go out with you."),
+    "bathing": msg("You were asking for help with a bath."),
+}
+
+
 def _continue(response: VoiceResponse, person: Person, now, fresh: bool = False) -> VoiceResponse:
-    state = None if fresh else engine.load(db(), person, "voice", now)
+    state = None if fresh else engine.load(db(), person, "voice", now, adopt=False)
+    taken_over = None
+    if state is None and not fresh:
+        state = taken_over = engine.load(db(), person, "voice", now)
     if state is None:
         state = engine.begin(db(), person, "voice", REQUEST_FLOW, now)
-    _gather(response, person, "flow", _step_text(person, state))
+    text = _step_text(person, state)
+    if taken_over is not None:
+        # A text conversation left half-way: say what is in progress and offer to start again.
+        with force_locale(supported_locale(person.locale)):
+            doing = IN_PROGRESS.get(state.data.get("service"), msg("You were ordering a service."))
+            text = " ".join([gettext(doing), text, gettext("To start again, press 8.")])
+        _gather(response, person, "flow", text, restart=1)
+        return response
+    _gather(response, person, "flow", text)
     return response
 
 
@@ -185,48 +247,29 @@ def answer():
     if elder is None:
         return _hotline_only(response)
     now = utcnow()
-    digits = normalize(request.form.get("Digits"))
-    speech = normalize(request.form.get("SpeechResult"))
+    today = now.astimezone(local_tz()).date()
+    digits = keywords.normalize(request.form.get("Digits"))
+    heard = request.form.get("SpeechResult") or ""
+    speech = keywords.normalize(heard)
     confidence = request.form.get("Confidence", type=float)
-    if digits == "0" or (not digits and any(w in speech for w in keywords.PERSON)):
+    if digits == "0" or (not digits and keywords.asks_for_person(speech)):
         _dial_person(response, person, elder)
         return response
-    if digits == "9" or (not digits and any(w in speech for w in keywords.EMERGENCY)):
+    if digits == "9" or (not digits and keywords.is_emergency(heard)):
         _emergency(response, person, elder)
         return response
     kind = request.args.get("kind", "flow")
     reference = request.args.get("ref", "")
     if kind in ("refuse", "confirm", "rate"):
-        found = service_requests.by_reference(db(), reference)
-        if found is not None and found.elder_id == person.id:
-            try:
-                if kind == "rate":
-                    if digits in VOICE_RATINGS:
-                        service_requests.rate(db(), found, person, VOICE_RATINGS[digits], now, channel="voice")
-                        _say(response, person, msg("Thank you! We have noted it. Take care!"))
-                    else:
-                        _say(response, person, msg("Thank you for confirming. Take care!"))
-                    response.hangup()
-                    return response
-                if kind == "refuse" and digits == "2":
-                    service_requests.refuse(db(), found, person, "voice", now)
-                    _say(response, person, msg("All right, it is cancelled. We have told %(family)s."),
-                         family=found.placed_by.name)
-                    response.hangup()
-                    return response
-                if kind == "confirm" and digits == "1":
-                    service_requests.confirm(db(), found, person, "voice", now)
-                    with force_locale(supported_locale(person.locale)):
-                        text = gettext("Thank you for confirming. How was it? If good, press 1. If so-so, "
-                                       "press 2. If not good, press 3.")
-                    _gather(response, person, "rate", text, ref=found.reference)
-                    return response
-            except DomainError as error:
-                response.say(_text(person, error.message), language=_language(person))
-        return _continue(response, person, now)
+        return _answer_question(response, person, kind, reference, digits or speech, now)
     state = engine.load(db(), person, "voice", now)
     if state is None:
         return _continue(response, person, now)
+    if kind == "switch":
+        wanted = request.args.get("service", "")
+        if (digits == "1" or (not digits and speech in keywords.YES)) and wanted in {o.value for o in SERVICE_OPTIONS}:
+            state = engine.begin(db(), person, "voice", REQUEST_FLOW, now, {"service": wanted})
+        return _next(response, person, elder, state, now)
     if kind == "lowconf":
         pending = state.data.get("_pending")
         if digits == "1" and pending and pending.get("step") == state.step:
@@ -234,15 +277,18 @@ def answer():
         else:
             state.data = {k: v for k, v in state.data.items() if k != "_pending"}
         return _next(response, person, elder, state, now)
+    if (digits == RESTART_KEY and request.args.get("restart")) or (not digits and speech in keywords.RESTART):
+        return _continue(response, person, now, fresh=True)
     if state.step == CHECK:
         if digits == "1" or (not digits and speech in keywords.YES):
             try:
                 reference = engine.finish(db(), person, state, now)
             except DomainError as error:
-                response.say(_text(person, error.message), language=_language(person))
+                response.append(spoken(_text(person, error.message), _language(person)))
                 return _continue(response, person, now, fresh=True)
-            _say(response, person, msg("Received. Your reference number is %(ref)s. We will text you when a volunteer "
-                                   "accepts it. Goodbye."), ref=" ".join(reference))
+            questions.answered(db(), person.id)
+            _say(response, person, msg("Received. Your reference number is %(ref)s, again: %(ref)s. We will text "
+                                       "you when a volunteer accepts it. Goodbye."), ref=reference)
             response.hangup()
             return response
         if digits == "2":
@@ -252,12 +298,21 @@ def answer():
     raw = digits or speech
     if not raw:
         return _failed(response, person, elder, state, now)
+    said = understand.understand(heard, today) if speech and not digits else None
+    if said is not None and step.name != "service" and said.service not in (None, state.data.get("service")) \
+            and engine.match_option(step, speech) is None:
+        with force_locale(supported_locale(person.locale)):
+            text = gettext("You are ordering %(current)s. Change to %(new)s instead? To change, press 1. "
+                           "To carry on, press 2.", current=_service_label(state.data["service"]),
+                           new=_service_label(said.service))
+        _gather(response, person, "switch", text, service=said.service)
+        return response
     try:
-        value = engine.parse(step, raw, now.astimezone(local_tz()).date(), allow_free=bool(speech and not digits))
+        value = engine.parse(step, raw, today, allow_free=bool(speech and not digits))
     except NoMatch:
         return _failed(response, person, elder, state, now)
     except DomainError as error:
-        response.say(_text(person, error.message), language=_language(person))
+        response.append(spoken(_text(person, error.message), _language(person)))
         return _failed(response, person, elder, state, now)
     if not digits and (confidence is None or confidence < LOW_CONFIDENCE):
         state.data = {**state.data, "_pending": {"step": step.name, "value": value}}
@@ -267,7 +322,60 @@ def answer():
         _gather(response, person, "lowconf", text)
         return response
     engine.record(db(), state, step.name, value, now)
+    if said is not None:
+        engine.fill(db(), state, said.answers(today, state.data.get("service")), now)
     return _next(response, person, elder, state, now)
+
+
+def _service_label(service: str) -> str:
+    return str(next(o.label for o in SERVICE_OPTIONS if o.value == service))
+
+
+def _answer_question(response: VoiceResponse, person: Person, kind: str, reference: str, said: str, now):
+    """The keys (or words) of a question about a request: each does what the prompt said."""
+    found = service_requests.by_reference(db(), reference)
+    if found is None or found.elder_id != person.id:
+        return _continue(response, person, now)
+    yes = said == "1" or said in (keywords.VISITED if kind == "confirm" else keywords.YES)
+    no = said == "2" or said in (keywords.NOT_VISITED if kind == "confirm" else keywords.NO)
+    try:
+        if kind == "rate":
+            rating = next((key for key, words in keywords.RATING.items() if said in words), None)
+            if rating is not None:
+                service_requests.rate(db(), found, person, VOICE_RATINGS[rating], now, channel="voice")
+                questions.answered(db(), person.id)
+                _say(response, person, msg("Thank you! We have noted it. Take care!"))
+            else:
+                _say(response, person, msg("Thank you for confirming. Take care!"))
+            response.hangup()
+            return response
+        if kind == "refuse" and no:
+            service_requests.refuse(db(), found, person, "voice", now)
+            questions.answered(db(), person.id)
+            _say(response, person, msg("All right, it is cancelled. We have told %(family)s."),
+                 family=found.placed_by.name)
+            response.hangup()
+            return response
+        if kind == "refuse" and yes:
+            questions.answered(db(), person.id)
+            with force_locale(supported_locale(person.locale)):
+                _say(response, person, msg("All right, %(service)s stays as %(family)s ordered it."),
+                     service=service_requests.service_name(person.locale, found.service),
+                     family=found.placed_by.name)
+        if kind == "confirm" and yes:
+            service_requests.confirm(db(), found, person, "voice", now)
+            with force_locale(supported_locale(person.locale)):
+                text = gettext("Thank you for confirming. How was it? Satisfied, press 1. So-so, press 2. "
+                               "Not satisfied, press 3.")
+            _gather(response, person, "rate", text, subject_id=found.id, ref=found.reference)
+            return response
+        if kind == "confirm" and no:
+            service_requests.not_done(db(), found, person, "voice", now)
+            questions.answered(db(), person.id)
+            _say(response, person, msg("Thank you for telling us. The community worker will call you."))
+    except DomainError as error:
+        response.append(spoken(_text(person, error.message), _language(person)))
+    return _continue(response, person, now)
 
 
 def _next(response, person, elder, state, now):

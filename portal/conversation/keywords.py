@@ -185,6 +185,13 @@ def mentions(text: str, words: Iterable[str]) -> bool:
     return find(text, {"yes": words}) == "yes"
 
 
+def asks_for_person(raw: str | None) -> bool:
+    """A speech result asking for a person (找人, 转人工) — not 社区医院, which is a place to go."""
+    places = {**SERVICES, **DESTINATIONS}
+    return find(raw or "", {"person": PERSON, **{f"place:{k}": v for k, v in places.items()}}) == "person" \
+        or normalize(raw) in PERSON
+
+
 def is_emergency(raw: str | None) -> bool:
     """An emergency word anywhere in a text or a speech result (never negated away: 不舒服 is one)."""
     text = normalize(raw)

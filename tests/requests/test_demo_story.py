@@ -82,7 +82,7 @@ class Phone:
         if gather is not None:
             url = urlsplit(gather.get("action"))
             self.action = url.path + ("?" + url.query if url.query else "")
-        said = " ".join((e.text or "") for e in root.iter("Say"))
+        said = " ".join("".join(e.itertext()) for e in root.iter("Say"))
         assert all(e.get("language") == "cmn-CN" for e in root.iter("Say")), xml
         return said, xml
 
@@ -169,14 +169,16 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
 
     # 3. ... by a call.
     said, _xml = wang_phone.call()
-    assert "王秀英，您好" in said and "按1" in said and "按0" in said
+    assert said.startswith("您好，这里是邻里") and "按1" in said and "按0" in said and "按9" in said
     for key in ("1", "1", "2", "2", "2"):
         said, xml = wang_phone.press(key)
         assert "<Gather" in xml
     assert "午餐" in said and "少盐" in said and "按1" in said  # the answers read back
     said, xml = wang_phone.press("1")
     voice_meal = requests_of(session, wang.id)[2]
-    assert " ".join(voice_meal.reference) in said and "<Hangup" in xml
+    # the reference is read digit by digit, twice
+    assert said.count(voice_meal.reference) == 2 and "<Hangup" in xml
+    assert f'<say-as interpret-as="digits">{voice_meal.reference}</say-as>' in xml
     meals = requests_of(session, wang.id)
     assert [(r.service, r.placed_via, r.details["meals"], r.details["diet"]) for r in meals] == [
         ("meal", "web", "lunch", "low_salt"), ("meal", "sms", "lunch", "low_salt"),
@@ -247,7 +249,7 @@ def test_refusal_by_key_press_confirmation_by_voice_and_faces_on_the_web(app, se
 
     # She calls: the portal names the order and she presses 2.
     said, _xml = wang_phone.call()
-    assert "王秀英，您好" in said and "王磊为您订了助洁" in said and "按2" in said
+    assert said.startswith("您好，这里是邻里") and "王磊给您订了助洁" in said and "不要请按2" in said
     said, xml = wang_phone.press("2")
     assert "取消" in said and "王磊" in said and "<Hangup" in xml
     assert requests_of(session, wang.id)[0].status == "refused"
@@ -265,7 +267,7 @@ def test_refusal_by_key_press_confirmation_by_voice_and_faces_on_the_web(app, se
     said, _xml = wang_phone.call()
     assert "李娜" in said and "按1" in said
     said, xml = wang_phone.press("1")
-    assert "谢谢您的确认" in said and "好请按1" in said and "<Gather" in xml
+    assert "谢谢您的确认" in said and "满意请按1" in said and "<Gather" in xml
     assert requests_of(session, wang.id)[1].status == "confirmed"
     assert any("王秀英确认助洁" in body for body in son_phone.received())
 
