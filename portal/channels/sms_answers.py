@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
-from portal.conversation import engine
+from portal.conversation import engine, understand
 from portal.conversation import keywords as words
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import Person, ServiceRequest, Visit
@@ -65,8 +65,10 @@ def answers_last_question(session: Session, person: Person | None, text: str, no
         return words.normalize(text) in ("1", "2", "3") or words.is_word(text, words.YES)
     try:
         engine.parse(engine.FLOWS[state.flow].steps[state.step], text, now.date())
-    except (engine.NoMatch, DomainError):
+    except engine.NoMatch:
         return False
+    except DomainError:
+        return True  # a wrong answer is still an answer: she is told why, every time
     return True
 
 
@@ -146,5 +148,9 @@ def never_silenced(session: Session, person: Person | None, text: str, now: date
     backing out of an order, and an answer to the question just asked. Only repeated texts Linli
     does not understand are silenced (an auto-responder's)."""
     word = words.normalize(text)
-    return (words.is_emergency(text) or word in words.STOP or word in words.START or word in words.CANCEL
-            or word in words.RESTART or answers_last_question(session, person, text, now))
+    if words.is_emergency(text) or word in words.STOP or word in words.START or word in words.CANCEL \
+            or word in words.RESTART:
+        return True
+    if person is not None and understand.understand(text, now.date()).service is not None:
+        return True  # "订餐" again is understood, not an auto-responder's echo
+    return answers_last_question(session, person, text, now)
