@@ -12,7 +12,9 @@ from tests.timebank.helpers import T0
 
 def test_handlers_are_registered_at_their_priorities(app):
     names = {name: priority for priority, name, _ in handlers()}
-    assert names["visit-door-code"] == 20 and names["visit-confirmation"] == 30
+    assert names["visit-door-code"] == 20 and names["last-question"] == 30
+    # one handler answers every short reply: the question asked last decides what "1" means
+    assert [name for priority, name, _ in handlers() if priority == 30] == ["last-question"]
 
 
 def test_english_in_out_and_a_no_from_the_elder(app, world, session):
