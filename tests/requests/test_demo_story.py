@@ -196,7 +196,7 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     assert requests_of(session, wang.id)[3].status == "refused"
     assert any("王秀英不需要助洁" in body for body in son_phone.received())
     son_view = son_web.get(f"/requests/{cleaning.reference}").get_data(as_text=True)
-    assert "老人不需要" in son_view and "王秀英" in son_view
+    assert "本人不需要" in son_view and "王秀英" in son_view
     # Nothing else was refused, and a second "2" has nothing left to refuse.
     assert [r.status for r in requests_of(session, wang.id)] == ["open", "open", "open", "refused"]
 
@@ -226,14 +226,14 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     listing = worker.get("/worker/requests/").get_data(as_text=True)
     for req in requests_of(session, wang.id):
         assert req.reference in listing
-    assert "老人不需要" in listing and "已确认" in listing and "等志愿者接单" in listing
+    assert "本人不需要" in listing and "已确认" in listing and "等志愿者接单" in listing
     timeline = worker.get(f"/requests/{web_meal.reference}").get_data(as_text=True)
     for step in ("已下单", "志愿者接单", "志愿者开始服务", "志愿者服务完成", "老人已确认", "已评价"):
         assert step in timeline, step
     assert "李娜" in timeline and "😊" in timeline
     assert timeline.index("已下单") < timeline.index("志愿者接单") < timeline.index("老人已确认")
     refused = worker.get(f"/requests/{cleaning.reference}").get_data(as_text=True)
-    assert "老人不需要" in refused and "status-refused" in refused
+    assert "本人不需要" in refused and "status-refused" in refused
     # The refusal and the confirmation are recorded with the channel they came by.
     kinds = {(e.kind, e.channel) for e in session.scalars(select(RequestEvent))}
     assert {("refused", "sms"), ("confirmed", "sms"), ("rated", "sms")} <= kinds
@@ -291,7 +291,7 @@ def test_refusal_by_key_press_confirmation_by_voice_and_faces_on_the_web(app, se
     listing = worker.get("/worker/requests/").get_data(as_text=True)
     assert "status-refused" in listing and "status-confirmed" in listing
     timeline = worker.get(f"/requests/{cleaning.reference}").get_data(as_text=True)
-    assert "老人不需要" in timeline and "王秀英" in timeline
+    assert "本人不需要" in timeline and "王秀英" in timeline
     kinds = {(e.kind, e.channel) for e in session.scalars(select(RequestEvent))}
     assert {("refused", "voice"), ("confirmed", "voice"), ("rated", "web")} <= kinds
 
@@ -328,11 +328,11 @@ def test_refused_and_expired_requests_read_differently(app, session, transport, 
     assert statuses == {first.reference: "expired", second.reference: "refused"}
     worker = browser_for(app, transport, ZHANG, DEMO_PASSWORD)
     listing = worker.get("/worker/requests/").get_data(as_text=True)
-    assert "没有人能来" in listing and "老人不需要" in listing
+    assert "暂时没约到志愿者" in listing and "本人不需要" in listing
     expired = worker.get(f"/requests/{first.reference}").get_data(as_text=True)
     refused = worker.get(f"/requests/{second.reference}").get_data(as_text=True)
-    assert "已关闭：没有人能来" in expired and "老人不需要" not in expired
-    assert "老人不需要" in refused and "没有人能来" not in refused
+    assert "已关闭：暂时没约到志愿者" in expired and "本人不需要" not in expired
+    assert "本人不需要" in refused and "暂时没约到志愿者" not in refused
 
 
 def test_a_step_swaps_in_place_with_htmx_and_redirects_without(app, session, transport, demo):

@@ -34,7 +34,7 @@ def test_english_in_out_and_a_no_from_the_elder(app, world, session):
 def test_wrong_code_by_text_is_explained_in_the_senders_language(app, world, session):
     with app.test_request_context("/twilio/sms", method="POST"):
         reply = dispatch_sms(session, world.volunteer_a.person, "到 000001", T0)
-        assert reply == "门牌码不对，请看一下门上的卡片。"
+        assert reply == "签到码不对，请看一下门上的签到卡。"
         assert dispatch_sms(session, world.volunteer_a.person, f"走 {world.elder_a.door_code}", T0) \
             == "您还没有在甲老人家签到。"
         # A "1" from an elder nobody asked anything confirms nothing: the help text answers.

@@ -74,7 +74,7 @@ def test_the_simulator_is_absent_without_dev_tools(database_url, transport, monk
     plain.extensions["linli"].engine.dispose()
 
 
-def test_a_call_from_wang_xiuying_greets_her_by_name_and_keys_walk_the_request_flow(app, browser, session):
+def test_a_call_from_wang_xiuying_is_greeted_and_keys_walk_the_request_flow(app, browser, session):
     from sqlalchemy import select
 
     from portal.models import Person, ServiceRequest
