@@ -53,7 +53,7 @@ def test_forged_and_replaced_door_cards_are_refused(world, browser, session):
     world.elder_a.door_token_version += 1
     session.commit()
     response = browser.get(f"/d/{token}")
-    assert response.status_code == 404 and "门" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "签到卡" in response.get_data(as_text=True)
     assert session.scalar(select(func.count(Visit.id))) == 0
 
 
