@@ -18,7 +18,7 @@ from portal.db import utcnow
 from portal.i18n import translate_for
 from portal.request_scope import commit, db
 from portal.services import inbox
-from portal.services.sms_text import SMS_MAX_CHARS, truncate
+from portal.services.sms_text import SMS_MAX_CHARS, signed, truncate
 
 bp = Blueprint("sms_webhook", __name__)
 
@@ -26,7 +26,7 @@ bp = Blueprint("sms_webhook", __name__)
 def twiml(reply: str | None, status: int = 200) -> Response:
     response = MessagingResponse()
     if reply:
-        response.message(truncate(reply, SMS_MAX_CHARS))
+        response.message(truncate(signed(reply), SMS_MAX_CHARS))
     return Response(str(response), status=status, mimetype="text/xml")
 
 

@@ -65,7 +65,8 @@ STEPS = {
     ), _then(CHECK), free="text"),
     "half_day": Step("half_day", _l("Morning or afternoon?"), _l("Time of day"), HALF_DAY, _then(CHECK)),
     "time": Step("time", _l("At what time?"), _l("Time"), (
-        Option("08:00", _l("8 in the morning")), Option("09:00", _l("9 in the morning")),
+        # four at most: a voice menu reads no more (any other time can be said or written)
+        Option("09:00", _l("9 in the morning")),
         Option("10:00", _l("10 in the morning")), Option("14:00", _l("2 in the afternoon")),
         Option("15:00", _l("3 in the afternoon")),
     ), _then("destination"), free="time"),

@@ -1,6 +1,7 @@
 """Text that arrives by or leaves as SMS: one normal form, and cutting it without breaking a character."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 SMS_MAX_CHARS = 1600  # Twilio's limit for one (multi-part) message
@@ -58,3 +59,20 @@ def keyword(text: str) -> str:
     """The text reduced for keyword matching: case-folded, without surrounding space and punctuation."""
     stripped = text.strip().strip(".,!?;:。，！？；：、…~～\"'“”‘’()（）[]【】 \t\n")
     return " ".join(stripped.split()).casefold()
+
+
+SIGNATURE = "【邻里】"
+SIGNATURE_EN = "[Linli] "
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_OLD_PREFIXES = ("邻里：", "邻里:", "Linli: ", "Linli:")
+
+
+def signed(body: str) -> str:
+    """Every text names its sender first, 【邻里】 (elders are taught to ignore texts from unknown senders)."""
+    if not body or body.startswith(("【", "[")):
+        return body
+    for prefix in _OLD_PREFIXES:
+        if body.startswith(prefix):
+            body = body[len(prefix):].lstrip()
+            break
+    return (SIGNATURE if _CJK.search(body) else SIGNATURE_EN) + body

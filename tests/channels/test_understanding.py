@@ -231,7 +231,7 @@ def test_the_pending_question_is_asked_again_after_help(app, session, world):
     sms(app, session, person, "订餐")
     for word in ("帮助", "咋个用", "今天天气好不好"):
         reply = sms(app, session, person, word)
-        assert "救命" in reply and reply.rstrip().splitlines()[-1].startswith("请回复") and "午" in reply
+        assert "救命" in reply and reply.rstrip().splitlines()[-1].startswith("请回数字") and "午" in reply
 
 
 # --- 15. a call takes over a half-finished text conversation ----------------------------

@@ -162,7 +162,7 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     assert "几天" in wang_phone.text("明天")
     assert "饭菜" in wang_phone.text("3") or "少盐" in wang_phone.text("3")
     check = wang_phone.text("少盐")
-    assert "午餐" in check and "少盐" in check and "回复1" in check.replace(" ", "")
+    assert "午餐" in check and "少盐" in check and "回1确认" in check.replace(" ", "")
     sent = wang_phone.text("1")
     sms_meal = requests_of(session, wang.id)[1]
     assert f"编号{sms_meal.reference}" in sent and "0817-12349" in sent
@@ -190,7 +190,7 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     cleaning = requests_of(session, wang.id)[3]
     assert cleaning.reference in placed and cleaning.placed_by_id == son.id
     notice = [body for body in wang_phone.received() if cleaning.reference in body]
-    assert notice and "王磊为您订了助洁" in notice[0] and "回复2" in notice[0]
+    assert notice and "王磊给您订了助洁" in notice[0] and "回2" in notice[0] and notice[0].startswith("【邻里】")
     reply = wang_phone.text("2")
     assert cleaning.reference in reply and "王磊" in reply
     assert requests_of(session, wang.id)[3].status == "refused"

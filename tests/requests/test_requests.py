@@ -72,7 +72,7 @@ def test_one_meal_request_over_web_sms_and_voice(world, app, session, browser, c
     sms(app, session, person, "明天")
     sms(app, session, person, "3")
     check = sms(app, session, person, "少盐")
-    assert "少盐" in check and "回复1" in check.replace(" ", "")
+    assert "少盐" in check and "回1确认" in check.replace(" ", "")
     done = sms(app, session, person, "1")
     assert "编号" in done
 

@@ -25,7 +25,7 @@ def test_texting_as_an_elder_shows_the_reply_in_the_thread(app, browser, world):
     response = browser.post("/dev/phone/text", {"person": elder.id, "body": "帮助"}, page=f"/dev/phone?person={elder.id}")
     assert response.status_code == 303
     thread = browser.get(response.headers["Location"]).get_data(as_text=True)
-    assert "帮助" in thread and "看说明回复" in thread and "平台回复" in thread
+    assert "帮助" in thread and "要服务请回" in thread and "平台回复" in thread
 
 
 def test_stop_shows_the_confirmation_text_and_htmx_gets_only_the_thread(app, browser, world):
@@ -39,7 +39,7 @@ def test_stop_shows_the_confirmation_text_and_htmx_gets_only_the_thread(app, bro
     )
     partial = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in partial
-    assert "退订" in partial and "不再给您发短信" in partial and "平台发来" in partial
+    assert "退订" in partial and "不再发短信" in partial and "探访通知" in partial and "平台发来" in partial
 
 
 def test_an_unknown_number_and_an_empty_text(app, browser, world):
