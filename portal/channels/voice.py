@@ -394,3 +394,8 @@ def _failed(response, person, elder, state, now):
     _say(response, person, msg("Sorry, I did not get that."))
     _gather(response, person, "flow", _step_text(person, state))
     return response
+
+
+# For the other calls Linli makes (the visit confirmation): the same 9 and 0.
+emergency = _emergency
+dial_person = _dial_person
