@@ -204,11 +204,11 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     volunteer_does(browser_for(app, transport, LI_NA), web_meal.reference)
     assert any("李娜" in body and web_meal.reference in body for body in wang_phone.received())
     done_text = wang_phone.received()[-1]
-    assert "李娜" in done_text and "回复1" in done_text
+    assert "李娜" in done_text and "做完了回1" in done_text and "没有回2" in done_text
 
     # 6. She confirms by text "1"; the reply asks for the faces as 1/2/3; "1" means good.
     reply = wang_phone.text("1")
-    assert "谢谢您的确认" in reply and "好回复1" in reply
+    assert "谢谢您的确认" in reply and "满意回1" in reply
     assert requests_of(session, wang.id)[0].status == "confirmed"
     reply = wang_phone.text("1")
     assert "记下了" in reply
