@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
+from portal.channels.sms_conversation import ask_again
 from portal.conversation import engine, understand
 from portal.conversation import keywords as words
 from portal.i18n import force_locale, gettext, msg, supported_locale
@@ -21,6 +22,7 @@ from portal.models import Person, ServiceRequest, Visit
 from portal.services import DomainError, questions
 from portal.services import requests as service_requests
 from portal.services import visits as visit_service
+from portal.services.inbox import hotline_for
 
 RATINGS = {"1": 3, "2": 2, "3": 1}  # said good first; stored as the faces, 3 happy .. 1 unhappy
 YES_NO = {"yes": words.YES, "no": words.NO}
@@ -94,8 +96,6 @@ def last_question(session: Session, person: Person | None, text: str, now: datet
 
 
 def _hotline(session: Session, person: Person) -> str:
-    from portal.services.inbox import hotline_for
-
     return hotline_for(session, person, current_app.config["LINLI_HOTLINE"])
 
 
@@ -137,8 +137,6 @@ def _act(session: Session, person: Person, asked: questions.Asked, said: str, no
 
 def _still_open(session: Session, person: Person, now: datetime) -> str:
     """A request conversation left half-way is asked again after the answer."""
-    from portal.channels.sms_conversation import ask_again
-
     again = ask_again(session, person, now)
     return "\n" + again if again else ""
 

@@ -13,10 +13,11 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
-from portal.conversation import keywords
+from portal.channels.sms_conversation import ask_again
+from portal.conversation import engine, keywords
 from portal.i18n import translate_for
 from portal.models import Person
-from portal.services import outbox
+from portal.services import outbox, questions
 from portal.services.inbox import hotline_for, set_contact_status
 
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
@@ -101,16 +102,12 @@ def fallback(session: Session, person: Person | None, text: str, now: datetime) 
 
 def _pending(session: Session, person: Person, now: datetime) -> str:
     """The question still waiting for an answer, asked again after the help text."""
-    from portal.channels.sms_conversation import ask_again
-
     again = ask_again(session, person, now)
     return "\n" + again if again else ""
 
 
 def drop_open_conversation(session: Session, person: Person, now: datetime) -> bool:
-    from portal.conversation import engine
-    from portal.services import questions
-
+    """Opting out ends any half-finished order (nothing more can be texted about it)."""
     state = engine.load(session, person, "sms", now, adopt=False)
     questions.answered(session, person.id)
     if state is None:

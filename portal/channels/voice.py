@@ -107,7 +107,7 @@ def _gather(response: VoiceResponse, person: Person, kind: str, text: str, subje
     with force_locale(supported_locale(person.locale)):
         closing = gettext("For an emergency, press 9. To talk to a person, press 0.")
     gather.append(spoken(f"{text} {closing}" if person.locale == "en" else f"{text}{closing}", _language(person)))
-    if kind in QUESTION_KINDS and kind != "lowconf":
+    if kind in QUESTION_KINDS:
         questions.ask(db(), person.id, QUESTION_KINDS[kind], utcnow(), subject_id=subject_id, channel="call")
     response.append(gather)
     response.redirect(url_for("voice.answer", kind=kind, t=_turn(), silent=1, **params), method="POST")

@@ -5,7 +5,7 @@ a lone 一/二/三 read as 1/2/3):
 
 * `is_word(text, words)`: the whole text is one of the words (global commands such as STOP,
   answers such as 要得 or 没来);
-* `find(text, table)` / `mentions(text, words)`: the words anywhere in the text, where a longer
+* `find(text, table)` / `find_all`: the words anywhere in the text, where a longer
   word wins over the shorter ones inside it (卫生站 is a place, not 卫生 cleaning; 不要 is not 要)
   and a word right after a negation counts for nothing (不用送, 莫要, 没有摔倒 is not 摔倒 —
   except emergency words, which are never argued with).
@@ -179,10 +179,6 @@ def find(text: str, table: Mapping[str, Iterable[str]]) -> str | None:
     """The one meaning of `table` the text asks for; None when it names none, or several."""
     meanings = find_all(text, table)
     return meanings[0] if len(meanings) == 1 else None
-
-
-def mentions(text: str, words: Iterable[str]) -> bool:
-    return find(text, {"yes": words}) == "yes"
 
 
 def asks_for_person(raw: str | None) -> bool:

@@ -55,12 +55,6 @@ def clean_inbound(raw: str | None, limit: int = SMS_MAX_CHARS) -> str:
     return truncate(text.strip(), limit)
 
 
-def keyword(text: str) -> str:
-    """The text reduced for keyword matching: case-folded, without surrounding space and punctuation."""
-    stripped = text.strip().strip(".,!?;:。，！？；：、…~～\"'“”‘’()（）[]【】 \t\n")
-    return " ".join(stripped.split()).casefold()
-
-
 SIGNATURE = "【邻里】"
 SIGNATURE_EN = "[Linli] "
 _CJK = re.compile(r"[\u3400-\u9fff]")

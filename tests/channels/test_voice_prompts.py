@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import delete, select
@@ -60,6 +59,24 @@ class Call:
         return self.post(self.action, extra)
 
 
+def volunteer_finishes(app, session, world, request) -> None:
+    with app.app_context():
+        volunteer = world.volunteer_a.person
+        service_requests.accept(session, request.id, volunteer, utcnow())
+        service_requests.start(session, request, volunteer, utcnow())
+        service_requests.finish(session, request, volunteer, utcnow())
+        session.commit()
+
+
+def finished_visit(app, session, world) -> Visit:
+    with app.app_context():
+        volunteer = world.volunteer_a.person
+        visit = visit_service.check_in(session, volunteer, world.elder_a, "door_code", utcnow() - timedelta(hours=1))
+        visit_service.check_out(session, visit, volunteer, utcnow(), "door_code")
+        session.commit()
+    return visit
+
+
 def every_prompt(app, session, world, client) -> list[Call]:
     person = world.elder_a.person
     calls = []
@@ -91,20 +108,14 @@ def every_prompt(app, session, world, client) -> list[Call]:
         service_requests.refuse(session, order, person, "web", utcnow())
         own = service_requests.create_request(session, world.elder_a, person, "web", "meal", {"meals": "lunch"},
                                               utcnow() + timedelta(days=1), utcnow())
-        volunteer = world.volunteer_a.person
-        service_requests.accept(session, own.id, volunteer, utcnow())
-        service_requests.start(session, own, volunteer, utcnow())
-        service_requests.finish(session, own, volunteer, utcnow())
         session.commit()
+    volunteer_finishes(app, session, world, own)
     call = Call(client, person, "CA-done")
     call.ring()
     call.press("1")
     calls.append(call)
     # the visit-confirmation call Linli makes
-    with app.app_context():
-        visit = visit_service.check_in(session, volunteer, world.elder_a, "door_code", utcnow() - timedelta(hours=1))
-        visit_service.check_out(session, visit, volunteer, utcnow(), "door_code")
-        session.commit()
+    visit = finished_visit(app, session, world)
     call = Call(client, person, "CA-visit")
     call.post(f"/twilio/voice/visit/{visit.id}")
     calls.append(call)
@@ -144,12 +155,7 @@ def test_the_keys_the_prompts_offer_do_what_they_say(app, session, world, client
     call.ring()
     xml = call.press("1")  # 要请按1: keep it, and hear so
     assert "照常安排" in xml and session.get(ServiceRequest, order.id).status == "open"
-    with app.app_context():
-        volunteer = world.volunteer_a.person
-        service_requests.accept(session, order.id, volunteer, utcnow())
-        service_requests.start(session, order, volunteer, utcnow())
-        service_requests.finish(session, order, volunteer, utcnow())
-        session.commit()
+    volunteer_finishes(app, session, world, order)
     call = Call(client, person, "CA-not-done")
     call.ring()
     xml = call.press("2")  # 没有请按2: recorded, and the worker is told
@@ -163,10 +169,7 @@ def test_the_keys_the_prompts_offer_do_what_they_say(app, session, world, client
                                                      RequestEvent.kind == "elder_says_not_done"))
     assert session.scalar(select(OutboundMessage).where(OutboundMessage.to_phone == world.worker_a.phone))
     # the visit call's 9 and 0
-    with app.app_context():
-        visit = visit_service.check_in(session, volunteer, world.elder_a, "door_code", utcnow() - timedelta(hours=1))
-        visit_service.check_out(session, visit, volunteer, utcnow(), "door_code")
-        session.commit()
+    visit = finished_visit(app, session, world)
     call = Call(client, person, "CA-visit-0")
     call.post(f"/twilio/voice/visit/{visit.id}")
     assert "<Dial>" in call.post(f"/twilio/voice/visit/{visit.id}/answer", {"Digits": "0"})
