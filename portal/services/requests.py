@@ -29,6 +29,7 @@ from portal.models.requests import ACTIVE_STATUSES
 from portal.policy import policy
 from portal.services import DomainError, questions
 from portal.services.outbox import enqueue, quiet_hours_end
+from portal.services.sms_text import day_text
 from portal.services.scope import area_hotline, community_workers
 
 REQUESTABLE = ("meal", "cleaning", "escort", "bathing")
@@ -50,8 +51,8 @@ def when_text(locale: str | None, moment: datetime | None) -> str:
         return ""
     local = moment.astimezone(local_tz())
     if locale == "en":
-        return local.strftime("%d %b %H:%M")
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+        return f"{day_text(locale, local)} {local:%H:%M}"
+    return f"{day_text(locale, local)}{local:%H:%M}"
 
 
 def new_reference(session: Session) -> str:

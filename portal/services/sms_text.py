@@ -55,6 +55,16 @@ def clean_inbound(raw: str | None, limit: int = SMS_MAX_CHARS) -> str:
     return truncate(text.strip(), limit)
 
 
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def day_text(locale: str | None, day) -> str:
+    """A date as a text says it: 12月2日（周三） / Wed 2 Dec — with the weekday, never ISO, no year."""
+    if locale == "en":
+        return f"{day:%a} {day.day} {day:%b}"
+    return f"{day.month}月{day.day}日（周{WEEKDAYS_ZH[day.weekday()]}）"
+
+
 SIGNATURE = "【邻里】"
 SIGNATURE_EN = "[Linli] "
 _CJK = re.compile(r"[\u3400-\u9fff]")

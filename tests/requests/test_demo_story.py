@@ -381,7 +381,7 @@ def test_a_family_order_at_night_leaves_the_whole_refusal_window_after_she_is_to
     told = notice.next_attempt_at.astimezone(shanghai)
     assert (told.hour, told.minute) == (8, 0)  # held over the quiet hours
     deadline = req.refusal_deadline.astimezone(shanghai)
-    assert (deadline.day, deadline.hour) == (23, 10) and "11月23日 10:00" in notice.body
+    assert (deadline.day, deadline.hour) == (23, 10) and "11月23日（周一）10:00" in notice.body
     # just before 10:00 she can still refuse
     assert service_requests.refusable(req, datetime(2026, 11, 23, 9, 59, tzinfo=shanghai))
 

@@ -13,12 +13,14 @@ from portal.i18n import msg, translate_for
 from portal.models import Area, Person, RoleGrant, VisitObligation
 from portal.services.compliance.periods import local_date
 from portal.services.outbox import enqueue
+from portal.services.sms_text import day_text
 
 
 def send_to(session: Session, person: Person | None, message_id: str, dedupe_key: str, now: datetime,
             **variables) -> None:
     if person is None or not person.active:
         return
+    variables = {k: (v(person.locale) if callable(v) else v) for k, v in variables.items()}
     body = translate_for(person.locale, message_id, **variables)
     channel = "call" if person.preferred_channel == "voice" else "sms"
     # Reminders are planned for daytime; should a job run at night, they wait for the morning.
@@ -32,7 +34,7 @@ def notify_assignee(session: Session, obligation: VisitObligation, now: datetime
     person = session.get(Person, obligation.assigned_to_id)
     send_to(session, person, msg("Please visit %(elder)s (%(community)s) by %(date)s. Thank you!"), dedupe_key, now,
             elder=obligation.elder.name, community=obligation.community.name,
-            date=local_date(obligation.window_end - timedelta(seconds=1)).isoformat())
+            date=lambda locale: day_text(locale, local_date(obligation.window_end - timedelta(seconds=1))))
 
 
 def elder_names(obligations: list[VisitObligation], limit: int = 20) -> str:
