@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
 from portal.channels.sms_conversation import ask_again
+from portal.clock import local_tz
 from portal.conversation import engine, understand
 from portal.conversation import keywords as words
 from portal.i18n import force_locale, gettext, msg, supported_locale
@@ -66,7 +67,7 @@ def answers_last_question(session: Session, person: Person | None, text: str, no
     if state.step == engine.CHECK:
         return words.normalize(text) in ("1", "2", "3") or words.is_word(text, words.YES)
     try:
-        engine.parse(engine.FLOWS[state.flow].steps[state.step], text, now.date())
+        engine.parse(engine.FLOWS[state.flow].steps[state.step], text, now.astimezone(local_tz()).date())
     except engine.NoMatch:
         return False
     except DomainError:
@@ -149,6 +150,6 @@ def never_silenced(session: Session, person: Person | None, text: str, now: date
     if words.is_emergency(text) or word in words.STOP or word in words.START or word in words.CANCEL \
             or word in words.RESTART:
         return True
-    if person is not None and understand.understand(text, now.date()).service is not None:
+    if person is not None and understand.understand(text, now.astimezone(local_tz()).date()).service is not None:
         return True  # "订餐" again is understood, not an auto-responder's echo
     return answers_last_question(session, person, text, now)
