@@ -46,6 +46,20 @@ def service_name(locale: str | None, service: str) -> str:
         return str(SERVICE_LABELS.get(service, service))
 
 
+# A service inside a sentence to the elder: "李娜会来给您送饭", not "会来为您助餐" (助X names are for staff).
+SERVICE_DOING = {
+    "meal": msg("bring you a meal"),
+    "cleaning": msg("clean for you"),
+    "escort": msg("go out with you"),
+    "bathing": msg("help you bathe"),
+}
+
+
+def service_doing(locale: str | None, service: str) -> str:
+    message = SERVICE_DOING.get(service)
+    return translate_for(locale, message) if message else service_name(locale, service)
+
+
 def when_text(locale: str | None, moment: datetime | None) -> str:
     if moment is None:
         return ""
@@ -65,6 +79,9 @@ def new_reference(session: Session) -> str:
 
 def by_reference(session: Session, reference: str) -> ServiceRequest | None:
     return session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+
+
+NATIONAL_HOTLINE = "12349"  # the elder-care hotline, when a community has none of its own (jobs have no app config)
 
 
 def hotline_for(session: Session, community_id: int, default: str) -> str:
@@ -317,9 +334,9 @@ def accept(session: Session, request_id: int, volunteer: Person, now: datetime, 
     _event(session, request, "assigned" if assigned else "accepted", now, by or volunteer, channel,
            note=volunteer.name if assigned else None)
     elder = request.elder
-    _tell(session, elder, msg("%(volunteer)s will come for %(service)s (%(when)s). Reference %(ref)s."), now,
+    _tell(session, elder, msg("%(volunteer)s will come to %(doing)s (%(when)s). Reference %(ref)s."), now,
           key=f"req:{request.id}:elder:accepted", quiet=True, volunteer=volunteer.name,
-          service=_service(request), when=_when(request), ref=request.reference)
+          doing=lambda locale: service_doing(locale, request.service), when=_when(request), ref=request.reference)
     _tell_family(session, request, msg("%(volunteer)s accepted %(service)s for %(elder)s (reference %(ref)s)."), now,
                  "accepted", volunteer=volunteer.name, service=_service(request), elder=elder.name,
                  ref=request.reference)
@@ -487,9 +504,10 @@ def expire_unaccepted(session: Session, now: datetime) -> int:
     )).all()
     for request in rows:
         _close(session, request, "expired", now, None, None)
-        _tell(session, request.elder, msg("Sorry, nobody could come for %(service)s (reference %(ref)s). "
-              "Please call the community hotline if you still need help."), now,
-              key=f"req:{request.id}:elder:expired", quiet=True, service=_service(request), ref=request.reference)
+        _tell(session, request.elder, msg("No volunteer could be found yet for %(service)s (reference %(ref)s); we "
+              "will contact you again. If it is urgent, call %(hotline)s."), now,
+              key=f"req:{request.id}:elder:expired", quiet=True, service=_service(request), ref=request.reference,
+              hotline=hotline_for(session, request.community_id, NATIONAL_HOTLINE))
         _tell_family(session, request, msg("Nobody could take %(service)s for %(elder)s (reference %(ref)s)."), now,
                      "expired", service=_service(request), elder=request.elder.name, ref=request.reference)
     return len(rows)

@@ -249,3 +249,15 @@ def test_a_call_says_what_is_in_progress_and_offers_to_start_again(app, session,
     again = voice(client, "/twilio/voice/answer", {**call, "Digits": "8"}, {"kind": "flow", "t": 2, "restart": 1})
     assert "您需要什么" in again.get_data(as_text=True)
     assert state_of(session, person).data == {}
+
+
+def test_texts_to_the_elder_read_as_sentences_with_the_sender_and_the_weekday(app, session, world):
+    with app.app_context():
+        meal = service_requests.create_request(session, world.elder_a, world.elder_a.person, "web", "meal",
+                                               {"meals": "lunch"}, NOW + timedelta(days=1), NOW)
+        service_requests.accept(session, meal.id, world.volunteer_a.person, NOW)
+        session.commit()
+    told = session.scalars(select(OutboundMessage.body).where(OutboundMessage.to_phone == world.elder_a.person.phone)).all()
+    accepted = next(body for body in told if "会来" in body)
+    assert accepted.startswith("【邻里】") and "会来给您送饭" in accepted and "12月2日（周三）" in accepted
+    assert len(accepted) <= 70
