@@ -84,6 +84,8 @@ DEFAULT_POLICY: dict = {
         # loop guard: the Nth identical text from one number within the window gets no auto-reply
         "loop_guard_count": 3,
         "loop_guard_minutes": 10,
+        # a question texted or spoken to a person stays answerable by a bare digit this long
+        "question_open_hours": 24,
     },
     "checkins": {
         # 每日问安: an unanswered call is tried once more after this pause; then people are told

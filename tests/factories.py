@@ -7,10 +7,10 @@ from datetime import date
 
 from argon2 import PasswordHasher
 
+from portal.db import utcnow
 from portal.models import Area, ElderProfile, Person, VolunteerProfile
 from portal.services.people import grant, save_elder, save_volunteer, verify_volunteer
 from portal.services.scope import add_area
-from portal.db import utcnow
 
 PASSWORD = "correct horse battery"
 # Argon2 at its cheapest for the tests' staff passwords (and, via conftest, login codes): a hash

@@ -1,10 +1,10 @@
 """The SMS adapter of the conversation, and the short SMS answers about requests.
 
 Registered inbound handlers (portal.channels.inbound):
-    15 emergency words (救命 / SOS / help me): alert at once, before any open conversation
-    30 answers to what the portal asked: "2" refuses a family order, "1" confirms a finished visit
-       (only when no SMS conversation is open, which then owns the digits)
-    50 the request conversation: numbered options in one text, digits (full-width too) and keywords
+    15 emergency words anywhere in a text (救命 / 摔倒 / SOS): alert at once, before any open conversation
+    50 the request conversation: numbered options in one text, digits (full-width too), keywords and
+       free text read by portal.conversation.understand ("后天上午陪我去医院" skips what it answers)
+(Short answers to other questions Linli asked are portal.channels.sms_answers', at priority 30.)
 """
 from __future__ import annotations
 
@@ -14,15 +14,14 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
-from portal.conversation import engine, keywords
-from portal.conversation.engine import CHECK, FLOWS, NoMatch, normalize
+from portal.clock import local_tz
+from portal.conversation import engine, keywords, understand
+from portal.conversation.engine import CHECK, FLOWS, NoMatch
 from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person
-from portal.services import DomainError
+from portal.services import DomainError, questions
 from portal.services import requests as service_requests
-
-SMS_RATINGS = {"1": 3, "2": 2, "3": 1}  # the text lists good first; stored as the faces: 3 happy .. 1 unhappy
 
 
 def _locale(person: Person) -> str:
@@ -68,50 +67,44 @@ def _say(person: Person, message: str, **variables) -> str:
 
 @inbound_handler(15, "request-emergency")
 def emergency_words(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    """An emergency word anywhere in the text ("我摔倒了起不来") alerts at once, every time it is sent."""
     elder = _elder(session, person)
-    if elder is None or normalize(text) not in keywords.EMERGENCY:
+    if elder is None or not keywords.is_emergency(text):
         return None
     service_requests.emergency(session, elder, "sms", now)
     return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
                         "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, elder))
 
 
-@inbound_handler(30, "request-answers")
-def request_answers(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
-    """Short answers to what the portal last asked: refuse a family order, confirm a visit, rate it.
+def _asking(session: Session, person: Person, state, now: datetime) -> str:
+    """The text of the conversation's current question, recorded as the question asked last."""
+    questions.ask(session, person.id, "conversation", now, channel="sms", until=state.expires_at)
+    return render(state, person)
 
-    When one digit could answer two questions, the question asked most recently wins.
-    """
-    elder = _elder(session, person)
-    if elder is None or engine.load(session, person, "sms", now, adopt=False) is not None:
+
+def ask_again(session: Session, person: Person, now: datetime) -> str | None:
+    """The pending question of an open request conversation (after a help text or another answer)."""
+    if _elder(session, person) is None:
         return None
-    word = normalize(text)
-    asked = []  # (when the question was asked, which question, the request)
-    if word in keywords.NO:
-        pending = service_requests.pending_refusal(session, person.id, now)
-        if pending is not None:
-            asked.append((pending.created_at, "refuse", pending))
-    if word in keywords.YES:
-        pending = service_requests.pending_confirmation(session, person.id)
-        if pending is not None:
-            asked.append((pending.done_at or pending.created_at, "confirm", pending))
-    if word in SMS_RATINGS:
-        pending = service_requests.pending_rating(session, person.id, now)
-        if pending is not None:
-            asked.append((pending.confirmed_at, "rate", pending))
-    if not asked:
-        return None
-    _at, question, pending = max(asked, key=lambda item: item[0])
-    if question == "refuse":
-        service_requests.refuse(session, pending, person, "sms", now)
-        return _say(person, msg("All right, %(service)s (reference %(ref)s) is cancelled. We have told %(family)s."),
-                    service=service_requests.service_name(person.locale, pending.service),
-                    ref=pending.reference, family=pending.placed_by.name)
-    if question == "confirm":
-        service_requests.confirm(session, pending, person, "sms", now)
-        return _say(person, msg("Thank you for confirming. How was it? Reply 1 good, 2 so-so, 3 not good."))
-    service_requests.rate(session, pending, person, SMS_RATINGS[word], now, channel="sms")
-    return _say(person, msg("Thank you! We have noted it. Take care!"))
+    state = engine.load(session, person, "sms", now, adopt=False)
+    return _asking(session, person, state, now) if state is not None and state.step != engine.DONE else None
+
+
+def _stopped(session: Session, person: Person, state) -> str:
+    engine.end(session, state)
+    questions.answered(session, person.id)
+    return _say(person, msg("All right, we stopped. Nothing was ordered."))
+
+
+def _begin(session: Session, person: Person, said: understand.Understood, now: datetime) -> str:
+    today = now.astimezone(local_tz()).date()
+    state = engine.begin(session, person, "sms", REQUEST_FLOW, now, said.answers(today))
+    return _asking(session, person, state, now)
+
+
+def _service_label(person: Person, service: str) -> str:
+    option = next(o for o in SERVICE_OPTIONS if o.value == service)
+    return _in_locale(person, option.label)
 
 
 @inbound_handler(50, "request-conversation")
@@ -119,24 +112,35 @@ def conversation(session: Session, person: Person | None, text: str, now: dateti
     elder = _elder(session, person)
     if elder is None:
         return None
-    word = normalize(text)
+    today = now.astimezone(local_tz()).date()
+    word = keywords.normalize(text)
+    said = understand.understand(text, today)
     state = engine.load(session, person, "sms", now)
-    if state is not None and word in keywords.CANCEL:
-        engine.end(session, state)
-        return _say(person, msg("All right, we stopped. Nothing was ordered."))
     if state is None:
         if len(word) > 40 or word.isdigit():
             return None
-        picked = next((o for o in SERVICE_OPTIONS if any(k in word for k in o.keywords)), None)
-        if picked is not None:
-            state = engine.begin(session, person, "sms", REQUEST_FLOW, now, {"service": picked.value})
-        elif word in keywords.MENU:
-            state = engine.begin(session, person, "sms", REQUEST_FLOW, now)
-        else:
-            return None
-        return render(state, person)
+        if said.service is not None:
+            return _begin(session, person, said, now)
+        if said.command in ("menu", "greeting", "restart"):
+            return _begin(session, person, understand.Understood(text=word), now)
+        return None
+    switch = state.data.get("_switch")
+    if switch:
+        state.data = {k: v for k, v in state.data.items() if k != "_switch"}
+        if word in keywords.YES:
+            return _begin(session, person, understand.understand(switch, today), now)
+        if word in keywords.NO:
+            return _asking(session, person, state, now)
+    if said.command == "restart":
+        state = engine.begin(session, person, "sms", REQUEST_FLOW, now)
+        return _asking(session, person, state, now)
+    step = FLOWS[state.flow].steps.get(state.step)
+    yes_no_step = step is not None and {o.value for o in step.options} == {"yes", "no"}
+    if word in keywords.CANCEL and not (yes_no_step and word in keywords.NO_OR_CANCEL):
+        return _stopped(session, person, state)
     if state.step == CHECK:
         if word in keywords.YES:
+            questions.answered(session, person.id)
             try:
                 reference = engine.finish(session, person, state, now)
             except DomainError as error:
@@ -147,18 +151,27 @@ def conversation(session: Session, person: Person | None, text: str, now: dateti
                         hotline=_hotline(session, elder))
         if word == "2":
             state = engine.begin(session, person, "sms", REQUEST_FLOW, now)
-            return render(state, person)
+            return _asking(session, person, state, now)
         if word == "3":
-            engine.end(session, state)
-            return _say(person, msg("All right, we stopped. Nothing was ordered."))
+            return _stopped(session, person, state)
         return None
+    if step.name != "service" and said.service not in (None, state.data.get("service")) \
+            and engine.match_option(step, text) is None:
+        # Another service named in the middle of a question: ask before throwing the answers away.
+        state.data = {**state.data, "_switch": text}
+        engine.touch(state, now)
+        questions.ask(session, person.id, "conversation", now, channel="sms", until=state.expires_at)
+        return _say(person, msg("You are ordering %(current)s. Change to %(new)s instead? Reply 1 to change, "
+                                "2 to carry on."), current=_service_label(person, state.data["service"]),
+                    new=_service_label(person, said.service))
     try:
         engine.answer(session, state, text, now, allow_free=True)
     except NoMatch:
-        return None  # the fallback help answers; the conversation is kept
+        return None  # the fallback help answers and asks the question again
     except DomainError as error:
-        return _in_locale(person, error.message) + "\n" + render(state, person)
-    return render(state, person)
+        return _in_locale(person, error.message) + "\n" + _asking(session, person, state, now)
+    engine.fill(session, state, said.answers(today, state.data.get("service")), now)
+    return _asking(session, person, state, now)
 
 
 def _in_locale(person: Person, message) -> str:

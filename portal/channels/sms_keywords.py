@@ -13,12 +13,12 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
-from portal.conversation import keywords
+from portal.channels.sms_conversation import ask_again
+from portal.conversation import engine, keywords
 from portal.i18n import translate_for
 from portal.models import Person
-from portal.services import outbox
+from portal.services import outbox, questions
 from portal.services.inbox import hotline_for, set_contact_status
-from portal.services.sms_text import keyword
 
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -57,7 +57,9 @@ def unknown_number(session: Session, person: Person | None, text: str, now: date
 
 @inbound_handler(10, "stop")
 def stop(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
-    if person is None or keyword(text) not in keywords.STOP:
+    """Exactly Twilio's opt-out words (and 退订 / TD): honoured as opt-out even in the middle of an order,
+    since the provider stops delivering to the number anyway; the reply says so."""
+    if person is None or keywords.normalize(text) not in keywords.STOP:
         return None
     set_contact_status(session, person.phone, "stopped", now)
     body = translate_for(
@@ -66,6 +68,8 @@ def stop(session: Session, person: Person | None, text: str, now: datetime) -> s
         "Send 订阅 or START to get the others again. Hotline %(hotline)s.",
         hotline=hotline_for(session, person, default_hotline()),
     )
+    if drop_open_conversation(session, person, now):
+        body += translate_for(person.locale, "The order you were placing was not sent.")
     outbox.enqueue(session, person.phone, body, kind="opt_out_confirmation", person=person,
                    elder_quiet_hours=False, now=now)
     return ""  # the confirmation above is the only answer
@@ -73,7 +77,7 @@ def stop(session: Session, person: Person | None, text: str, now: datetime) -> s
 
 @inbound_handler(10, "start")
 def start(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
-    if person is None or keyword(text) not in keywords.START:
+    if person is None or keywords.normalize(text) not in keywords.START:
         return None
     set_contact_status(session, person.phone, "active", now)
     return translate_for(
@@ -83,9 +87,9 @@ def start(session: Session, person: Person | None, text: str, now: datetime) -> 
 
 @inbound_handler(10, "help")
 def help_keyword(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
-    if person is None or keyword(text) not in keywords.HELP:
+    if person is None or keywords.normalize(text) not in keywords.HELP:
         return None
-    return help_text(session, person)
+    return help_text(session, person) + _pending(session, person, now)
 
 
 @inbound_handler(100, "fallback-help")
@@ -93,4 +97,21 @@ def fallback(session: Session, person: Person | None, text: str, now: datetime) 
     """Nothing understood the text: explain what can be sent. Any open conversation is left as it is."""
     if person is None:
         return None
-    return translate_for(person.locale, "Sorry, we did not understand that.") + " " + help_text(session, person)
+    return (translate_for(person.locale, "Sorry, we did not understand that.") + " " + help_text(session, person)
+            + _pending(session, person, now))
+
+
+def _pending(session: Session, person: Person, now: datetime) -> str:
+    """The question still waiting for an answer, asked again after the help text."""
+    again = ask_again(session, person, now)
+    return "\n" + again if again else ""
+
+
+def drop_open_conversation(session: Session, person: Person, now: datetime) -> bool:
+    """Opting out ends any half-finished order (nothing more can be texted about it)."""
+    state = engine.load(session, person, "sms", now, adopt=False)
+    questions.answered(session, person.id)
+    if state is None:
+        return False
+    engine.end(session, state)
+    return True

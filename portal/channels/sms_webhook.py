@@ -1,7 +1,7 @@
 """POST /twilio/sms (inbound texts) and POST /twilio/status (delivery and call status callbacks).
 
 The view stays thin: store the text once (replays and concurrent duplicate deliveries act once),
-apply the loop guard, dispatch to the inbound handlers, answer with TwiML.
+apply the loop guard (which never silences an emergency, STOP/START, cancel or an answer), dispatch to the inbound handlers, answer with TwiML.
 """
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from portal.channels import outbox
 from portal.channels.inbound import dispatch_sms
+from portal.channels.sms_answers import never_silenced
 from portal.channels.sms_keywords import default_hotline
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.db import utcnow
 from portal.i18n import translate_for
 from portal.request_scope import commit, db
 from portal.services import inbox
-from portal.services.sms_text import SMS_MAX_CHARS, truncate
+from portal.services.sms_text import SMS_MAX_CHARS, signed, truncate
 
 bp = Blueprint("sms_webhook", __name__)
 
@@ -25,7 +26,7 @@ bp = Blueprint("sms_webhook", __name__)
 def twiml(reply: str | None, status: int = 200) -> Response:
     response = MessagingResponse()
     if reply:
-        response.message(truncate(reply, SMS_MAX_CHARS))
+        response.message(truncate(signed(reply), SMS_MAX_CHARS))
     return Response(str(response), status=status, mimetype="text/xml")
 
 
@@ -42,7 +43,8 @@ def inbound_sms():
         return twiml(None)  # a replay: it acted the first time
     sender = inbox.identify_sender(session, form.get("From"), current_app.config["LINLI_DEFAULT_REGION"])
     body = inbox.clean_body(form.get("Body"))
-    looped = inbox.is_loop(session, sender.phone, body, now)
+    looped = (not never_silenced(session, sender.person, body, now)
+              and inbox.is_loop(session, sender.phone, body, now))
     try:
         message = inbox.store(session, provider_sid, sender, form.get("To"), body,
                               "looped" if looped else "handled", now)

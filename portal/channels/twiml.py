@@ -8,7 +8,9 @@ the pairs below, which are from Twilio's text-to-speech and speech-recognition t
 """
 from __future__ import annotations
 
-from twilio.twiml.voice_response import Gather
+import re
+
+from twilio.twiml.voice_response import Gather, Say
 
 # Voices Twilio offers, with the one language each speaks (Twilio's TTS table, Mandarin and English).
 VOICE_LANGUAGES: dict[str, str] = {
@@ -56,9 +58,44 @@ def voice_for(locale: str | None) -> tuple[str, str]:
 
 
 def say(parent, text: str, locale: str | None) -> None:
-    """Append a <Say> with the locale's voice and its language to a response or a <Gather>."""
+    """Append a <Say> with the locale's voice and its language to a response or a <Gather>, reading
+    numbers as a listener needs them (see `spoken`)."""
     voice, language = voice_for(locale)
-    parent.say(text, voice=voice, language=language)
+    parent.append(spoken(text, language, voice))
+
+
+# A run of 3+ digits (a reference, a phone number, 120) is read digit by digit; "-" in a number is a pause.
+_DIGIT_RUN = re.compile(r"\d{3,}(?:[-－]\d+)*")
+_CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3]):([0-5]\d)(?!\d)")
+_YEAR = re.compile(r"\d{4}年")
+
+
+def _spoken_clock(found: re.Match) -> str:
+    hour, minute = int(found.group(1)), int(found.group(2))
+    part = "上午" if hour < 12 else ("中午" if hour < 13 else "下午" if hour < 18 else "晚上")
+    shown = hour if hour <= 12 else hour - 12
+    rest = {0: "", 30: "半"}.get(minute, f"{minute}分")
+    return f"{part}{shown}点{rest}"
+
+
+def spoken(text: str, language: str, voice: str | None = None) -> Say:
+    """A <Say> that reads numbers as a listener needs them: references, phone numbers and 120 digit by
+    digit (SSML say-as), in Mandarin times as 上午9点半 and dates without the year."""
+    if language.startswith("cmn"):
+        text = _CLOCK.sub(_spoken_clock, _YEAR.sub("", text))
+    say = Say(voice=voice, language=language) if voice else Say(language=language)
+    position = 0
+    for run in _DIGIT_RUN.finditer(text):
+        if run.start() > position:
+            say.append(text[position:run.start()])
+        for index, part in enumerate(re.split(r"[-－]", run.group())):
+            if index:
+                say.append("，")
+            say.say_as(part, interpret_as="digits")
+        position = run.end()
+    if position < len(text) or position == 0:
+        say.append(text[position:])
+    return say
 
 
 def gather(locale: str | None, **attributes) -> Gather:

@@ -1,4 +1,7 @@
-"""Text commands for visits: door-code check-in/out (priority 20) and the elder's yes/no (priority 30)."""
+"""Text commands for visits: door-code check-in/out (priority 20).
+
+The elder's yes/no to "did this visit happen" is an answer to the last question asked
+(portal.channels.sms_answers)."""
 from __future__ import annotations
 
 import re
@@ -9,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
 from portal.conversation import keywords
-from portal.conversation.engine import normalize
 from portal.i18n import msg, translate_for
 from portal.models import Person, VolunteerProfile
 from portal.services import DomainError
 from portal.services import visits as visit_service
 
-DOOR_COMMAND = re.compile(r"^\s*(到|IN|走|OUT)\s*[:：]?\s*(\d{4,8})\s*$", re.IGNORECASE)
+DOOR_COMMAND = re.compile(r"^\s*(%s)\s*[:：]?\s*(\d{4,8})\s*$" % "|".join(
+    re.escape(word) for word in sorted(keywords.CHECK_IN | keywords.CHECK_OUT, key=len, reverse=True)), re.IGNORECASE)
 
 
 def _reply(person: Person, message: str, **values) -> str:
@@ -34,7 +37,7 @@ def door_code_command(session: Session, person: Person | None, text: str, now: d
         return None
     if session.get(VolunteerProfile, person.id) is None:
         return _reply(person, msg("Only registered volunteers can check in."))
-    arriving = match.group(1).upper() in ("到", "IN")
+    arriving = match.group(1).lower() in keywords.CHECK_IN
     limiter = current_app.extensions["linli"].limiter
     try:
         elder = visit_service.elder_from_code(session, limiter, person.id, match.group(2), now)
@@ -49,27 +52,5 @@ def door_code_command(session: Session, person: Person | None, text: str, now: d
                                 public_url=current_app.config["LINLI_PUBLIC_URL"])
         return _reply(person, msg("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm."),
                       minutes=visit.duration_minutes, name=elder.person.name)
-    except DomainError as error:
-        return _error(person, error)
-
-
-@inbound_handler(30, "visit-confirmation")
-def confirmation_answer(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
-    if person is None:
-        return None
-    answer = normalize(text)
-    if answer not in keywords.YES and answer not in keywords.NO:
-        return None
-    visit = visit_service.last_asked(session, person.id, now)
-    if visit is None:
-        return None
-    try:
-        if answer in keywords.YES:
-            visit_service.confirm_by_elder(session, visit, person, "sms", now)
-            if visit.status == "verified":
-                return _reply(person, msg("Thank you. The visit by %(name)s is confirmed."), name=visit.volunteer.name)
-            return _reply(person, msg("Thank you. The community worker will also check this visit."))
-        visit_service.dispute_by_elder(session, visit, person, "sms", now)
-        return _reply(person, msg("Thank you for telling us. The community worker will call you."))
     except DomainError as error:
         return _error(person, error)

@@ -19,14 +19,14 @@ from twilio.twiml.voice_response import VoiceResponse
 from portal.channels import twiml
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.clock import local_tz
-from portal.conversation import engine, keywords
-from portal.conversation.engine import CHECK, FLOWS, NoMatch, normalize
-from portal.conversation.flows import REQUEST_FLOW
+from portal.conversation import engine, keywords, understand
+from portal.conversation.engine import CHECK, FLOWS, NoMatch
+from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
 from portal.db import utcnow
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person, VoiceTurn
 from portal.request_scope import commit, db
-from portal.services import DomainError, emergencies
+from portal.services import DomainError, emergencies, questions
 from portal.services import requests as service_requests
 from portal.services import visits as visit_service
 from portal.services.phones import normalize_phone
@@ -36,6 +36,9 @@ bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 LOW_CONFIDENCE = 0.6
 MAX_FAILURES = 2        # re-prompts; the next failure offers a person
 VOICE_RATINGS = {"1": 3, "2": 2, "3": 1}  # keys in the order said (good first) → the faces, 3 happy .. 1 unhappy
+RESTART_KEY = "8"       # after a call takes over a half-finished text conversation: start again
+# What a question's answer is stored as in `questions` for each kind of <Gather>.
+QUESTION_KINDS = {"flow": "conversation", "refuse": "refuse", "confirm": "confirm_request", "rate": "rate"}
 
 
 def _caller() -> Person | None:
@@ -68,15 +71,21 @@ def _turn() -> int:
             or 0) + 1
 
 
-def _gather(response: VoiceResponse, person: Person, kind: str, text: str, **params) -> None:
-    """Ask and listen. Every menu ends by saying that 0 reaches a person and 9 is emergency help."""
+def _gather(response: VoiceResponse, person: Person, kind: str, text: str, subject_id: int | None = None,
+            **params) -> None:
+    """Ask and wait for a key (or speech). Every such prompt (but the emergency confirmation itself)
+    ends with 9 for an emergency and 0 for a person, and is recorded as the question this person was
+    asked last."""
     action = url_for("voice.answer", kind=kind, t=_turn(), **params)
     gather = twiml.gather(_locale(person), input="dtmf speech", action=action, method="POST",
                           num_digits=1, timeout=6, speech_timeout="auto")
     if kind != "sos":
         with force_locale(supported_locale(person.locale)):
-            text = " ".join((text, gettext("To talk to a person, press 0. For emergency help, press 9.")))
+            closing = gettext("For an emergency, press 9. To talk to a person, press 0.")
+        text = f"{text} {closing}" if person.locale == "en" else f"{text}{closing}"
     twiml.say(gather, text, _locale(person))
+    if kind in QUESTION_KINDS:
+        questions.ask(db(), person.id, QUESTION_KINDS[kind], utcnow(), subject_id=subject_id, channel="call")
     response.append(gather)
     response.redirect(url_for("voice.answer", kind=kind, t=_turn(), silent=1, **params), method="POST")
 
@@ -152,13 +161,14 @@ def _hotline_only(response: VoiceResponse) -> VoiceResponse:
 @twilio_webhook
 @_remembered
 def incoming():
-    """A call comes in: greet a known elder by name; anyone else hears the hotline."""
+    """A call comes in: greet a known elder (without her name, which the voice may misread); anyone else
+    hears the hotline."""
     response = VoiceResponse()
     person, elder = _elder_caller()
     if elder is None:
         return _hotline_only(response)
     now = utcnow()
-    _say(response, person, msg("Hello, %(name)s."), name=person.name)
+    _say(response, person, msg("Hello, this is Linli."))
     try:
         arrived = visit_service.check_in_by_caller_id(db(), elder, now)
     except DomainError:
@@ -173,10 +183,10 @@ def incoming():
     refusable = service_requests.pending_refusal(db(), person.id, now)
     if refusable is not None:
         with force_locale(person.locale):
-            text = gettext("%(family)s ordered %(service)s for you. If you do not want it, press 2. "
-                           "To keep it, press 1.", family=refusable.placed_by.name,
+            text = gettext("%(family)s ordered %(service)s for you. To keep it, press 1. If you do not want it, "
+                           "press 2.", family=refusable.placed_by.name,
                            service=service_requests.service_name(person.locale, refusable.service))
-        _gather(response, person, "refuse", text, ref=refusable.reference)
+        _gather(response, person, "refuse", text, subject_id=refusable.id, ref=refusable.reference)
         return response
     done = service_requests.pending_confirmation(db(), person.id)
     if done is not None:
@@ -184,16 +194,35 @@ def incoming():
             text = gettext("%(volunteer)s says %(service)s is done. If it happened, press 1. Otherwise press 2.",
                            volunteer=done.volunteer.name if done.volunteer else "",
                            service=service_requests.service_name(person.locale, done.service))
-        _gather(response, person, "confirm", text, ref=done.reference)
+        _gather(response, person, "confirm", text, subject_id=done.id, ref=done.reference)
         return response
     return _continue(response, person, now)
 
 
+IN_PROGRESS = {
+    "meal": msg("You were ordering a meal."),
+    "cleaning": msg("You were asking for a cleaning."),
+    "escort": msg("You were asking for someone to go out with you."),
+    "bathing": msg("You were asking for help with a bath."),
+}
+
+
 def _continue(response: VoiceResponse, person: Person, now, fresh: bool = False) -> VoiceResponse:
-    state = None if fresh else engine.load(db(), person, "voice", now)
+    state = None if fresh else engine.load(db(), person, "voice", now, adopt=False)
+    taken_over = None
+    if state is None and not fresh:
+        state = taken_over = engine.load(db(), person, "voice", now)
     if state is None:
         state = engine.begin(db(), person, "voice", REQUEST_FLOW, now)
-    _gather(response, person, "flow", _step_text(person, state))
+    text = _step_text(person, state)
+    if taken_over is not None:
+        # A text conversation left half-way: say what is in progress and offer to start again.
+        with force_locale(supported_locale(person.locale)):
+            doing = IN_PROGRESS.get(state.data.get("service"), msg("You were ordering a service."))
+            text = " ".join([gettext(doing), text, gettext("To start again, press 8.")])
+        _gather(response, person, "flow", text, restart=1)
+        return response
+    _gather(response, person, "flow", text)
     return response
 
 
@@ -207,17 +236,19 @@ def answer():
     if elder is None:
         return _hotline_only(response)
     now = utcnow()
-    digits = normalize(request.form.get("Digits"))
-    speech = normalize(request.form.get("SpeechResult"))
+    today = now.astimezone(local_tz()).date()
+    digits = keywords.normalize(request.form.get("Digits"))
+    heard = request.form.get("SpeechResult") or ""
+    speech = keywords.normalize(heard)
     confidence = request.form.get("Confidence", type=float)
-    if digits == "0" or (not digits and any(w in speech for w in keywords.PERSON)):
+    if digits == "0" or (not digits and keywords.asks_for_person(speech)):
         _dial_person(response, person, elder)
         return response
     kind = request.args.get("kind", "flow")
     if kind == "sos" and (digits in ("1", "9") or not (digits or speech) or speech in keywords.YES):
         _emergency(response, person, elder)  # confirmed, pressed again, or no answer: it goes through
         return response
-    if not digits and any(w in speech for w in keywords.EMERGENCY):
+    if not digits and keywords.is_emergency(heard):
         _emergency(response, person, elder)
         return response
     if digits == "9" and kind != "sos":
@@ -230,36 +261,15 @@ def answer():
         return _continue(response, person, now)
     reference = request.args.get("ref", "")
     if kind in ("refuse", "confirm", "rate"):
-        found = service_requests.by_reference(db(), reference)
-        if found is not None and found.elder_id == person.id:
-            try:
-                if kind == "rate":
-                    if digits in VOICE_RATINGS:
-                        service_requests.rate(db(), found, person, VOICE_RATINGS[digits], now, channel="voice")
-                        _say(response, person, msg("Thank you! We have noted it. Take care!"))
-                    else:
-                        _say(response, person, msg("Thank you for confirming. Take care!"))
-                    response.hangup()
-                    return response
-                if kind == "refuse" and digits == "2":
-                    service_requests.refuse(db(), found, person, "voice", now)
-                    _say(response, person, msg("All right, it is cancelled. We have told %(family)s."),
-                         family=found.placed_by.name)
-                    response.hangup()
-                    return response
-                if kind == "confirm" and digits == "1":
-                    service_requests.confirm(db(), found, person, "voice", now)
-                    with force_locale(supported_locale(person.locale)):
-                        text = gettext("Thank you for confirming. How was it? If good, press 1. If so-so, "
-                                       "press 2. If not good, press 3.")
-                    _gather(response, person, "rate", text, ref=found.reference)
-                    return response
-            except DomainError as error:
-                twiml.say(response, _text(person, error.message), _locale(person))
-        return _continue(response, person, now)
+        return _answer_question(response, person, kind, reference, digits or speech, now)
     state = engine.load(db(), person, "voice", now)
     if state is None:
         return _continue(response, person, now)
+    if kind == "switch":
+        wanted = request.args.get("service", "")
+        if (digits == "1" or (not digits and speech in keywords.YES)) and wanted in {o.value for o in SERVICE_OPTIONS}:
+            state = engine.begin(db(), person, "voice", REQUEST_FLOW, now, {"service": wanted})
+        return _next(response, person, elder, state, now)
     if kind == "lowconf":
         pending = state.data.get("_pending")
         if digits == "1" and pending and pending.get("step") == state.step:
@@ -267,6 +277,8 @@ def answer():
         else:
             state.data = {k: v for k, v in state.data.items() if k != "_pending"}
         return _next(response, person, elder, state, now)
+    if (digits == RESTART_KEY and request.args.get("restart")) or (not digits and speech in keywords.RESTART):
+        return _continue(response, person, now, fresh=True)
     if state.step == CHECK:
         if digits == "1" or (not digits and speech in keywords.YES):
             try:
@@ -274,8 +286,9 @@ def answer():
             except DomainError as error:
                 twiml.say(response, _text(person, error.message), _locale(person))
                 return _continue(response, person, now, fresh=True)
-            _say(response, person, msg("Received. Your reference number is %(ref)s. We will text you when a volunteer "
-                                   "accepts it. Goodbye."), ref=" ".join(reference))
+            questions.answered(db(), person.id)
+            _say(response, person, msg("Received. Your reference number is %(ref)s, again: %(ref)s. We will text "
+                                       "you when a volunteer accepts it. Goodbye."), ref=reference)
             response.hangup()
             return response
         if digits == "2":
@@ -285,8 +298,17 @@ def answer():
     raw = digits or speech
     if not raw:
         return _failed(response, person, elder, state, now)
+    said = understand.understand(heard, today) if speech and not digits else None
+    if said is not None and step.name != "service" and said.service not in (None, state.data.get("service")) \
+            and engine.match_option(step, speech) is None:
+        with force_locale(supported_locale(person.locale)):
+            text = gettext("You are ordering %(current)s. Change to %(new)s instead? To change, press 1. "
+                           "To carry on, press 2.", current=_service_label(state.data["service"]),
+                           new=_service_label(said.service))
+        _gather(response, person, "switch", text, service=said.service)
+        return response
     try:
-        value = engine.parse(step, raw, now.astimezone(local_tz()).date(), allow_free=bool(speech and not digits))
+        value = engine.parse(step, raw, today, allow_free=bool(speech and not digits))
     except NoMatch:
         return _failed(response, person, elder, state, now)
     except DomainError as error:
@@ -300,7 +322,60 @@ def answer():
         _gather(response, person, "lowconf", text)
         return response
     engine.record(db(), state, step.name, value, now)
+    if said is not None:
+        engine.fill(db(), state, said.answers(today, state.data.get("service")), now)
     return _next(response, person, elder, state, now)
+
+
+def _service_label(service: str) -> str:
+    return str(next(o.label for o in SERVICE_OPTIONS if o.value == service))
+
+
+def _answer_question(response: VoiceResponse, person: Person, kind: str, reference: str, said: str, now):
+    """The keys (or words) of a question about a request: each does what the prompt said."""
+    found = service_requests.by_reference(db(), reference)
+    if found is None or found.elder_id != person.id:
+        return _continue(response, person, now)
+    yes = said == "1" or said in (keywords.VISITED if kind == "confirm" else keywords.YES)
+    no = said == "2" or said in (keywords.NOT_VISITED if kind == "confirm" else keywords.NO)
+    try:
+        if kind == "rate":
+            rating = next((key for key, words in keywords.RATING.items() if said in words), None)
+            if rating is not None:
+                service_requests.rate(db(), found, person, VOICE_RATINGS[rating], now, channel="voice")
+                questions.answered(db(), person.id)
+                _say(response, person, msg("Thank you! We have noted it. Take care!"))
+            else:
+                _say(response, person, msg("Thank you for confirming. Take care!"))
+            response.hangup()
+            return response
+        if kind == "refuse" and no:
+            service_requests.refuse(db(), found, person, "voice", now)
+            questions.answered(db(), person.id)
+            _say(response, person, msg("All right, it is cancelled. We have told %(family)s."),
+                 family=found.placed_by.name)
+            response.hangup()
+            return response
+        if kind == "refuse" and yes:
+            questions.answered(db(), person.id)
+            with force_locale(supported_locale(person.locale)):
+                _say(response, person, msg("All right, %(service)s stays as %(family)s ordered it."),
+                     service=service_requests.service_name(person.locale, found.service),
+                     family=found.placed_by.name)
+        if kind == "confirm" and yes:
+            service_requests.confirm(db(), found, person, "voice", now)
+            with force_locale(supported_locale(person.locale)):
+                text = gettext("Thank you for confirming. How was it? Satisfied, press 1. So-so, press 2. "
+                               "Not satisfied, press 3.")
+            _gather(response, person, "rate", text, subject_id=found.id, ref=found.reference)
+            return response
+        if kind == "confirm" and no:
+            service_requests.not_done(db(), found, person, "voice", now)
+            questions.answered(db(), person.id)
+            _say(response, person, msg("Thank you for telling us. The community worker will call you."))
+    except DomainError as error:
+        twiml.say(response, _text(person, error.message), _locale(person))
+    return _continue(response, person, now)
 
 
 def _next(response, person, elder, state, now):
@@ -319,3 +394,8 @@ def _failed(response, person, elder, state, now):
     _say(response, person, msg("Sorry, I did not get that."))
     _gather(response, person, "flow", _step_text(person, state))
     return response
+
+
+# For the other calls Linli makes (the visit confirmation): the same 9 and 0.
+emergency = _emergency
+dial_person = _dial_person

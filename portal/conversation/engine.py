@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.clock import local_tz
+from portal.conversation import keywords, understand
 from portal.i18n import _l, force_locale
 from portal.models import ConversationState, Person
 from portal.policy import policy
@@ -38,7 +39,7 @@ class NoMatch(Exception):
 class Option:
     value: str
     label: object                      # a lazy translated string
-    keywords: tuple[str, ...] = ()     # extra words that pick this option (any language, lower case)
+    keywords: tuple[str, ...] | frozenset[str] = ()  # extra words that pick this option (any language, lower case)
 
 
 @dataclass(frozen=True)
@@ -177,19 +178,25 @@ def _labels(option: Option) -> list[str]:
 
 
 def match_option(step: Step, raw: str) -> Option | None:
-    text = normalize(raw)
+    """The option a reply picks: its number, its value or label, or else its words anywhere in the
+    reply where the longest word wins and a negated word counts for nothing (see keywords.find)."""
+    text = keywords.normalize(raw)
     if not text:
         return None
     if text.isdigit():
         index = int(text)
         return step.options[index - 1] if 1 <= index <= len(step.options) else None
     for option in step.options:
-        if text == option.value or text in _labels(option):
+        if text == option.value or text in (keywords.normalize(label) for label in _labels(option)):
             return option
-    for option in step.options:
-        if any(word and word in text for word in option.keywords + tuple(_labels(option))):
-            return option
-    return None
+    table = {option.value: tuple(option.keywords) + tuple(keywords.normalize(label) for label in _labels(option))
+             for option in step.options}
+    chosen = keywords.find_all(text, table)
+    if len(chosen) > 1 and "both" in table and set(chosen) >= {"lunch", "dinner"}:
+        chosen = ["both"]
+    if len(chosen) != 1:
+        return None
+    return next(option for option in step.options if option.value == chosen[0])
 
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
@@ -334,7 +341,8 @@ def parse(step: Step, raw: str, today: date, allow_free: bool = True, by_value: 
             return parse_time(raw)
         except NoMatch:
             pass
-    option = option or match_option(step, raw)
+    option = option or (None if step.free == "date" and allow_free and understand.read_day(raw, today)
+                        else match_option(step, raw))
     if option is not None:
         if step.free == "date":
             return (today + timedelta(days=RELATIVE_DAYS[option.value])).isoformat()
@@ -342,9 +350,11 @@ def parse(step: Step, raw: str, today: date, allow_free: bool = True, by_value: 
     if not allow_free or step.free is None:
         raise NoMatch(raw)
     if step.free == "date":
-        return parse_date(raw, today).isoformat()
+        said = understand.read_day(raw, today)
+        return (understand.check_day(said, today) if said else parse_date(raw, today)).isoformat()
     if step.free == "time":
-        return parse_time(raw)
+        said = understand.read_time(raw)
+        return understand.check_time(said) if said else parse_time(raw)
     text = clean_text(raw, step.name, step.max_length, required=True)
     if normalize(text).isdigit():
         raise NoMatch(raw)
@@ -365,6 +375,20 @@ def record(session: Session, state: ConversationState, step_name: str, value: st
     flow = FLOWS[state.flow]
     data = {k: v for k, v in state.data.items() if k not in ("_retries", "_pending")}
     data[step_name] = value
+    on_path = set(path(flow, data))
+    state.data = {k: v for k, v in data.items() if k.startswith("_") or k in on_path}
+    state.step = first_open(flow, state.data)
+    touch(state, now)
+    session.flush()
+
+
+def fill(session: Session, state: ConversationState, answers: dict[str, str], now: datetime) -> None:
+    """Take answers a free text gave to questions not reached yet ("明天中午" answers the day too);
+    answers already given are kept, and only steps on the path stay."""
+    if not answers or state.step == DONE:
+        return
+    flow = FLOWS[state.flow]
+    data = {**{k: v for k, v in answers.items() if k != "service" or "service" not in state.data}, **state.data}
     on_path = set(path(flow, data))
     state.data = {k: v for k, v in data.items() if k.startswith("_") or k in on_path}
     state.step = first_open(flow, state.data)

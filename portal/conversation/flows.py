@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from sqlalchemy.orm import Session
 
 from portal.clock import local_tz
+from portal.conversation import keywords as words
 from portal.conversation.engine import CHECK, Flow, Option, Step, register
 from portal.i18n import _l
 from portal.models import ConversationState, ElderProfile, Person
@@ -15,19 +16,19 @@ from portal.services import requests as service_requests
 REQUEST_FLOW = "request"
 
 SERVICE_OPTIONS = (
-    Option("meal", _l("Meals"), ("订餐", "助餐", "吃饭", "送饭", "饭", "meal", "food")),
-    Option("cleaning", _l("Cleaning"), ("打扫", "保洁", "助洁", "卫生", "clean")),
-    Option("escort", _l("Escort"), ("陪同", "陪", "助行", "看病", "escort", "walk")),
-    Option("bathing", _l("Bathing"), ("洗澡", "助浴", "bath", "shower")),
+    Option("meal", _l("Meals"), words.SERVICES["meal"]),
+    Option("cleaning", _l("Cleaning"), words.SERVICES["cleaning"]),
+    Option("escort", _l("Escort"), words.SERVICES["escort"]),
+    Option("bathing", _l("Bathing"), words.SERVICES["bathing"]),
 )
 DAY_OPTIONS = (
-    Option("today", _l("Today"), ("今天", "today")),
-    Option("tomorrow", _l("Tomorrow"), ("明天", "tomorrow")),
+    Option("today", _l("Today"), ("今天", "今日", "today")),
+    Option("tomorrow", _l("Tomorrow"), ("明天", "明日", "tomorrow")),
     Option("day_after", _l("The day after tomorrow"), ("后天",)),
 )
 HALF_DAY = (
-    Option("morning", _l("Morning"), ("上午", "早上", "morning")),
-    Option("afternoon", _l("Afternoon"), ("下午", "afternoon")),
+    Option("morning", _l("Morning"), words.HALF_DAY["morning"]),
+    Option("afternoon", _l("Afternoon"), words.HALF_DAY["afternoon"]),
 )
 SLOT_TIMES = {"morning": time(9, 0), "afternoon": time(14, 0), "lunch": time(11, 30), "dinner": time(17, 30),
               "both": time(11, 30)}
@@ -48,35 +49,36 @@ def _after_date(data: dict) -> str:
 STEPS = {
     "service": Step("service", _l("What do you need?"), _l("Service"), SERVICE_OPTIONS, _after_service),
     "meals": Step("meals", _l("Which meals?"), _l("Meals"), (
-        Option("lunch", _l("Lunch"), ("午餐", "午饭", "中午", "lunch")),
-        Option("dinner", _l("Dinner"), ("晚餐", "晚饭", "晚上", "dinner", "supper")),
-        Option("both", _l("Lunch and dinner"), ("都要", "两顿", "both")),
+        Option("lunch", _l("Lunch"), words.MEALS["lunch"]),
+        Option("dinner", _l("Dinner"), words.MEALS["dinner"]),
+        Option("both", _l("Lunch and dinner"), words.MEALS["both"]),
     ), _then("date")),
     "date": Step("date", _l("Which day?"), _l("Day"), DAY_OPTIONS, _after_date, free="date"),
     "days": Step("days", _l("For how many days?"), _l("Number of days"), (
         Option("1", _l("Just that day")), Option("3", _l("Three days")), Option("7", _l("A week")),
     ), _then("diet")),
     "diet": Step("diet", _l("Anything about the food?"), _l("Food note"), (
-        Option("none", _l("Nothing special"), ("没有", "不用", "none", "no")),
-        Option("low_salt", _l("Less salt"), ("少盐", "低盐", "salt")),
-        Option("soft", _l("Soft food"), ("软", "soft")),
-        Option("diabetic", _l("Low sugar (diabetes)"), ("糖尿病", "少糖", "无糖", "sugar", "diabetic")),
+        Option("none", _l("Nothing special"), words.DIET["none"]),
+        Option("low_salt", _l("Less salt"), words.DIET["low_salt"]),
+        Option("soft", _l("Soft food"), words.DIET["soft"]),
+        Option("diabetic", _l("Low sugar (diabetes)"), words.DIET["diabetic"]),
     ), _then(CHECK), free="text"),
     "half_day": Step("half_day", _l("Morning or afternoon?"), _l("Time of day"), HALF_DAY, _then(CHECK)),
     "time": Step("time", _l("At what time?"), _l("Time"), (
-        Option("08:00", _l("8 in the morning")), Option("09:00", _l("9 in the morning")),
+        # four at most: a voice menu reads no more (any other time can be said or written)
+        Option("09:00", _l("9 in the morning")),
         Option("10:00", _l("10 in the morning")), Option("14:00", _l("2 in the afternoon")),
         Option("15:00", _l("3 in the afternoon")),
     ), _then("destination"), free="time"),
     "destination": Step("destination", _l("Where to?"), _l("Destination"), (
-        Option("clinic", _l("Community clinic"), ("诊所", "卫生站", "卫生服务", "clinic")),
-        Option("hospital", _l("Hospital"), ("医院", "hospital")),
-        Option("market", _l("Market or shop"), ("菜市场", "超市", "买菜", "market", "shop")),
-        Option("bank", _l("Bank"), ("银行", "bank")),
+        Option("clinic", _l("Community clinic"), words.DESTINATIONS["clinic"]),
+        Option("hospital", _l("Hospital"), words.DESTINATIONS["hospital"]),
+        Option("market", _l("Market or shop"), words.DESTINATIONS["market"]),
+        Option("bank", _l("Bank"), words.DESTINATIONS["bank"]),
     ), _then("return_trip"), free="text"),
     "return_trip": Step("return_trip", _l("Do you need someone to bring you back home?"), _l("Way back"), (
-        Option("yes", _l("Yes, bring me back"), ("要", "需要", "是", "yes")),
-        Option("no", _l("No, just one way"), ("不要", "不用", "no")),
+        Option("yes", _l("Yes, bring me back"), words.RETURN_TRIP["yes"]),
+        Option("no", _l("No, just one way"), words.RETURN_TRIP["no"]),
     ), _then(CHECK)),
     "slot": Step("slot", _l("Morning or afternoon?"), _l("Time of day"), HALF_DAY, _then(CHECK)),
 }

@@ -42,6 +42,7 @@ from portal.models.people import CHANNELS, ROLES, STAFF_ROLES, LoginCode, Person
 from portal.models.requests import (
     REQUEST_STATUSES,
     ConversationState,
+    PendingQuestion,
     RequestDecline,
     RequestEvent,
     ServiceRequest,
@@ -56,7 +57,7 @@ __all__ = [
     "MESSAGE_STATUS_ORDER", "ContactStatus", "OutboundMessage", "EarlyStatusCallback", "PRIORITY_BULK",
     "PRIORITY_EMERGENCY", "PRIORITY_URGENT", "CHANNELS", "ROLES",
     "STAFF_ROLES", "LoginCode", "Person", "RoleGrant", "INBOUND_STATUSES", "InboundMessage",
-    "REQUEST_STATUSES", "ConversationState", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
+    "REQUEST_STATUSES", "ConversationState", "PendingQuestion", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
     "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "VisitRecord", "Account", "AppendOnlyError", "Entry",
     "LedgerHead", "Transfer", "EMERGENCY_OUTCOMES", "EMERGENCY_STATES", "Emergency",
     "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",

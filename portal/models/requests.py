@@ -111,3 +111,21 @@ class VoiceTurn(Base):
     call_sid: Mapped[str] = mapped_column(String(64), index=True)
     response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PendingQuestion(Base):
+    """The last question Linli put to a person (by text or call) and until when it is open.
+
+    One row per person: asking anything new replaces it, so a bare "1" answers exactly the
+    question asked last ("kind" says which: a family order to refuse, a visit or a finished
+    request to confirm, a rating, or the request conversation's own step).
+    """
+
+    __tablename__ = "pending_questions"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

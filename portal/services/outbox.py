@@ -23,7 +23,7 @@ from portal.models import (
     Person,
 )
 from portal.policy import policy
-from portal.services.sms_text import SMS_MAX_CHARS, truncate
+from portal.services.sms_text import SMS_MAX_CHARS, signed, truncate
 
 # Replies to what a person just sent, and login codes they just asked for, are not marketing:
 # they go out even after STOP (the provider's own opt-out list still applies).
@@ -157,7 +157,7 @@ def enqueue(
         to_phone=to_phone,
         person_id=person.id if person else None,
         kind=kind,
-        body=truncate(body, SMS_MAX_CHARS),
+        body=truncate(signed(body) if channel == "sms" else body, SMS_MAX_CHARS),
         urgent=urgent,
         priority=priority_for(kind, urgent),
         quiet_hours=quiet,

@@ -27,7 +27,7 @@ from portal.models import (
 )
 from portal.models.requests import ACTIVE_STATUSES
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, questions
 from portal.services.calls import emergency_list
 from portal.services.outbox import enqueue, quiet_hours_end
 from portal.services.scope import area_hotline, community_workers
@@ -44,6 +44,20 @@ def service_name(locale: str | None, service: str) -> str:
 
     with force_locale(supported_locale(locale)):
         return str(SERVICE_LABELS.get(service, service))
+
+
+# A service inside a sentence to the elder: "李娜会来给您送饭", not "会来为您助餐" (助X names are for staff).
+SERVICE_DOING = {
+    "meal": msg("bring you a meal"),
+    "cleaning": msg("clean for you"),
+    "escort": msg("go out with you"),
+    "bathing": msg("help you bathe"),
+}
+
+
+def service_doing(locale: str | None, service: str) -> str:
+    message = SERVICE_DOING.get(service)
+    return translate_for(locale, message) if message else service_name(locale, service)
 
 
 def when_text(locale: str | None, moment: datetime | None) -> str:
@@ -67,6 +81,9 @@ def new_reference(session: Session) -> str:
 
 def by_reference(session: Session, reference: str) -> ServiceRequest | None:
     return session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+
+
+NATIONAL_HOTLINE = "12349"  # the elder-care hotline, when a community has none of its own (jobs have no app config)
 
 
 def hotline_for(session: Session, community_id: int, default: str) -> str:
@@ -161,6 +178,8 @@ def create_request(session: Session, elder: ElderProfile, placed_by: Person, cha
         channel_for_elder = "call" if elder_person.preferred_channel == "voice" else "sms"
         enqueue(session, elder_person.phone, body, person=elder_person, channel=channel_for_elder,
                 dedupe_key=f"req:{request.id}:elder:family-order", now=now)
+        questions.ask(session, elder_person.id, "refuse", now, subject_id=request.id,
+                      channel="call" if channel_for_elder == "call" else "sms", until=request.refusal_deadline)
     _alert_volunteers(session, request, now, round_="new")
     return request
 
@@ -244,6 +263,20 @@ def confirm(session: Session, request: ServiceRequest, elder: Person, channel: s
     session.flush()
 
 
+def not_done(session: Session, request: ServiceRequest, elder: Person, channel: str, now: datetime) -> None:
+    """The elder says a request marked done did not happen: it is recorded and her community's workers are told."""
+    if elder.id != request.elder_id:
+        raise DomainError(_l("Only the elder can confirm this visit."))
+    if request.status != "done":
+        raise DomainError(_l("There is nothing to confirm yet."))
+    _event(session, request, "elder_says_not_done", now, elder, channel)
+    for worker in community_workers(session, request.community_id):
+        _tell(session, worker, msg("%(elder)s says %(service)s (reference %(ref)s) did not happen. Please call."),
+              now, key=f"req:{request.id}:not-done:{worker.id}", elder=elder.name, service=_service(request),
+              ref=request.reference)
+    session.flush()
+
+
 def rate(session: Session, request: ServiceRequest, elder: Person, rating: int, now: datetime,
          channel: str = "web") -> None:
     if elder.id != request.elder_id:
@@ -306,9 +339,9 @@ def accept(session: Session, request_id: int, volunteer: Person, now: datetime, 
     _event(session, request, "assigned" if assigned else "accepted", now, by or volunteer, channel,
            note=volunteer.name if assigned else None)
     elder = request.elder
-    _tell(session, elder, msg("%(volunteer)s will come for %(service)s (%(when)s). Reference %(ref)s."), now,
+    _tell(session, elder, msg("%(volunteer)s will come to %(doing)s (%(when)s). Reference %(ref)s."), now,
           key=f"req:{request.id}:elder:accepted", quiet=True, volunteer=volunteer.name,
-          service=_service(request), when=_when(request), ref=request.reference)
+          doing=lambda locale: service_doing(locale, request.service), when=_when(request), ref=request.reference)
     _tell_family(session, request, msg("%(volunteer)s accepted %(service)s for %(elder)s (reference %(ref)s)."), now,
                  "accepted", volunteer=volunteer.name, service=_service(request), elder=elder.name,
                  ref=request.reference)
@@ -351,6 +384,7 @@ def finish(session: Session, request: ServiceRequest, volunteer: Person, now: da
     _volunteer_step(session, request, volunteer, now, "in_progress", "done", "done_at")
     _tell(session, request.elder, msg("%(volunteer)s says %(service)s is done. If it happened, reply 1. Thank you!"),
           now, key=f"req:{request.id}:elder:done", quiet=True, volunteer=volunteer.name, service=_service(request))
+    questions.ask(session, request.elder_id, "confirm_request", now, subject_id=request.id, held_for_quiet_hours=True)
     _tell_family(session, request, msg("%(volunteer)s finished %(service)s for %(elder)s."), now, "done",
                  volunteer=volunteer.name, service=_service(request), elder=request.elder.name)
 
@@ -512,9 +546,10 @@ def expire_unaccepted(session: Session, now: datetime) -> int:
     )).all()
     for request in rows:
         _close(session, request, "expired", now, None, None)
-        _tell(session, request.elder, msg("Sorry, nobody could come for %(service)s (reference %(ref)s). "
-              "Please call the community hotline if you still need help."), now,
-              key=f"req:{request.id}:elder:expired", quiet=True, service=_service(request), ref=request.reference)
+        _tell(session, request.elder, msg("No volunteer could be found yet for %(service)s (reference %(ref)s); we "
+              "will contact you again. If it is urgent, call %(hotline)s."), now,
+              key=f"req:{request.id}:elder:expired", quiet=True, service=_service(request), ref=request.reference,
+              hotline=hotline_for(session, request.community_id, NATIONAL_HOTLINE))
         _tell_family(session, request, msg("Nobody could take %(service)s for %(elder)s (reference %(ref)s)."), now,
                      "expired", service=_service(request), elder=request.elder.name, ref=request.reference)
     return len(rows)

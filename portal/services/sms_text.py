@@ -1,7 +1,10 @@
 """Text that arrives by or leaves as SMS: one normal form, and cutting it without breaking a character."""
 from __future__ import annotations
 
+import re
 import unicodedata
+
+from portal import formatting
 
 SMS_MAX_CHARS = 1600  # Twilio's limit for one (multi-part) message
 _JOINERS = {"\u200d", "\u200c"}
@@ -54,7 +57,27 @@ def clean_inbound(raw: str | None, limit: int = SMS_MAX_CHARS) -> str:
     return truncate(text.strip(), limit)
 
 
-def keyword(text: str) -> str:
-    """The text reduced for keyword matching: case-folded, without surrounding space and punctuation."""
-    stripped = text.strip().strip(".,!?;:。，！？；：、…~～\"'“”‘’()（）[]【】 \t\n")
-    return " ".join(stripped.split()).casefold()
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def day_text(locale: str | None, day) -> str:
+    """A date as a text says it: 12月2日（周三） / Wed 2 Dec — with the weekday, never ISO, no year
+    (the one formatter, portal.formatting)."""
+    return formatting.day(day, locale)
+
+
+SIGNATURE = "【邻里】"
+SIGNATURE_EN = "[Linli] "
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_OLD_PREFIXES = ("邻里：", "邻里:", "Linli: ", "Linli:")
+
+
+def signed(body: str) -> str:
+    """Every text names its sender first, 【邻里】 (elders are taught to ignore texts from unknown senders)."""
+    if not body or body.startswith(("【", "[")):
+        return body
+    for prefix in _OLD_PREFIXES:
+        if body.startswith(prefix):
+            body = body[len(prefix):].lstrip()
+            break
+    return (SIGNATURE if _CJK.search(body) else SIGNATURE_EN) + body

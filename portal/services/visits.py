@@ -21,11 +21,11 @@ from portal.models import (
 )
 from portal.models.visits import WELLBEING_FLAGS
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, questions
 from portal.services import requests as service_requests
 from portal.services.door import read_door_token
 from portal.services.ledger import credit_visit
-from portal.services.outbox import enqueue
+from portal.services.outbox import enqueue, quiet_hours_end
 from portal.services.people import clean_text
 
 CODE_FAILURES_ALLOWED = 5
@@ -249,6 +249,9 @@ def ask_elder(session: Session, visit: Visit, now: datetime, public_url: str = "
     A call's body is the URL of its TwiML (the outbox passes it to the transport as twiml_url)."""
     elder = visit.elder
     visit.confirmation_asked_at = now
+    questions.ask(session, elder.id, "confirm_visit", now, subject_id=visit.id,
+                  channel="call" if elder.preferred_channel == "voice" else "sms",
+                  until=(quiet_hours_end(now) or now) + CONFIRMATION_WINDOW)
     when = formatting.time_range(visit.checked_in_at, visit.checked_out_at, elder.locale)
     body = translate_for(elder.locale, "%(volunteer)s visited you (%(when)s). Reply 1 if this is right, 2 if not.",
                          volunteer=visit.volunteer.name, when=when)

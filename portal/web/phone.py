@@ -182,8 +182,8 @@ def _read_twiml(xml_text: str, current: str) -> CallScreen:
         screen.error = _("The answer was not TwiML.")
         return screen
     for element in root.iter():
-        if element.tag in ("Say", "Play") and (element.text or "").strip():
-            screen.said.append(element.text.strip())
+        if element.tag in ("Say", "Play") and "".join(element.itertext()).strip():
+            screen.said.append("".join(element.itertext()).strip())  # <say-as> digits inside a <Say> too
         elif element.tag == "Gather":
             screen.gather_action = _local_target(element.get("action") or current)
             screen.speech = "speech" in (element.get("input") or "")

@@ -1,7 +1,6 @@
 """Admins create workers and officers, move them, reset their passwords and retire them; all audited."""
 from __future__ import annotations
 
-
 from sqlalchemy import select
 
 from portal.models import AuditEvent, Person

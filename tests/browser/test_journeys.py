@@ -62,9 +62,9 @@ def test_elder_signs_in_and_sees_her_tiles(chromium, live_server, viewport):
     assert "王秀英" in page.get_by_role("heading", level=1).inner_text()
     tiles = page.locator(".tiles .tile")  # four links that start a request, 助急 a button that calls for help
     assert tiles.count() == 5
-    for name in ("助餐", "助洁", "助行", "助浴", "助急"):
+    for name in ("助餐", "助洁", "助行", "助浴", "紧急求助"):
         assert page.locator(".tiles .tile", has_text=name).is_visible(), name
-    assert page.locator("button.tile", has_text="助急").count() == 1
+    assert page.locator("button.tile", has_text="紧急求助").count() == 1
     checker.check(elder=True)
     shot(page, "elder-home")
     page.locator("a.tile", has_text="助餐").click()
@@ -119,12 +119,12 @@ def test_son_asks_to_link_and_the_elder_approves(chromium, live_server, playwrig
     # A wrong number first: a clear error, nothing saved.
     page.get_by_label("您亲属的电话号码").fill("13899999999")
     page.get_by_label(re.compile("您是老人的")).fill("儿子")
-    page.get_by_role("button", name="发送申请").click()
+    page.get_by_role("button", name="确认下单").click()
     assert page.locator(".error").first.is_visible()
     checker.check()
     assert _link_status(live_server) is None
     page.get_by_label("您亲属的电话号码").fill(ELDER[1])
-    page.get_by_role("button", name="发送申请").click()
+    page.get_by_role("button", name="确认下单").click()
     page.wait_for_url(re.compile(r"/family/$"))
     assert page.locator(".card", has_text="王秀英").is_visible()
     checker.check()
@@ -194,7 +194,7 @@ def test_worker_registers_an_elder_and_prints_her_door_card(chromium, live_serve
     checker.check()
     shot(page, "worker-elder-registered")
 
-    page.get_by_role("link", name="打印门牌码").click()
+    page.get_by_role("link", name="打印签到卡").click()
     page.wait_for_url(re.compile(r"/card$"))
     card = page.locator(".door-card")
     assert name in card.inner_text()

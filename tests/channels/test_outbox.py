@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from portal.channels import outbox
 from portal.db import utcnow
-from portal.services.outbox import enqueue
 from portal.models import OutboundMessage
 from portal.services.inbox import set_contact_status
+from portal.services.outbox import enqueue
 from tests.channels.helpers import TOKEN, new_sid, post_signed, shanghai, twilio
 
 
@@ -48,7 +48,7 @@ def test_nothing_is_lost_while_the_provider_is_down_and_each_text_is_sent_once(s
     assert outbox.send_due(session, transport, now=later) == 3
     assert statuses(session) == ["sent"] * 3
     assert outbox.send_due(session, transport, now=later + timedelta(hours=1)) == 0
-    assert Counter(fake.bodies_created()) == {"通知 0": 1, "通知 1": 1, "通知 2": 1}
+    assert Counter(fake.bodies_created()) == {"【邻里】通知 0": 1, "【邻里】通知 1": 1, "【邻里】通知 2": 1}
     message = session.scalars(select(OutboundMessage)).first()
     assert message.attempts == 3 and message.provider_sid.startswith("SM") and message.last_error is None
     assert fake.created[0]["form"]["To"] == volunteer.phone and fake.created[0]["form"]["From"] == "+8610690000000"
@@ -144,11 +144,11 @@ def test_quiet_hours_hold_an_elders_ordinary_text_until_eight(session, world, tr
     assert ordinary.next_attempt_at == shanghai(2026, 11, 23, 8, 0)
 
     outbox.send_due(session, transport, now=evening)
-    assert [m.body for m in transport.sent] == ["志愿者马上到", "新的请求"]
+    assert [m.body for m in transport.sent] == ["【邻里】志愿者马上到", "【邻里】新的请求"]  # every text names its sender
     outbox.send_due(session, transport, now=shanghai(2026, 11, 23, 7, 59))
     assert len(transport.sent) == 2
     outbox.send_due(session, transport, now=shanghai(2026, 11, 23, 8, 0))
-    assert [m.body for m in transport.sent][-1] == "明天上午社区有义诊"
+    assert [m.body for m in transport.sent][-1] == "【邻里】明天上午社区有义诊"
     session.refresh(urgent)
     assert urgent.quiet_hours is False
 
@@ -229,4 +229,4 @@ def test_the_send_outbox_job_sends_what_is_due(app, session, world, transport):
     session.info["transport"] = transport
     assert jobs["send-outbox"].fn(session, now) == {"attempted": 1}
     assert jobs["send-outbox"].fn(session, now) == {"attempted": 0}  # idempotent
-    assert [m.body for m in transport.sent] == ["job"]
+    assert [m.body for m in transport.sent] == ["[Linli] job"]

@@ -326,7 +326,6 @@ def test_fuzz_webhooks(app, session, world):
 # (audit entries aside: looking at the form is audited).
 
 def _plain_routes(world, reference, emergency):
-    from portal.services import compliance
 
     elder = world.elder_a.person_id
     return {
@@ -350,11 +349,10 @@ def _plain_routes(world, reference, emergency):
 
 
 def test_fuzz_plain_html_forms(world, browser, app, session):
-    from tests.conftest import Browser
-
     from portal.db import utcnow
     from portal.services import emergencies
     from portal.services import requests as service_requests
+    from tests.conftest import Browser
 
     now = utcnow()
     # an open request of community A, so the assign form reaches its checks (not a 404 every time)

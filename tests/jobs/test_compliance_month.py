@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from jobs.runner import catch_up, run_job, slot_for
 from jobs.registry import load_jobs
+from jobs.runner import catch_up, run_job, slot_for
 from portal.models import (
-    ElderProfile,
-    Visit,
     ComplianceSnapshot,
+    ElderProfile,
     JobRun,
     ObligationEvent,
     OutboundMessage,
+    Visit,
     VisitObligation,
 )
 from portal.services import DomainError, compliance, visits

@@ -19,6 +19,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+
 from tests.channels.fake_twilio import FakeTwilio
 from tests.db.test_migrations import empty_database_url  # noqa: F401  (the fixture)
 

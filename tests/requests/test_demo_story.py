@@ -11,8 +11,8 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -83,7 +83,7 @@ class Phone:
         if gather is not None:
             url = urlsplit(gather.get("action"))
             self.action = url.path + ("?" + url.query if url.query else "")
-        said = " ".join((e.text or "") for e in root.iter("Say"))
+        said = " ".join("".join(e.itertext()) for e in root.iter("Say"))
         assert all(e.get("language") == "cmn-CN" for e in root.iter("Say")), xml
         return said, xml
 
@@ -163,21 +163,23 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     assert "几天" in wang_phone.text("明天")
     assert "饭菜" in wang_phone.text("3") or "少盐" in wang_phone.text("3")
     check = wang_phone.text("少盐")
-    assert "午餐" in check and "少盐" in check and "回复1" in check.replace(" ", "")
+    assert "午餐" in check and "少盐" in check and "回1确认" in check.replace(" ", "")
     sent = wang_phone.text("1")
     sms_meal = requests_of(session, wang.id)[1]
     assert f"编号{sms_meal.reference}" in sent and "0817-12349" in sent
 
     # 3. ... by a call.
     said, _xml = wang_phone.call()
-    assert "王秀英，您好" in said and "按1" in said and "按0" in said
+    assert said.startswith("您好，这里是邻里") and "按1" in said and "按0" in said and "按9" in said
     for key in ("1", "1", "2", "2", "2"):
         said, xml = wang_phone.press(key)
         assert "<Gather" in xml
     assert "午餐" in said and "少盐" in said and "按1" in said  # the answers read back
     said, xml = wang_phone.press("1")
     voice_meal = requests_of(session, wang.id)[2]
-    assert " ".join(voice_meal.reference) in said and "<Hangup" in xml
+    # the reference is read digit by digit, twice
+    assert said.count(voice_meal.reference) == 2 and "<Hangup" in xml
+    assert f'<say-as interpret-as="digits">{voice_meal.reference}</say-as>' in xml
     meals = requests_of(session, wang.id)
     assert [(r.service, r.placed_via, r.details["meals"], r.details["diet"]) for r in meals] == [
         ("meal", "web", "lunch", "low_salt"), ("meal", "sms", "lunch", "low_salt"),
@@ -189,13 +191,13 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     cleaning = requests_of(session, wang.id)[3]
     assert cleaning.reference in placed and cleaning.placed_by_id == son.id
     notice = [body for body in wang_phone.received() if cleaning.reference in body]
-    assert notice and "王磊为您订了助洁" in notice[0] and "回复2" in notice[0]
+    assert notice and "王磊给您订了助洁" in notice[0] and "回2" in notice[0] and notice[0].startswith("【邻里】")
     reply = wang_phone.text("2")
     assert cleaning.reference in reply and "王磊" in reply
     assert requests_of(session, wang.id)[3].status == "refused"
     assert any("王秀英不需要助洁" in body for body in son_phone.received())
     son_view = son_web.get(f"/requests/{cleaning.reference}").get_data(as_text=True)
-    assert "老人不需要" in son_view and "王秀英" in son_view
+    assert "本人不需要" in son_view and "王秀英" in son_view
     # Nothing else was refused, and a second "2" has nothing left to refuse.
     assert [r.status for r in requests_of(session, wang.id)] == ["open", "open", "open", "refused"]
 
@@ -203,11 +205,11 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     volunteer_does(browser_for(app, transport, LI_NA), web_meal.reference)
     assert any("李娜" in body and web_meal.reference in body for body in wang_phone.received())
     done_text = wang_phone.received()[-1]
-    assert "李娜" in done_text and "回复1" in done_text
+    assert "李娜" in done_text and "做完了回1" in done_text and "没有回2" in done_text
 
     # 6. She confirms by text "1"; the reply asks for the faces as 1/2/3; "1" means good.
     reply = wang_phone.text("1")
-    assert "谢谢您的确认" in reply and "好回复1" in reply
+    assert "谢谢您的确认" in reply and "满意回1" in reply
     assert requests_of(session, wang.id)[0].status == "confirmed"
     reply = wang_phone.text("1")
     assert "记下了" in reply
@@ -225,14 +227,14 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     listing = worker.get("/worker/requests/").get_data(as_text=True)
     for req in requests_of(session, wang.id):
         assert req.reference in listing
-    assert "老人不需要" in listing and "已确认" in listing and "等志愿者接单" in listing
+    assert "本人不需要" in listing and "已确认" in listing and "等志愿者接单" in listing
     timeline = worker.get(f"/requests/{web_meal.reference}").get_data(as_text=True)
     for step in ("已下单", "志愿者接单", "志愿者开始服务", "志愿者服务完成", "老人已确认", "已评价"):
         assert step in timeline, step
     assert "李娜" in timeline and "😊" in timeline
     assert timeline.index("已下单") < timeline.index("志愿者接单") < timeline.index("老人已确认")
     refused = worker.get(f"/requests/{cleaning.reference}").get_data(as_text=True)
-    assert "老人不需要" in refused and "status-refused" in refused
+    assert "本人不需要" in refused and "status-refused" in refused
     # The refusal and the confirmation are recorded with the channel they came by.
     kinds = {(e.kind, e.channel) for e in session.scalars(select(RequestEvent))}
     assert {("refused", "sms"), ("confirmed", "sms"), ("rated", "sms")} <= kinds
@@ -248,7 +250,7 @@ def test_refusal_by_key_press_confirmation_by_voice_and_faces_on_the_web(app, se
 
     # She calls: the portal names the order and she presses 2.
     said, _xml = wang_phone.call()
-    assert "王秀英，您好" in said and "王磊为您订了助洁" in said and "按2" in said
+    assert said.startswith("您好，这里是邻里") and "王磊给您订了助洁" in said and "不要请按2" in said
     said, xml = wang_phone.press("2")
     assert "取消" in said and "王磊" in said and "<Hangup" in xml
     assert requests_of(session, wang.id)[0].status == "refused"
@@ -266,7 +268,7 @@ def test_refusal_by_key_press_confirmation_by_voice_and_faces_on_the_web(app, se
     said, _xml = wang_phone.call()
     assert "李娜" in said and "按1" in said
     said, xml = wang_phone.press("1")
-    assert "谢谢您的确认" in said and "好请按1" in said and "<Gather" in xml
+    assert "谢谢您的确认" in said and "满意请按1" in said and "<Gather" in xml
     assert requests_of(session, wang.id)[1].status == "confirmed"
     assert any("王秀英确认助洁" in body for body in son_phone.received())
 
@@ -290,7 +292,7 @@ def test_refusal_by_key_press_confirmation_by_voice_and_faces_on_the_web(app, se
     listing = worker.get("/worker/requests/").get_data(as_text=True)
     assert "status-refused" in listing and "status-confirmed" in listing
     timeline = worker.get(f"/requests/{cleaning.reference}").get_data(as_text=True)
-    assert "老人不需要" in timeline and "王秀英" in timeline
+    assert "本人不需要" in timeline and "王秀英" in timeline
     kinds = {(e.kind, e.channel) for e in session.scalars(select(RequestEvent))}
     assert {("refused", "voice"), ("confirmed", "voice"), ("rated", "web")} <= kinds
 
@@ -327,11 +329,11 @@ def test_refused_and_expired_requests_read_differently(app, session, transport, 
     assert statuses == {first.reference: "expired", second.reference: "refused"}
     worker = browser_for(app, transport, ZHANG, DEMO_PASSWORD)
     listing = worker.get("/worker/requests/").get_data(as_text=True)
-    assert "没有人能来" in listing and "老人不需要" in listing
+    assert "暂时没约到志愿者" in listing and "本人不需要" in listing
     expired = worker.get(f"/requests/{first.reference}").get_data(as_text=True)
     refused = worker.get(f"/requests/{second.reference}").get_data(as_text=True)
-    assert "已关闭：没有人能来" in expired and "老人不需要" not in expired
-    assert "老人不需要" in refused and "没有人能来" not in refused
+    assert "已关闭：暂时没约到志愿者" in expired and "本人不需要" not in expired
+    assert "本人不需要" in refused and "暂时没约到志愿者" not in refused
 
 
 def test_a_step_swaps_in_place_with_htmx_and_redirects_without(app, session, transport, demo):

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from portal.channels.inbound import dispatch_sms
 from portal.channels.twilio_hooks import sign
 from portal.models import Emergency, OutboundMessage, Pairing, ServiceRequest
-from portal.services import DomainError
-from portal.services import emergencies
+from portal.services import DomainError, emergencies
 from tests.conftest import Browser
 from tests.factories import PASSWORD
 from tests.page_text import text, texts

@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from portal.clock import local_tz
 from portal.channels.inbound import dispatch_sms
 from portal.channels.twilio_hooks import sign
+from portal.clock import local_tz
 from portal.db import utcnow
 from portal.models import ConversationState, OutboundMessage, Pairing, RequestEvent, ServiceRequest
 from portal.services import DomainError
@@ -72,14 +72,14 @@ def test_one_meal_request_over_web_sms_and_voice(world, app, session, browser, c
     sms(app, session, person, "明天")
     sms(app, session, person, "3")
     check = sms(app, session, person, "少盐")
-    assert "少盐" in check and "回复1" in check.replace(" ", "")
+    assert "少盐" in check and "回1确认" in check.replace(" ", "")
     done = sms(app, session, person, "1")
     assert "编号" in done
 
     # voice, signed webhooks
     call = {"CallSid": "CA1", "From": person.phone, "To": "+8612349"}
     greeting = voice(client, "/twilio/voice", call).get_data(as_text=True)
-    assert person.name in greeting and 'language="cmn-CN"' in greeting and "<Gather" in greeting
+    assert "您好，这里是邻里" in greeting and 'language="cmn-CN"' in greeting and "<Gather" in greeting
     for turn, digit in enumerate(["1", "1", "2", "2", "2", "1"], start=1):
         response = voice(client, "/twilio/voice/answer", {**call, "Digits": digit}, {"kind": "flow", "t": turn})
         assert response.status_code == 200

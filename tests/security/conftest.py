@@ -39,7 +39,8 @@ def records_in(session, app, community, elder, volunteer, family) -> dict:
 
     from portal.db import utcnow
     from portal.models import FamilyLink, FollowUp, Transfer, VisitObligation
-    from portal.services import compliance, door, requests as service_requests
+    from portal.services import compliance, door
+    from portal.services import requests as service_requests
     from portal.services import visits as visit_service
 
     nephew = make_person(session, "侄子", role="family", area=community)

@@ -23,8 +23,9 @@ def _rehash(conn, hasher) -> None:
         "FROM ledger_entries e JOIN ledger_transfers t ON t.id = e.transfer_id ORDER BY e.id")).all()
     prev = "0" * 64
     for entry_id, transfer_id, account_id, amount, kind, visit_id, reverses_id, created in rows:
-        from portal.types import UTCDateTime  # noqa: F401  (created may come back naive on SQLite)
         from datetime import datetime, timezone
+
+        from portal.types import UTCDateTime  # noqa: F401  (created may come back naive on SQLite)
 
         moment = created if isinstance(created, datetime) else datetime.fromisoformat(str(created))
         if moment.tzinfo is None:

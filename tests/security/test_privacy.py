@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent
-from portal.services.phones import mask_phone
 from portal.ratelimit import make_limiter
+from portal.services.phones import mask_phone
 from tests.factories import PASSWORD
 
 

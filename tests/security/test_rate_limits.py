@@ -5,7 +5,6 @@ allowed."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 
@@ -59,8 +58,9 @@ def _issue_code(app, session, transport, phone) -> str:
     session.commit()
     import re
 
-    from portal.models import OutboundMessage
     from sqlalchemy import select
+
+    from portal.models import OutboundMessage
 
     body = session.scalars(select(OutboundMessage.body).where(OutboundMessage.to_phone == phone)
                            .order_by(OutboundMessage.id.desc())).first()

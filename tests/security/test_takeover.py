@@ -3,15 +3,13 @@ govern (issue 12, point 1): the class is "an existing phone number reused by a r
 edit", for every kind of person a number can belong to and for both registration forms."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEvent, ElderProfile, Person, VolunteerProfile
 from portal.services.people import grant
-from tests.security.helpers import error_summary
 from tests.factories import PASSWORD, make_person, make_staff, make_volunteer
+from tests.security.helpers import error_summary
 
 OUTSIDERS = ("officer", "admin", "worker_b", "elder_b", "volunteer_b", "family_b", "worker_of_a")
 

@@ -2,8 +2,6 @@
 and door codes and cards are bounded, revocable and name nobody to a stranger (point 3)."""
 from __future__ import annotations
 
-import math
-
 import pytest
 from sqlalchemy import func, select
 
@@ -12,8 +10,7 @@ from portal.db import utcnow
 from portal.models import ElderProfile, RequestDecline, ServiceRequest, Visit
 from portal.services import door
 from portal.services import requests as service_requests
-from portal.services.scope import add_area
-from tests.factories import PASSWORD, make_elder, make_volunteer
+from tests.factories import PASSWORD
 from tests.timebank.helpers import T0
 
 

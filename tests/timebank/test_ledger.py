@@ -11,8 +11,8 @@ from sqlalchemy import func, select, text
 
 from portal.models import AppendOnlyError, Entry, FamilyLink, Transfer
 from portal.services import DomainError, ledger
-from portal.services.ledger_check import check_ledger
 from portal.services import visits as visit_service
+from portal.services.ledger_check import check_ledger
 from tests.factories import make_elder, make_person, make_volunteer
 from tests.timebank.helpers import T0, visit
 

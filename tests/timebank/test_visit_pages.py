@@ -54,7 +54,7 @@ def test_forged_and_replaced_door_cards_are_refused(world, browser, session):
     world.elder_a.door_token_version += 1
     session.commit()
     response = browser.get(f"/d/{token}")
-    assert response.status_code == 404 and "门" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "签到卡" in response.get_data(as_text=True)
     assert session.scalar(select(func.count(Visit.id))) == 0
 
 
@@ -62,7 +62,7 @@ def test_wrong_codes_on_the_page_lock_check_in(world, browser, session):
     browser.login(world.volunteer_a.person.phone)
     for _ in range(4):
         response = browser.post("/volunteer/visits/check-in", {"code": "111111"}, page="/volunteer/visits/")
-        assert response.status_code == 200 and "门牌码不对" in response.get_data(as_text=True)
+        assert response.status_code == 200 and "签到码不对" in response.get_data(as_text=True)
     response = browser.post("/volunteer/visits/check-in", {"code": world.elder_a.door_code},
                             page="/volunteer/visits/")
     assert response.status_code == 303  # four mistakes are forgiven

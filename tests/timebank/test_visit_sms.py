@@ -12,7 +12,9 @@ from tests.timebank.helpers import T0
 
 def test_handlers_are_registered_at_their_priorities(app):
     names = {name: priority for priority, name, _ in handlers()}
-    assert names["visit-door-code"] == 20 and names["visit-confirmation"] == 30
+    assert names["visit-door-code"] == 20 and names["last-question"] == 30
+    # one handler answers every short reply: the question asked last decides what "1" means
+    assert [name for priority, name, _ in handlers() if priority == 30] == ["last-question"]
 
 
 def test_english_in_out_and_a_no_from_the_elder(app, world, session):
@@ -32,7 +34,7 @@ def test_english_in_out_and_a_no_from_the_elder(app, world, session):
 def test_wrong_code_by_text_is_explained_in_the_senders_language(app, world, session):
     with app.test_request_context("/twilio/sms", method="POST"):
         reply = dispatch_sms(session, world.volunteer_a.person, "到 000001", T0)
-        assert reply == "门牌码不对，请看一下门上的卡片。"
+        assert reply == "签到码不对，请看一下门上的签到卡。"
         assert dispatch_sms(session, world.volunteer_a.person, f"走 {world.elder_a.door_code}", T0) \
             == "您没有用这个门牌码签到。"
         # A "1" from an elder nobody asked anything confirms nothing: the help text answers.

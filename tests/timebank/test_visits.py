@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from portal.models import FamilyLink, FollowUp, OutboundMessage, Transfer, Visit
 from portal.ratelimit import MemoryLimiter
-from portal.services import DomainError
-from portal.services import ledger
+from portal.services import DomainError, ledger
 from portal.services import visits as visit_service
 from portal.services.door import door_token
 from tests.factories import make_elder, make_volunteer

@@ -9,8 +9,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from portal.conversation import flows
 from portal.clock import local_tz
+from portal.conversation import flows
 from portal.conversation.engine import FLOWS, NoMatch, match_option, parse, parse_date, parse_time
 from portal.services import DomainError
 

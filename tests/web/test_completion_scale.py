@@ -9,7 +9,6 @@ from portal.models import Pairing
 from portal.services import compliance
 from tests.factories import PASSWORD, make_elder, make_volunteer
 
-
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡"
 GIVEN = "秀英桂兰淑珍玉梅凤芝建国志明德福永红春华金荣文武海山云霞丽娟"
 

@@ -39,7 +39,7 @@ def test_language_switch_refuses_foreign_redirects(browser):
 def test_elder_home_has_the_five_tiles_and_the_hotline(world, browser):
     browser.login(world.elder_a.person.phone)
     html = browser.get("/elder/").get_data(as_text=True)
-    for label in ("助餐", "助洁", "助行", "助浴", "助急"):
+    for label in ("助餐", "助洁", "助行", "助浴", "紧急求助"):
         assert label in html
     assert 'href="tel:' in html
 

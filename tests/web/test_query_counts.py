@@ -7,7 +7,6 @@ from sqlalchemy import event
 from portal.models import FamilyLink, Pairing
 from tests.factories import PASSWORD, make_elder, make_person, make_volunteer
 
-
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 
