@@ -37,9 +37,10 @@ def call_visit(visit_id: int):
     locale = visit.elder.locale
     gather = twiml.gather(locale, num_digits=1, input="dtmf", timeout=8,
                           action=f"{_public_url()}/twilio/voice/visit/{visit.id}/answer", method="POST")
-    twiml.say(gather, translate_for(locale, "%(name)s from the community visited you today. If this is right, "
-                                            "press 1. If not, press 2.", name=visit.volunteer.name) + " "
-              + translate_for(locale, "To talk to a person, press 0. For emergency help, press 9."), locale)
+    question = translate_for(locale, "%(name)s from the community visited you today. If this is right, "
+                                     "press 1. If not, press 2.", name=visit.volunteer.name)
+    closing = translate_for(locale, "For an emergency, press 9. To talk to a person, press 0.")
+    twiml.say(gather, f"{question} {closing}" if locale == "en" else f"{question}{closing}", locale)
     response.append(gather)
     twiml.say(response, translate_for(locale, "We did not hear a key. The community worker will call you."), locale)
     return _twiml(response)

@@ -24,7 +24,7 @@ SERVICE_OPTIONS = (
 DAY_OPTIONS = (
     Option("today", _l("Today"), ("今天", "今日", "today")),
     Option("tomorrow", _l("Tomorrow"), ("明天", "明日", "tomorrow")),
-    Option("day_after", _l("The day after tomorrow"), ("后天",)),
+    Option("day_after", _l("The day after tomorrow"), ("后天", "day after tomorrow")),
 )
 HALF_DAY = (
     Option("morning", _l("Morning"), words.HALF_DAY["morning"]),

@@ -125,7 +125,8 @@ RETURN_TRIP: dict[str, frozenset[str]] = {
     "no": _words("不要", "不用", "不需要", "莫要", "不消", "不用送", "不用送回家", "只送过去", "单程", "no"),
 }
 # Days and times of day (portal.conversation.understand reads them).
-RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3, "today": 0, "tomorrow": 1}
+RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3, "today": 0, "tomorrow": 1,
+                 "day after tomorrow": 2}
 WEEKDAY_PREFIXES = ("星期", "礼拜", "周")
 WEEKDAY_NUMBERS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "1": 0, "2": 1, "3": 2,
                    "4": 3, "5": 4, "6": 5, "7": 6}

@@ -80,4 +80,7 @@ def signed(body: str) -> str:
         if body.startswith(prefix):
             body = body[len(prefix):].lstrip()
             break
-    return (SIGNATURE if _CJK.search(body) else SIGNATURE_EN) + body
+    # the text's own language: Chinese unless Latin letters outnumber Chinese characters by far (an
+    # English text may carry a Chinese name, a Chinese one an English word)
+    chinese, latin = len(_CJK.findall(body)), sum(char.isascii() and char.isalpha() for char in body)
+    return (SIGNATURE if chinese * 3 >= latin else SIGNATURE_EN) + body

@@ -83,7 +83,7 @@ def test_an_answering_machine_turns_a_reminder_call_into_a_text(session, world, 
     session.refresh(call)
     assert call.status == "machine"
     assert len(_calls_to(fake, elder.phone)) == 1
-    assert fake.bodies_created() == ["志愿者今天来看过您吗？是请回复1"]
+    assert fake.bodies_created() == ["【邻里】志愿者今天来看过您吗？是请回复1"]  # every text names its sender
 
 
 def test_quiet_hours_hold_a_call_to_an_elder_but_not_an_urgent_one(session, world, transport, fake):
@@ -145,4 +145,4 @@ def test_the_status_webhook_passes_answered_by(client, session, world):
     session.expire_all()
     assert session.get(OutboundMessage, call.id).status == "machine"
     texts = session.scalars(select(OutboundMessage).where(OutboundMessage.channel == "sms")).all()
-    assert [m.body for m in texts] == ["提醒短信"]
+    assert [m.body for m in texts] == ["【邻里】提醒短信"]

@@ -109,7 +109,7 @@ def test_a_day_of_daily_calls_for_the_demos_elders_living_alone(app, client, ses
         texts = [m for m in told if elder.person.name in m.body]
         assert {m.to_phone for m in texts} == expected, elder.person.name
         pronoun = "她" if elder.gender == "f" else "他"
-        assert all(m.body == f"今天没有接到{elder.person.name}的问安电话，请看看{pronoun}" for m in texts)
+        assert all(m.body == f"【邻里】今天没有接到{elder.person.name}的问安电话，请看看{pronoun}" for m in texts)
     # Idempotent: running the job again changes nothing.
     count = session.query(OutboundMessage).count()
     assert checkins.run_checkins(session, shanghai(*DAY, 11, 35)) == {"placed": 0, "retried": 0, "missed": 0}

@@ -40,7 +40,7 @@ def test_worker_and_son_who_texted_stop_still_get_the_elders_emergency_alert(cli
         assert _stopped(session, phone)
         confirmation = transport.messages_to(phone)[-1]
         assert confirmation.kind == "opt_out_confirmation"
-        assert "紧急求助提醒仍会照常发送" in confirmation.body  # they are told emergencies still come
+        assert "紧急求助提醒照常发送" in confirmation.body  # they are told emergencies still come
 
     assert text(client, elder.person.phone, "救命").status_code == 200
 
@@ -73,7 +73,7 @@ def test_an_alert_queued_before_the_stop_still_leaves(app, session, world, trans
     session.expire_all()
     assert session.get(OutboundMessage, alert.id).status == "sent"
     assert session.get(OutboundMessage, notice.id).status == "opted_out"
-    assert [m.body for m in transport.messages_to(phone)] == ["EMERGENCY"]
+    assert [m.body for m in transport.messages_to(phone)] == ["[Linli] EMERGENCY"]  # signed, like every text
 
 
 def test_quiet_hours_never_hold_an_emergency_alert_to_an_elder(app, session, world, transport):
@@ -85,7 +85,7 @@ def test_quiet_hours_never_hold_an_emergency_alert_to_an_elder(app, session, wor
     assert held.quiet_hours and held.next_attempt_at > night
     assert alert.kind == EMERGENCY_KIND and not alert.quiet_hours and alert.next_attempt_at == night
     assert sender.send_due(session, transport, now=night) == 1
-    assert [m.body for m in transport.messages_to(elder_phone)] == ["EMERGENCY"]
+    assert [m.body for m in transport.messages_to(elder_phone)] == ["[Linli] EMERGENCY"]  # signed, like every text
 
 
 def test_emergency_alerts_are_sent_before_a_backlog(app, session, world, transport):
@@ -94,7 +94,7 @@ def test_emergency_alerts_are_sent_before_a_backlog(app, session, world, transpo
     enqueue(session, world.worker_a.phone, "EMERGENCY", emergency=True)
     session.commit()
     assert sender.send_due(session, transport, limit=1) == 1
-    assert [m.body for m in transport.sent] == ["EMERGENCY"]
+    assert [m.body for m in transport.sent] == ["[Linli] EMERGENCY"]  # signed, like every text
 
 
 def test_the_worker_sees_an_emergency_contact_who_sent_stop(client, session, world, browser):

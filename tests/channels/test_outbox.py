@@ -115,7 +115,7 @@ def test_a_time_out_the_provider_has_no_record_of_is_sent_again(session, world, 
     assert statuses(session) == ["unknown"]
     fake.down = False
     outbox.send_due(session, transport, now=now + timedelta(minutes=1))
-    assert statuses(session) == ["sent"] and fake.bodies_created() == ["再试"]
+    assert statuses(session) == ["sent"] and fake.bodies_created() == ["【邻里】再试"]
 
 
 def test_a_login_code_is_never_sent_twice(session, world, fake):

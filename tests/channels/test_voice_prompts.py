@@ -174,6 +174,8 @@ def test_the_keys_the_prompts_offer_do_what_they_say(app, session, world, client
     call.post(f"/twilio/voice/visit/{visit.id}")
     assert "<Dial>" in call.post(f"/twilio/voice/visit/{visit.id}/answer", {"Digits": "0"})
     xml = call.post(f"/twilio/voice/visit/{visit.id}/answer", {"Digits": "9"})
-    assert "<Dial>" in xml and "120" in xml
+    assert "确定要紧急求助吗" in xml  # a mis-pressed 9 is asked about once ...
+    xml = call.post(f"/twilio/voice/visit/{visit.id}/sos", {"Digits": "9"})
+    assert "120" in xml  # ... and a second 9 goes through
     assert session.scalar(select(ServiceRequest).where(ServiceRequest.service == "emergency"))
     assert session.get(Visit, visit.id).status == "done"  # neither key answered the visit question

@@ -147,7 +147,7 @@ def test_the_scheduler_process_texts_each_person_in_their_language(tmp_path):
         bodies = _wait_for("the workers' texts", texts, 120, process, log)
         chinese, english = bodies[phones["zh_Hans"]], bodies[phones["en"]]
         assert "还没有人接" in chinese and "助餐" in chinese and "Nobody" not in chinese, chinese
-        assert english.startswith("Nobody has accepted request") and "Meals" in english, english
+        assert english.startswith("[Linli] Nobody has accepted request") and "Meals" in english, english
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)

@@ -67,7 +67,7 @@ def test_elder_taps_help_by_mistake_and_stands_it_down_within_two_minutes(alarme
     page = browser.get(response.headers["Location"]).get_data(as_text=True)
     buttons = texts(page, "button")
     assert "按错了，取消" in buttons
-    assert "已通知求助" in state_line(page)
+    assert "已通知社区和家人" in state_line(page)
     clock["t"] = T0 + timedelta(seconds=90)
     ref = the_emergency(session, world.elder_a.person_id).reference
     after = browser.post(f"/requests/emergency/{ref}/stand-down", {}, page=f"/requests/emergency/{ref}")
@@ -171,9 +171,9 @@ def said(response) -> str:
 def test_every_voice_menu_says_0_and_9(world, client, clock):
     call = {"CallSid": "CA1", "From": world.elder_a.person.phone}
     first = said(voice(client, "/twilio/voice", call))
-    assert "按0" in first and "紧急求助请按9" in first
+    assert first.endswith("有急事请按9，找工作人员请按0。")
     after = said(voice(client, "/twilio/voice/answer", {**call, "Digits": "1"}, {"kind": "flow", "t": 2}))
-    assert "按0" in after and "紧急求助请按9" in after
+    assert after.endswith("有急事请按9，找工作人员请按0。")
 
 
 @pytest.mark.parametrize("second", [{"Digits": "9"}, {"Digits": "1"}, {}], ids=["9 again", "1", "silence"])
@@ -219,7 +219,7 @@ def test_the_visit_confirmation_call_says_0_and_9_and_a_second_9_goes_through(wo
     done = visit(session, world.volunteer_a.person, world.elder_a)
     session.commit()
     menu = said(voice(client, f"/twilio/voice/visit/{done.id}", {}))
-    assert "按0" in menu and "紧急求助请按9" in menu
+    assert "按2。有急事请按9，找工作人员请按0。" in menu  # the question's own keys, then 9 and 0
     asked = voice(client, f"/twilio/voice/visit/{done.id}/answer", {"Digits": "9"}).get_data(as_text=True)
     assert "确定要紧急求助吗" in " ".join(texts(asked, "say"))
     assert the_emergency(session, world.elder_a.person_id) is None

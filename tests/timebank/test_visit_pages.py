@@ -72,7 +72,7 @@ def test_wrong_codes_on_the_page_lock_check_in(world, browser, session):
         response = browser.post(f"/volunteer/visits/{visit.id}/check-out", {"code": "222222"})
     assert response.status_code == 200
     assert text_of(response.get_data(as_text=True), "p", cls="error") == \
-        "门牌码输错太多次了。请等 15 分钟，或打电话给社区工作人员。"
+        "签到码输错太多次了。请等15分钟，或打电话给社区工作人员。"
     response = browser.post(f"/volunteer/visits/{visit.id}/check-out", {"code": world.elder_a.door_code})
     assert response.status_code == 200 and "error-summary" in response.get_data(as_text=True)
     session.expire_all()

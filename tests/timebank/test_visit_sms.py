@@ -36,7 +36,7 @@ def test_wrong_code_by_text_is_explained_in_the_senders_language(app, world, ses
         reply = dispatch_sms(session, world.volunteer_a.person, "到 000001", T0)
         assert reply == "签到码不对，请看一下门上的签到卡。"
         assert dispatch_sms(session, world.volunteer_a.person, f"走 {world.elder_a.door_code}", T0) \
-            == "您没有用这个门牌码签到。"
+            == "您还没有用这个签到码签到。"
         # A "1" from an elder nobody asked anything confirms nothing: the help text answers.
         assert "没看懂" in dispatch_sms(session, world.elder_b.person, "1", T0)
     assert session.scalar(select(func.count(Visit.id))) == 0

@@ -179,14 +179,14 @@ def test_the_day_step_reads_options_and_typed_days(raw, today, expected):
 
 
 @pytest.mark.parametrize("raw, expected", [
-    ("1", "08:00"),                                          # options by number
-    ("5", "15:00"),
+    ("1", "09:00"),                                          # options by number (four: a voice menu reads no more)
+    ("4", "15:00"),
     ("下午3点", "15:00"),
     ("上午9点", "09:00"),
     ("3点", "15:00"),
     ("下午3点半", "15:30"),                                  # not the option "下午3点" it contains
     ("15:30", "15:30"),
-    ("9", "09:00"),                                          # no sixth option: a typed hour
+    ("9", "09:00"),                                          # no ninth option: a typed hour
     ("3 in the afternoon", "15:00"),
     ("9 in the morning", "09:00"),
 ])

@@ -30,7 +30,9 @@ VALUES = {
     "reason": "请选两个月以内的日子", "current": "陪同出门", "new": "打扫卫生", "label": "午餐和晚餐", "key": "1",
     "answer": "12月31日", "count": "12", "days": "30", "url": "", "community": "幸福里社区", "period": "2026年12月",
     "names": "欧阳秀英、司马晓东", "doing": "给您打扫卫生", "day": "12月31日（周四）", "date": "12月31日（周四）",
+    "who": "司马晓东", "outcome": "已上门看过",
 }
+NUMBERS = {"days": 30, "count": 12, "minutes": 180}  # placeholders written as %(key)d
 
 
 def sms_message_ids() -> list[str]:
@@ -49,15 +51,16 @@ def _extract(path: Path):
 
 def render(app, message_id: str) -> str:
     with app.test_request_context(), force_locale("zh_Hans"):
-        return signed(gettext(message_id, **{key: value for key, value in VALUES.items()
-                                             if f"%({key})s" in message_id}))
+        values = {key: value for key, value in VALUES.items() if f"%({key})s" in message_id}
+        values.update({key: value for key, value in NUMBERS.items() if f"%({key})d" in message_id})
+        return signed(gettext(message_id, **values))
 
 
 def test_the_texts_are_found(app):
     ids = sms_message_ids()
     assert len(ids) > 40
-    assert "Linli: you will get no more texts from us. Send 订阅 or START to get them again. " \
-           "Hotline %(hotline)s." in ids
+    assert "Linli: you will get no more texts from us, except emergency alerts: those always come. " \
+           "Send 订阅 or START to get the others again. Hotline %(hotline)s." in ids
 
 
 @pytest.mark.parametrize("message_id", sms_message_ids())

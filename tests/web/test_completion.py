@@ -104,7 +104,7 @@ def test_the_reassign_list_names_each_person_once_in_chinese(app, session, world
     options = re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]+)</option>', select_html)
     assert len(options) == len({value for value, _name in options})
     names = [name for _value, name in options]
-    assert "甲志愿者" in names and any(name.endswith("（社区工作者）") for name in names)
+    assert "甲志愿者" in names and any(name.endswith("（社区工作人员）") for name in names)
     assert not any("worker" in name for name in names)
 
 

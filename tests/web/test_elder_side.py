@@ -180,4 +180,4 @@ def test_a_visit_reminder_gives_its_deadline_as_a_chinese_day(world, app, sessio
                 "test:reminder", AFTERNOON, elder="甲老人", community="甲社区",
                 date=lambda locale: formatting.day(date(2026, 12, 31), locale))
     body = session.scalar(select(OutboundMessage.body).where(OutboundMessage.dedupe_key == "test:reminder"))
-    assert body == "请在12月31日（周四）前探访甲老人（甲社区）。谢谢您！"  # not "请在 2026-12-31 前探访"
+    assert body == "【邻里】请在12月31日（周四）前探访甲老人（甲社区）。谢谢您！"  # not "请在 2026-12-31 前探访"
