@@ -7,6 +7,8 @@ or silence after it goes through, so a real emergency is never held behind a que
 is remembered by a digest of the call, URL and posted fields, so a Twilio retry of the same step gets
 the same TwiML and acts once; each reply carries a turn number in its action URL, so a person
 pressing the same key twice is two different turns.
+
+Just over 400 lines: one webhook and its answers; the prompts it speaks are the part to move out.
 """
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Every transfer moves a positive whole number of minutes from one account to anot
 written as two entries (−amount, +amount). Entries form a hash chain: each carries the hash of
 its own content and of the entry before it, so a changed, removed or inserted row is detectable.
 Appends take the ledger head's row lock first, so they are serial on every database.
+
+Just over 400 lines: accounts and posting, then the time-bank operations (credit, gift, pay,
+reverse) that post through them; the operations are the seam to split along.
 """
 from __future__ import annotations
 

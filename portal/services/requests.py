@@ -1,8 +1,10 @@
 """Service requests: placing, accepting, doing, confirming, refusing, cancelling, emergencies.
 
-Every transition writes a timeline row, queues the texts it causes (outbox, same transaction)
-and sends its signal from portal.events. Refused and expired requests send `request_cancelled`
-with `reason="refused"` / `reason="expired"` (events.py has no signal of their own for them).
+Every transition writes a timeline row and queues the texts it causes (outbox, same transaction).
+
+Longer than 400 lines on purpose, for now: every transition shares the private timeline and
+notification helpers (_event, _tell, _tell_family), and the sections below (placing, elder and
+family actions, volunteers, the visit path, emergency, jobs) are the seams to split along next.
 """
 from __future__ import annotations
 

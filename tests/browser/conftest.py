@@ -104,8 +104,12 @@ def live_server():
         "LINLI_DEV_TOOLS": True,
         "LINLI_DEMO": True,
         "LINLI_REDIS_URL": "",
+        "LINLI_SENDER": "thread",  # as the demo: texts leave from a sender thread, never from a request
     }
     app = create_app(config)
+    from portal.channels.sender import start_sender_thread
+
+    start_sender_thread(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
@@ -171,13 +175,18 @@ def shot(page, name: str) -> Path:
 
 def read_code_from_outbox(page, base: str, phone_digits: str) -> str:
     """Open /dev/outbox (as a person in the demo would) and read the newest code sent to the phone."""
-    page.goto(f"{base}/dev/outbox")
-    rows = page.locator("tbody tr")
-    for index in range(rows.count()):
-        row = rows.nth(index)
-        to = re.sub(r"\D", "", row.locator("td").nth(1).inner_text())
-        if to.endswith(phone_digits[-8:]):
-            match = re.search(r"\b(\d{6})\b", row.locator("td").nth(3).inner_text())
-            if match:
-                return match.group(1)
+    for _attempt in range(20):  # the sender thread sends within a poll (half a second): look again
+        page.goto(f"{base}/dev/outbox")
+        rows = page.locator("table.sent tbody tr") if page.locator("table.sent").count() else page.locator("tbody tr")
+        for index in range(rows.count()):
+            row = rows.nth(index)
+            cells = row.locator("td")
+            if cells.count() < 4:
+                continue
+            to = re.sub(r"\D", "", cells.nth(1).inner_text())
+            if to.endswith(phone_digits[-8:]):
+                match = re.search(r"\b(\d{6})\b", cells.nth(3).inner_text())
+                if match:
+                    return match.group(1)
+        page.wait_for_timeout(500)
     raise AssertionError(f"no login code for {phone_digits} in the dev outbox")
