@@ -246,7 +246,7 @@ class SearchForm(FlaskForm):
     tier = SelectField(_l("Care tier"), validators=[Optional()])
     living = SelectField(_l("Living situation"), validators=[Optional()])
     community = SelectField(_l("Community"), validators=[Optional()])
-    page = IntegerField(default=1, validators=[Optional()])
+    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
 
 
 # ---------------------------------------------------------------- requests
@@ -380,6 +380,16 @@ class EmergencyOutcomeForm(FlaskForm):
 ONE_OF_OURS = _l("Please choose a verified volunteer of this community.")
 
 
+def record_ids(form, field) -> None:
+    """Ids posted in a form are whole numbers a 32-bit id column can hold (a larger one would overflow
+    on PostgreSQL: a 500 instead of "not found")."""
+    from portal.web import LARGEST_ID
+
+    values = field.data if isinstance(field.data, list) else [field.data]
+    if any(value is not None and not 0 <= value <= LARGEST_ID for value in values):
+        raise ValidationError(_l("That record does not exist."))
+
+
 class ReassignForm(FlaskForm):
     """Give one visit (or, in BulkReassignForm, the selected visits) to someone else; the view sets
     the choices to the community's verified volunteers and workers."""
@@ -389,7 +399,8 @@ class ReassignForm(FlaskForm):
 
 class BulkReassignForm(ReassignForm):
     selected = SelectMultipleField(_l("Selected elders"), coerce=int, validate_choice=False,
-                                   validators=[DataRequired(message=_l("Please tick at least one elder."))])
+                                   validators=[DataRequired(message=_l("Please tick at least one elder.")),
+                                               record_ids])
 
 
 class ExcuseForm(FlaskForm):
@@ -401,7 +412,7 @@ class ExcuseForm(FlaskForm):
 
 
 class UndoForm(FlaskForm):
-    obligation = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired()])
+    obligation = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired(), record_ids])
 
 
 class VisitRecordForm(FlaskForm):
@@ -428,4 +439,4 @@ class CheckInOptInForm(FlaskForm):
 class CheckInSeenForm(FlaskForm):
     """Someone saw her after a missed 问安 call."""
 
-    day_id = IntegerField(validators=[InputRequired()], widget=HiddenInput())
+    day_id = IntegerField(validators=[InputRequired(), record_ids], widget=HiddenInput())

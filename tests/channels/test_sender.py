@@ -72,7 +72,7 @@ def _bulk_reminders(session, count: int, now) -> None:
     session.commit()
 
 
-def test_an_sos_reaches_the_provider_before_15000_queued_reminders(app, session, world, fake):
+def test_an_sos_reaches_the_provider_before_15000_queued_reminders(committed, app, session, world, fake):
     now = utcnow() - timedelta(seconds=1)
     _bulk_reminders(session, 15_000, now)
     sender = Sender(app.extensions["linli"].session_factory, twilio(fake), MemoryTokenBucket(100, 1),

@@ -139,6 +139,7 @@ def test_from_an_empty_database_to_a_working_district(deploy_database, tmp_path)
             "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "LANG": "C.UTF-8",
             "LINLI_ENV": "production",
             "LINLI_SECRET_KEY": "d" * 64,
+            "LINLI_LEDGER_KEY": "e" * 64,  # docs/deploy.md: kept outside the database
             "LINLI_DATABASE_URL": deploy_database,
             "LINLI_PUBLIC_URL": f"https://{PUBLIC_HOST}",
             "LINLI_PROXY_HOPS": "1",
@@ -167,6 +168,9 @@ def test_from_an_empty_database_to_a_working_district(deploy_database, tmp_path)
         # 5: gunicorn, as the systemd unit starts it
         web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "portal.wsgi:app"], env=env,
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # web workers never send: a sender unit does (docs/deploy.md), here before the scheduler starts
+        sender = subprocess.Popen([str(BIN / "linli"), "sender"], env=env, cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         scheduler = None
         try:
             site = Site(port)
@@ -209,7 +213,7 @@ def test_from_an_empty_database_to_a_working_district(deploy_database, tmp_path)
                 assert time.monotonic() < deadline, "no reminder reached the fake Twilio"
                 time.sleep(0.5)
         finally:
-            for process in (scheduler, web):
+            for process in (scheduler, sender, web):
                 if process is not None:
                     _stop(process)
         assert all(r.startswith("/2010-04-01/Accounts/") for r in [c["path"] for c in twilio.created])
