@@ -24,6 +24,7 @@ from portal.services.staff import (
 )
 from portal.web import commit, db
 from portal.web.admin_forms import AreaForm, ConfirmForm, MoveStaffForm, RenameAreaForm, StaffForm
+from portal.web.forms import select_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = ("admin",)
@@ -50,8 +51,8 @@ def indented(area: Area) -> str:
 def _area_form() -> AreaForm:
     form = AreaForm(prefix="new")
     top = [(0, _("— none: a new district —"))] if admin_governs(db(), current_user, None) else []
-    form.parent_id.choices = top + [(area.id, indented(area)) for area in all_areas()
-                                    if area.level != "community" and area.retired_at is None]
+    form.parent_id.choices = select_choices(top + [(area.id, indented(area)) for area in all_areas()
+                                                   if area.level != "community" and area.retired_at is None])
     return form
 
 
@@ -150,8 +151,8 @@ def describe_staff(person: Person, area_names: dict[int, str]) -> dict:
     }
 
 
-def _area_choices() -> list[tuple[int, str]]:
-    return [(area.id, indented(area)) for area in all_areas() if area.retired_at is None]
+def _area_choices():
+    return select_choices((area.id, indented(area)) for area in all_areas() if area.retired_at is None)
 
 
 def _staff_page(form: StaffForm | None = None):

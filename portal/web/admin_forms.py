@@ -7,6 +7,7 @@ from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.i18n import _l
+from portal.web.forms import select_choices
 
 
 class AreaForm(FlaskForm):
@@ -28,7 +29,8 @@ class StaffForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=50)])
     phone = StringField(_l("Mobile number"), validators=[DataRequired(_l("Please enter a phone number."))],
                         render_kw={"inputmode": "tel"})
-    role = SelectField(_l("Role"), choices=[("worker", _l("Community worker")), ("officer", _l("Officer"))])
+    role = SelectField(_l("Role"), choices=select_choices([("worker", _l("Community worker")),
+                                                                  ("officer", _l("Officer"))]))
     area_ids = SelectMultipleField(_l("Areas (a worker may have several communities)"), coerce=int,
                                    validators=[DataRequired(_l("Please choose at least one area."))])
 
@@ -49,8 +51,8 @@ class FirstPasswordForm(FlaskForm):
 
 
 class UploadSheetForm(FlaskForm):
-    kind = SelectField(_l("What the sheet lists"), choices=[("elders", _l("Elders (特殊困难老年人台账)")),
-                                                           ("volunteers", _l("Volunteers (志愿者花名册)"))])
+    kind = SelectField(_l("What the sheet lists"), choices=select_choices([
+        ("elders", _l("Elders (特殊困难老年人台账)")), ("volunteers", _l("Volunteers (志愿者花名册)"))]))
     community_id = SelectField(_l("Community (for rows without a community column)"), coerce=int)
     sheet = FileField(_l("The sheet (.xlsx or .csv)"), validators=[
         FileRequired(_l("Please choose a file.")),

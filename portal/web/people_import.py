@@ -27,6 +27,7 @@ from portal.services.people_import import (
 from portal.services.sheets import read_sheet
 from portal.web import commit, db
 from portal.web.admin_forms import ColumnMappingForm, ConfirmImportForm, UploadSheetForm
+from portal.web.forms import select_choices
 
 bp = Blueprint("people_import", __name__, url_prefix="/import")
 IMPORTERS = ("worker", "admin")
@@ -57,7 +58,7 @@ def _upload_page(form: UploadSheetForm):
 @allow(*IMPORTERS)
 def upload():
     form = UploadSheetForm()
-    form.community_id.choices = [(a.id, a.name) for a in _communities()]
+    form.community_id.choices = select_choices((a.id, a.name) for a in _communities())
     if form.validate_on_submit():
         try:
             header, rows = read_sheet(form.sheet.data.read(), form.sheet.data.filename or "")
@@ -84,7 +85,7 @@ def batch_or_404(batch_id: int) -> ImportBatch:
 def _mapping_form(batch: ImportBatch, formdata=True) -> ColumnMappingForm:
     saved = remembered_mapping(db(), batch.community_id, batch.kind, batch.header)
     form = ColumnMappingForm() if formdata else ColumnMappingForm(formdata=None, data=saved)
-    choices = [("", _("— not in this sheet —"))] + [(title, title) for title in batch.header if title]
+    choices = select_choices([("", _("— not in this sheet —"))] + [(title, title) for title in batch.header if title])
     for key in FIELDS[batch.kind]:
         getattr(form, key).choices = choices
     for key in set(FIELDS["elders"]) | set(FIELDS["volunteers"]):
@@ -137,7 +138,7 @@ def preview(batch_id: int):
     if checks is None:
         return redirect(url_for("people_import.columns", batch_id=batch.id))
     form = ConfirmImportForm()
-    form.skip.choices = [(c.number, str(c.number)) for c in checks if c.problems]
+    form.skip.choices = select_choices((c.number, str(c.number)) for c in checks if c.problems)
     if form.validate_on_submit():
         try:
             result = apply_import(db(), current_user, batch.kind, checks, set(form.skip.data or []), local_today(),

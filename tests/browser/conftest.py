@@ -6,6 +6,7 @@ which turns that into a failure. No browser is ever downloaded.
 """
 from __future__ import annotations
 
+import html as html_module
 import logging
 import os
 import re
@@ -109,7 +110,7 @@ def live_server():
     app = create_app(config)
     from portal.channels.sender import start_sender_thread
 
-    start_sender_thread(app)
+    sender = start_sender_thread(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
@@ -119,6 +120,12 @@ def live_server():
     yield LiveServer(app, base)
     server.shutdown()
     thread.join(timeout=5)
+    # stop the sender before its database goes away (else it logs a failed round at every poll)
+    sender.stop.set()
+    sender.wake()
+    for running in threading.enumerate():
+        if running.name == "linli-sender":
+            running.join(timeout=5)
     app.extensions["linli"].engine.dispose()
     shutil.rmtree(workdir, ignore_errors=True)
 
@@ -173,20 +180,38 @@ def shot(page, name: str) -> Path:
     return path
 
 
-def read_code_from_outbox(page, base: str, phone_digits: str) -> str:
-    """Open /dev/outbox (as a person in the demo would) and read the newest code sent to the phone."""
-    for _attempt in range(20):  # the sender thread sends within a poll (half a second): look again
+def _codes_in_outbox(html: str, phone_digits: str) -> list[tuple[str, str]]:
+    """The six-digit codes texted to the phone, newest first, in the dev outbox's "sent" table, each
+    with the text it came in."""
+    codes = []
+    for row in re.findall(r"<tr>(.*?)</tr>", html, flags=re.DOTALL):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.DOTALL)
+        if len(cells) < 4:
+            continue
+        if re.sub(r"\D", "", cells[1]).endswith(phone_digits[-8:]):
+            match = re.search(r"验证码\D*(?<!\d)(\d{6})(?!\d)", cells[3])  # a login text, not any other
+            if match:
+                codes.append((match.group(1), html_module.unescape(cells[3]).strip()))
+    return codes
+
+
+def codes_sent_so_far(page, base: str, phone_digits: str) -> int:
+    """How many codes the phone has been texted so far (read without leaving the page)."""
+    return len(_codes_in_outbox(page.request.get(f"{base}/dev/outbox").text(), phone_digits))
+
+
+def read_code_from_outbox(page, base: str, phone_digits: str, sent_before: int = 0) -> str:
+    """Open /dev/outbox (as a person in the demo would) and read the newest code sent to the phone.
+
+    Texts leave from the sender thread, not from the request: the new code may not be in the
+    outbox yet, so look again until there are more codes than `sent_before` (the count taken
+    before asking for this one) — an older code from an earlier sign-in is never taken for it."""
+    for _attempt in range(40):  # the sender thread sends within a poll (half a second): look again
         page.goto(f"{base}/dev/outbox")
-        rows = page.locator("table.sent tbody tr") if page.locator("table.sent").count() else page.locator("tbody tr")
-        for index in range(rows.count()):
-            row = rows.nth(index)
-            cells = row.locator("td")
-            if cells.count() < 4:
-                continue
-            to = re.sub(r"\D", "", cells.nth(1).inner_text())
-            if to.endswith(phone_digits[-8:]):
-                match = re.search(r"\b(\d{6})\b", cells.nth(3).inner_text())
-                if match:
-                    return match.group(1)
+        codes = _codes_in_outbox(page.content(), phone_digits)
+        if len(codes) > sent_before:
+            code, text = codes[0]
+            assert text.startswith("【邻里】"), f"the login text is not signed 【邻里】: {text!r}"
+            return code
         page.wait_for_timeout(500)
-    raise AssertionError(f"no login code for {phone_digits} in the dev outbox")
+    raise AssertionError(f"no new login code for {phone_digits} in the dev outbox")

@@ -99,7 +99,7 @@ def elder_pages(page, base: str) -> list[str]:
 def place_it(page, base: str) -> list[str]:
     """Send the request on the check page; its "sent" and status pages."""
     page.goto(f"{base}/requests/check")
-    page.get_by_role("button", name="发送申请").click()
+    page.get_by_role("button", name="确认下单").click()
     page.wait_for_url(re.compile(r"/placed$"))
     reference = re.search(r"/requests/([^/]+)/placed", page.url).group(1)
     return [page.url, f"{base}/requests/{reference}"]

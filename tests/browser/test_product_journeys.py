@@ -56,7 +56,7 @@ def planned_month(live_server):
 
 
 def _answer_every_question(page, checker, elder: bool):
-    """Pick the first answer on each question page until the check page."""
+    """Pick an answer on each question page (tomorrow for the day, else the first) until the check page."""
     for _ in range(10):
         if "/requests/check" in page.url:
             return
@@ -68,7 +68,10 @@ def _answer_every_question(page, checker, elder: bool):
         if page.locator("label.tile").count() == 0:
             shot(page, "no-tiles")
             raise AssertionError(f"a question without answers to choose: {question!r} at {page.url}")
-        page.locator("label.tile").first.click()
+        # Times that have passed are not offered (the same-day lead time): on the day question take
+        # tomorrow, so the journey does not depend on the hour it runs at; elsewhere the first answer.
+        tomorrow = page.locator("label.tile", has=page.locator("input[value=tomorrow]"))
+        (tomorrow if tomorrow.count() else page.locator("label.tile").first).click()
         page.get_by_role("button", name="下一步").click()
         # htmx swaps the next question in (or loads the check page): wait for the change
         page.wait_for_function("q => !document.querySelector('#conversation legend') || "
@@ -238,7 +241,7 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
     sign_in(page, None, base, VOLUNTEER)
     page.wait_for_url(re.compile(r"/volunteer/$"))
     checker.check()
-    page.get_by_role("link", name="求助和我的任务").click()
+    page.get_by_role("link", name="服务单和我的任务").click()
     page.wait_for_url(re.compile(r"/volunteer/requests/"))
     checker.check()
     card = page.locator("li.card", has_text=reference)
@@ -255,6 +258,7 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
     page.wait_for_url(re.compile(r"/volunteer/visits/$"))
     checker.check()
     code = _door_code(live_server)
+    assert re.fullmatch(r"\d{8}", code)  # door codes are eight digits
     page.get_by_label("签到码（在老人家门上的签到卡上）").fill(code)
     page.get_by_role("button", name="签到").click()
     page.wait_for_url(re.compile(r"/volunteer/visits/$"))
