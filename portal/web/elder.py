@@ -8,10 +8,11 @@ from sqlalchemy import select
 from portal.access import allow
 from portal.db import utcnow
 from portal.i18n import _
-from portal.models import SERVICE_TYPES, ElderProfile, FamilyLink
+from portal.models import SERVICE_TYPES, DailyCheckIn, ElderProfile, FamilyLink
+from portal.services import checkins
 from portal.services.people import decide_family_link, revoke_family_link
 from portal.web import commit, db
-from portal.web.forms import LinkDecisionForm
+from portal.web.forms import DAILY_CALL_TIMES, ElderDailyCallForm, LinkDecisionForm
 
 bp = Blueprint("elder", __name__, url_prefix="/elder")
 
@@ -71,3 +72,34 @@ def decide_link(link_id: int):
     flash(_("Thank you. %(name)s can now order for you.", name=link.family.name) if approve
           else _("You said no. %(name)s cannot order for you.", name=link.family.name))
     return redirect(url_for("elder.home"), code=303)
+
+
+@bp.route("/daily-call", methods=["GET", "POST"])
+@allow("elder")
+def daily_call():
+    """每日问安: the elder chooses her own time for the daily call, or stops it (a worker can too)."""
+    profile = my_profile()
+    current = db().get(DailyCheckIn, profile.person_id)
+    current_time = current.call_time if current is not None and current.active else None
+    form = ElderDailyCallForm(data={"choice": current_time or ""} if current_time else None)
+    if form.validate_on_submit():
+        if form.choice.data == "stop":
+            checkins.unsubscribe(db(), profile)
+            message = _("All right: no daily call. You can ask for it again here at any time.")
+        else:
+            checkins.subscribe(db(), profile, form.choice.data, current_user, utcnow())
+            message = _("All right: we will call you every day at %(time)s.",
+                        time=_daily_call_time_label(form.choice.data))
+        commit()
+        flash(message)
+        return redirect(url_for("elder.home"), code=303)
+    labels = {time: _daily_call_time_label(time) for time in DAILY_CALL_TIMES}
+    return render_template("elder/daily_call.html", form=form, times=DAILY_CALL_TIMES, time_labels=labels,
+                           current_time=current_time)
+
+
+def _daily_call_time_label(hhmm: str) -> str:
+    hour, minute = int(hhmm[:2]), int(hhmm[3:])
+    if minute:
+        return _("%(hour)s:30 in the morning", hour=hour)
+    return _("%(hour)s o'clock in the morning", hour=hour)

@@ -436,6 +436,16 @@ class CheckInOptInForm(FlaskForm):
                                                message=_l("Please give the time as HH:MM, for example 09:00."))])
 
 
+DAILY_CALL_TIMES = ("08:00", "08:30", "09:00", "09:30")
+
+
+class ElderDailyCallForm(FlaskForm):
+    """每日问安 chosen by the elder herself: one of four morning times, or no call."""
+
+    choice = RadioField(choices=select_choices([(time, time) for time in DAILY_CALL_TIMES] + [("stop", "stop")]),
+                        validators=[InputRequired(message=_l("Please choose one of the answers."))])
+
+
 class CheckInSeenForm(FlaskForm):
     """Someone saw her after a missed 问安 call."""
 

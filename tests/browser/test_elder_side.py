@@ -66,7 +66,7 @@ def page_problems(page, size: str, label: str) -> list[str]:
 
 def elder_pages(page, base: str) -> list[str]:
     """The elder's pages, reached as she would reach them (each GET-able again afterwards)."""
-    urls = [f"{base}/elder/", f"{base}/elder/service/meal", f"{base}/elder/visits/",
+    urls = [f"{base}/elder/", f"{base}/elder/service/meal", f"{base}/elder/visits/", f"{base}/elder/daily-call",
             f"{base}/time-bank/", f"{base}/time-bank/gift"]
     page.goto(f"{base}/elder/")
     page.get_by_role("link", name="我的时间银行").click()

@@ -104,6 +104,7 @@ FUZZED_FORMS = {
     "VisitRecordForm": "no free text: one choice per heading (tests/timebank/test_visit_pages.py)",
     "CheckInOptInForm": "test_fuzz_daily_checkin_forms",
     "CheckInSeenForm": "test_fuzz_daily_checkin_forms",
+    "ElderDailyCallForm": "no free text: one of four times or stop (tests/web/test_elder_daily_call.py)",
 }
 from tests.admin.fuzz_registry import ADMIN_FUZZED_FORMS  # noqa: E402
 

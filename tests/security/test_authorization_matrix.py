@@ -33,6 +33,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("elder.home", "GET"):                 (LOGIN,  OK,    403,   403,   403,   403,   403,   403),
     ("elder.service", "GET"):              (LOGIN,  OK,    403,   403,   403,   403,   403,   403),
     ("elder.decide_link", "POST"):         (LOGIN,  OK,    403,   403,   403,   403,   403,   403),
+    ("elder.daily_call", "GET"):           (LOGIN,  OK,    403,   403,   403,   403,   403,   403),
+    ("elder.daily_call", "POST"):          (LOGIN,  OK,    403,   403,   403,   403,   403,   403),
     ("family.home", "GET"):                (LOGIN,  403,   OK,    403,   403,   403,   403,   403),
     ("family.month", "GET"):               (LOGIN,  403,   OK,    403,   403,   403,   403,   403),
     ("family.link", "GET"):                (LOGIN,  OK,    OK,    OK,    OK,    OK,    OK,    OK),

@@ -363,7 +363,7 @@ ROUTE_SCENARIOS = {
         "visits.elder_answer", "timebank.pay", "visits_worker.verify", "visits_worker.close_follow_up",
         "completion.assign", "completion.excuse", "completion.deactivate", "completion.bulk_assign",
         "completion.undo", "visits.record", "main.set_language",
-        "main.set_text_size", "auth.logout", "elder.decide_link", "worker.pair_elder", "worker.verify",
+        "main.set_text_size", "auth.logout", "elder.decide_link", "elder.daily_call", "worker.pair_elder", "worker.verify",
         "worker.decide_link", "worker.reissue_card", "checkins.seen")},
     # FlaskForm classes: covered by SCENARIOS above.
     **{name: "FlaskForm, see SCENARIOS" for name in (
