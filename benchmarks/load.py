@@ -144,6 +144,7 @@ def make_personas(database_url: str) -> list[Persona]:
 
     from portal import create_app
     from portal.models import Area, ElderProfile, Person
+    from portal.web.auth import _binding as session_binding
 
     app = create_app({"LINLI_DATABASE_URL": database_url, "SECRET_KEY": SECRET, "LINLI_DEV_TOOLS": False})
     state = app.extensions["linli"]
@@ -166,6 +167,9 @@ def make_personas(database_url: str) -> list[Persona]:
             with app.test_request_context("/", environ_base={"REMOTE_ADDR": HOST},
                                           headers={"User-Agent": USER_AGENT}):
                 login_user(person)
+                # as a real sign-in does: the session version and the client binding (portal/web/auth.py)
+                flask_session["sv"] = person.session_version or 0
+                flask_session["bind"] = session_binding()
                 token = generate_csrf()
                 cookie = app.session_interface.get_signing_serializer(app).dumps(dict(flask_session))
             personas.append(Persona(role, cookie, token, gets, person.id, home))
@@ -412,6 +416,7 @@ def scenario_sms_outage(args) -> bool:
     from sqlalchemy import func, select
 
     from portal.channels import outbox
+    from portal.services.outbox import enqueue
     from portal.channels.transport import TwilioTransport
     from portal.db import Base, make_engine, make_session_factory, utcnow
     from portal.models import OutboundMessage, Person
@@ -432,7 +437,7 @@ def scenario_sms_outage(args) -> bool:
                 person = Person(phone=f"+8613900{i:06d}", name=f"志愿者{i}", preferred_channel="sms")
                 session.add(person)
                 session.flush()
-                outbox.enqueue(session, person.phone, f"通知 {i}", kind="notice", person=person, now=start)
+                enqueue(session, person.phone, f"通知 {i}", kind="notice", person=person, now=start)
             session.commit()
             fake.down = True
             now, step = start, timedelta(seconds=5)
