@@ -73,7 +73,8 @@ def test_worker_filters_overdue_bulk_reassigns_five_and_undoes_an_excuse(chromiu
     target = page.get_by_label("把勾选的探访交给")
     chosen = target.locator("option").nth(1).inner_text()
     target.select_option(index=1)
-    page.get_by_role("button", name="改派勾选的老人").click()
+    with page.expect_navigation():  # the post comes back to the same address: wait for the new page
+        page.get_by_role("button", name="改派勾选的老人").click()
     page.wait_for_url(re.compile(r"state=overdue"))
     assert page.get_by_text(re.compile(f"5 位老人的探访已交给{chosen}")).is_visible()
     assert page.locator("tbody[id^=obligation-]", has_text=chosen).count() >= 5
