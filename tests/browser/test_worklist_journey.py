@@ -52,6 +52,10 @@ def community_of_450(live_server, planned_month):
 def test_worker_filters_overdue_bulk_reassigns_five_and_undoes_an_excuse(chromium, live_server, viewport,
                                                                          community_of_450):
     page, base = chromium, live_server.url
+    # a bulk change of a 450-elder community writes while the sender thread writes too (SQLite):
+    # give its page loads more than the usual 15 s before calling the journey failed
+    page.set_default_navigation_timeout(45_000)
+    page.set_default_timeout(45_000)
     checker = PageChecker(page)
     sign_in(page, None, base, WORKER, _demo_password())
     page.wait_for_url(re.compile(r"/worker/$"))
