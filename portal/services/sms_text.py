@@ -57,7 +57,6 @@ def clean_inbound(raw: str | None, limit: int = SMS_MAX_CHARS) -> str:
     return truncate(text.strip(), limit)
 
 
-WEEKDAYS_ZH = "一二三四五六日"
 
 
 def day_text(locale: str | None, day) -> str:
