@@ -174,8 +174,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_idempotency(app)
 
     from portal import request_scope
+    from portal.db_outage import init_db_outage
 
     app.teardown_appcontext(request_scope.close)
+    init_db_outage(app)
 
     @app.after_request
     def _security_headers(response):
