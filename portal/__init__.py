@@ -141,18 +141,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_person(person_id: str):
-        from flask import session
-
-        from portal.models import Person
         from portal.request_scope import db
-        from portal.web.auth import session_is_current
+        from portal.web.auth import signed_in_person
 
         if not person_id.isdigit():
             return None
-        person = db().get(Person, int(person_id))
-        if person is None or not person.active or not session_is_current(session, person):
-            return None
-        return person
+        return signed_in_person(db(), int(person_id))
 
     from portal import access
     from portal.metrics import init_request_metrics

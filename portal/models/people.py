@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, event, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
+from sqlalchemy.orm.util import identity_key
 
 from portal.db import Base, utcnow
 from portal.types import UTCDateTime
@@ -93,3 +94,23 @@ class LoginCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# A role granted or taken away ends the person's sessions (the signed session carries the grants it
+# was opened with, checked only against this version), whichever code path changed the grant.
+@event.listens_for(RoleGrant, "after_insert")
+@event.listens_for(RoleGrant, "after_delete")
+def _grants_changed(_mapper, connection, grant: RoleGrant) -> None:
+    connection.execute(update(Person.__table__).where(Person.__table__.c.id == grant.person_id)
+                       .values(session_version=Person.__table__.c.session_version + 1))
+    session = object_session(grant)
+    if session is not None:
+        session.info.setdefault("grants_changed_for", set()).add(grant.person_id)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _reload_bumped_versions(session: Session, _flush_context) -> None:
+    for person_id in session.info.pop("grants_changed_for", ()):
+        person = session.identity_map.get(identity_key(Person, person_id))
+        if person is not None:
+            session.expire(person, ["session_version"])

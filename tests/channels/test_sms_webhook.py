@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from portal.channels import outbox, sms_webhook
 from portal.db import utcnow
+from portal.i18n import translate_for
 from portal.models import ContactStatus, InboundMessage, OutboundMessage, Person
 from portal.services.outbox import enqueue
 from portal.services.sms_text import signed
-from portal.i18n import translate_for
 from tests.channels.helpers import PUBLIC_URL, TOKEN, new_sid, post_signed, reply_of, text
 
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from portal.i18n import translate_for
 from portal.channels.twilio_hooks import sign
+from portal.i18n import translate_for
 from portal.models import Person, RequestEvent, ServiceRequest
 from portal.policy import policy
 from portal.services.demo import DEMO_PASSWORD

@@ -77,3 +77,29 @@ def test_an_ordinary_error_is_not_mistaken_for_an_outage(app, volunteer_signed_i
     finally:
         app.testing = True
     assert response.status_code == 500
+
+
+def test_a_connection_lost_while_closing_the_session_does_not_spoil_the_answer(app, volunteer_signed_in,
+                                                                              monkeypatch):
+    """The page was made; the database went away before the request's session was closed (its
+    rollback fails): the person still gets the page, not a 500."""
+    from sqlalchemy.exc import OperationalError
+
+    state = app.extensions["linli"]
+    factory = state.session_factory
+    dbapi = state.engine.dialect.loaded_dbapi
+
+    def session_whose_close_fails():
+        session = factory()
+        close = session.close
+
+        def failing_close():
+            close()
+            raise OperationalError("ROLLBACK", {}, dbapi.OperationalError("terminating connection"))
+
+        session.close = failing_close
+        return session
+
+    monkeypatch.setattr(state, "session_factory", session_whose_close_fails)
+    response = volunteer_signed_in.get("/volunteer/")
+    assert response.status_code == 200
