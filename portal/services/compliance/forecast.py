@@ -4,14 +4,14 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
-from portal.models import Area, ElderProfile, ElderVisitStat, Person, VisitObligation
+from portal.models import Area, ElderProfile, ElderVisitStat, ForecastRank, Person, VisitObligation
 from portal.policy import policy
 from portal.services.compliance.figures import CommunityRow, community_rows
 from portal.services.compliance.history import OPEN
-from portal.services.compliance.periods import month_window
+from portal.services.compliance.periods import current_month, month_window
 
 
 def forecast(session: Session, period: str, community_ids: list[int], now: datetime) -> list[dict] | None:
@@ -41,28 +41,68 @@ def forecast(session: Session, period: str, community_ids: list[int], now: datet
     return result
 
 
-def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) -> dict[int, list[str]]:
-    """The names for every community in one query: open obligations ranked per community (the
-    longest unvisited first), cut at the largest number any community needs."""
+# How far past the longest list a community needs the stored order is read: obligations completed
+# since the job ranked them drop out, and the next in line take their place.
+RANK_MARGIN = 20
+
+
+def _ranked_open(period: str, community_ids: list[int]):
+    """A period's open obligations ranked per community, the longest unvisited first (never-visited
+    first, then the oldest last visit, then by name)."""
     rank = func.row_number().over(
         partition_by=VisitObligation.community_id,
-        order_by=(ElderVisitStat.last_visit_at.is_not(None), ElderVisitStat.last_visit_at, Person.name),
+        order_by=(ElderVisitStat.last_visit_at.is_not(None), ElderVisitStat.last_visit_at, Person.name,
+                  VisitObligation.id),
     ).label("rank")
-    ranked = (
-        select(VisitObligation.community_id, Person.name, rank)
+    query = (
+        select(VisitObligation.community_id, VisitObligation.id.label("obligation_id"),
+               VisitObligation.elder_id, Person.name, rank)
         .join(Person, Person.id == VisitObligation.elder_id)
         .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == Person.id)
-        .where(VisitObligation.period == period, VisitObligation.community_id.in_(list(wanted)),
-               VisitObligation.status.in_(OPEN))
-        .subquery()
+        .where(VisitObligation.period == period, VisitObligation.status.in_(OPEN))
     )
+    if community_ids is not None:
+        query = query.where(VisitObligation.community_id.in_(community_ids))
+    return query.subquery()
+
+
+def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
+    """Rank this month's open obligations once for the whole district (the hourly job), replacing
+    what the last run stored; earlier months' ranks are dropped. Running it twice leaves the same rows."""
+    period = current_month(now)
+    session.execute(delete(ForecastRank).where(ForecastRank.period != period))
+    session.execute(delete(ForecastRank).where(ForecastRank.period == period))
+    ranked = _ranked_open(period, None)
+    session.execute(insert(ForecastRank).from_select(
+        ["period", "community_id", "rank", "obligation_id", "elder_id", "computed_at"],
+        select(literal(period), ranked.c.community_id, ranked.c.rank, ranked.c.obligation_id,
+               ranked.c.elder_id, literal(now, ForecastRank.computed_at.type))))
+    stored = session.scalar(select(func.count()).select_from(ForecastRank).where(ForecastRank.period == period))
+    return {"period": period, "ranked": stored}
+
+
+def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) -> dict[int, list[str]]:
+    """The names for every community in one query: from the order the hourly job stored (still-open
+    obligations only), or, before the job has ranked this period, ranked here."""
+    longest = max(wanted.values())
+    rows = session.execute(
+        select(ForecastRank.community_id, Person.name)
+        .join(VisitObligation, VisitObligation.id == ForecastRank.obligation_id)
+        .join(Person, Person.id == ForecastRank.elder_id)
+        .where(ForecastRank.period == period, ForecastRank.community_id.in_(list(wanted)),
+               ForecastRank.rank <= longest + RANK_MARGIN, VisitObligation.status.in_(OPEN))
+        .order_by(ForecastRank.community_id, ForecastRank.rank)).all()
+    if not rows and session.scalar(select(ForecastRank.rank).where(ForecastRank.period == period).limit(1)) is None:
+        ranked = _ranked_open(period, list(wanted))
+        rows = session.execute(
+            select(ranked.c.community_id, ranked.c.name)
+            .where(ranked.c.rank <= longest)
+            .order_by(ranked.c.community_id, ranked.c.rank)).all()
     names: dict[int, list[str]] = {}
-    for community_id, name, position in session.execute(
-            select(ranked.c.community_id, ranked.c.name, ranked.c.rank)
-            .where(ranked.c.rank <= max(wanted.values()))
-            .order_by(ranked.c.community_id, ranked.c.rank)):
-        if position <= wanted[community_id]:
-            names.setdefault(community_id, []).append(name)
+    for community_id, name in rows:
+        chosen = names.setdefault(community_id, [])
+        if len(chosen) < wanted[community_id]:
+            chosen.append(name)
     return names
 
 

@@ -1,0 +1,90 @@
+"""The forecast's ranking (issue 16): the hourly job ranks the month's open visits once for the
+district into one small table; the dashboards read it instead of sorting every open obligation per
+request, and say the same as the live ranking."""
+from __future__ import annotations
+
+from sqlalchemy import event, func, select
+
+from portal.models import ForecastRank
+from portal.services import compliance
+from tests.jobs.test_compliance_month import at, month, run, verify_visit  # noqa: F401 (month: a fixture)
+
+MID_MONTH = "2026-11-16T12:00"
+
+
+def _ranks(session):
+    session.expire_all()
+    return session.execute(select(ForecastRank.period, ForecastRank.community_id, ForecastRank.rank,
+                                  ForecastRank.elder_id).order_by(ForecastRank.community_id, ForecastRank.rank)).all()
+
+
+def _forecast(session, month):
+    return compliance.forecast(session, "2026-11", [month.w.community_a.id, month.w.community_b.id], at(MID_MONTH))
+
+
+def test_the_job_ranks_the_open_visits_and_running_it_twice_changes_nothing(app, session, month):
+    run(app, "plan-visits", at("2026-11-01T00:10"))
+    live = _forecast(session, month)  # nothing stored yet: ranked on the spot
+    assert live and live[0]["names"]
+    compliance.refresh_forecast_ranks(session, at("2026-11-16T11:07"))
+    session.commit()
+    first = _ranks(session)
+    assert {row.period for row in first} == {"2026-11"}
+    assert len(first) == 4 and [row.rank for row in first if row.community_id == month.w.community_a.id] == [1, 2, 3]
+    compliance.refresh_forecast_ranks(session, at("2026-11-16T12:07"))
+    session.commit()
+    assert _ranks(session) == first
+    assert _forecast(session, month) == live
+
+
+def test_the_dashboard_reads_the_stored_order_without_sorting_the_month(app, session, month):
+    run(app, "plan-visits", at("2026-11-01T00:10"))
+    compliance.refresh_forecast_ranks(session, at("2026-11-16T11:07"))
+    session.commit()
+    engine = session.get_bind()
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        _forecast(session, month)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert not any("row_number" in s.lower() for s in statements), statements
+    assert any("forecast_ranks" in s for s in statements)
+
+
+def test_a_visit_since_the_last_ranking_drops_the_elder_from_the_names(app, session, month):
+    run(app, "plan-visits", at("2026-11-01T00:10"))
+    compliance.refresh_forecast_ranks(session, at("2026-11-16T11:07"))
+    session.commit()
+    before = _forecast(session, month)
+    row = next(r for r in before if r["community_id"] == month.w.community_a.id)
+    named = row["names"][0]
+    elder = next(e for e in (month.liu, month.chen, month.zhou) if e.person.name == named)
+    verify_visit(session, elder.person_id, month.w.volunteer_a.person_id, at("2026-11-16T11:30"))
+    after = _forecast(session, month)
+    assert named not in [name for r in after for name in r["names"]], (before, after)
+
+
+def test_last_months_ranks_are_dropped(app, session, month):
+    run(app, "plan-visits", at("2026-11-01T00:10"))
+    compliance.refresh_forecast_ranks(session, at("2026-11-16T11:07"))
+    session.commit()
+    run(app, "plan-visits", at("2026-12-01T00:10"))
+    compliance.refresh_forecast_ranks(session, at("2026-12-01T01:07"))
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(ForecastRank)
+                          .where(ForecastRank.period == "2026-11")) == 0
+
+
+def test_the_job_is_registered_hourly(app, session, month):
+    from jobs.registry import load_jobs
+
+    job = load_jobs()["forecast-ranks"]
+    assert job.trigger == "cron" and set(job.trigger_args) == {"minute"}
+    run(app, "plan-visits", at("2026-11-01T00:10"))
+    assert run(app, "forecast-ranks", at("2026-11-16T11:07"))["status"] == "done"
+    assert _ranks(session)
