@@ -3,13 +3,26 @@ district into one small table; the dashboards read it instead of sorting every o
 request, and say the same as the live ranking."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
 from sqlalchemy import event, func, select
 
 from portal.models import ForecastRank
 from portal.services import compliance
-from tests.jobs.test_compliance_month import at, month, run, verify_visit  # noqa: F401 (month: a fixture)
+from tests.jobs.test_compliance_month import at, hardship_elder, run, verify_visit
 
 MID_MONTH = "2026-11-16T12:00"
+
+
+@pytest.fixture()
+def month(world, session):
+    """甲社区: 刘, 陈 and 周; 乙社区: 吴 (as in test_compliance_month)."""
+    w = world
+    elders = [hardship_elder(session, w.community_a, name) for name in ("刘奶奶", "陈爷爷", "周奶奶")]
+    wu = hardship_elder(session, w.community_b, "吴爷爷")
+    session.commit()
+    return SimpleNamespace(w=w, liu=elders[0], chen=elders[1], zhou=elders[2], wu=wu)
 
 
 def _ranks(session):
