@@ -20,6 +20,8 @@ from portal.web.downloads import visit_report_download
 
 bp = Blueprint("officer_visits", __name__, url_prefix="/officer/visits")
 OFFICER = ("officer", "admin")
+# Names per community in the dashboard's forecast; the community's list has them all.
+FORECAST_NAMES = 5
 
 
 def month_labels(period: str, first: bool) -> tuple[str, str]:
@@ -84,7 +86,7 @@ def index():
         chart=trend_chart(compliance.trend(session, community_ids, now)),
         stale=stale, street_stale=street_stale, stale_total=sum(stale.values()),
         stale_days=policy()["compliance"]["stale_visit_days"],
-        forecast=compliance.forecast(session, period, community_ids, now),
+        forecast=compliance.forecast(session, period, community_ids, now, names_each=FORECAST_NAMES),
         area_ids=staff_area_ids(current_user),
     )
 

@@ -101,3 +101,15 @@ def test_the_job_is_registered_hourly(app, session, month):
     run(app, "plan-visits", at("2026-11-01T00:10"))
     assert run(app, "forecast-ranks", at("2026-11-16T11:07"))["status"] == "done"
     assert _ranks(session)
+
+
+def test_the_district_overview_names_the_first_few_and_counts_the_rest(app, session, month):
+    run(app, "plan-visits", at("2026-11-01T00:10"))
+    compliance.refresh_forecast_ranks(session, at("2026-11-16T11:07"))
+    session.commit()
+    full = {r["community_id"]: r for r in _forecast(session, month)}
+    short = {r["community_id"]: r for r in compliance.forecast(
+        session, "2026-11", [month.w.community_a.id, month.w.community_b.id], at(MID_MONTH), names_each=1)}
+    a = month.w.community_a.id
+    assert full[a]["will_miss"] == short[a]["will_miss"] == 3
+    assert short[a]["names"] == full[a]["names"][:1]

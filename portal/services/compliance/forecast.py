@@ -14,8 +14,10 @@ from portal.services.compliance.history import OPEN
 from portal.services.compliance.periods import current_month, month_window
 
 
-def forecast(session: Session, period: str, community_ids: list[int], now: datetime) -> list[dict] | None:
-    """From mid-period: at the current pace, how many elders per community will be missed, and who."""
+def forecast(session: Session, period: str, community_ids: list[int], now: datetime,
+             names_each: int | None = None) -> list[dict] | None:
+    """From mid-period: at the current pace, how many elders per community will be missed, and who
+    (at most `names_each` names per community: a district overview names the first few, not all)."""
     window = month_window(period)
     if not window.start <= now < window.end:
         return None
@@ -33,7 +35,7 @@ def forecast(session: Session, period: str, community_ids: list[int], now: datet
             wanted[row.community_id] = (row, will_miss)
     if not wanted:
         return []
-    names = _longest_unvisited(session, period, {cid: n for cid, (_row, n) in wanted.items()})
+    names = _longest_unvisited(session, period, {cid: min(n, names_each or n) for cid, (_row, n) in wanted.items()})
     result = []
     for row, will_miss in sorted(wanted.values(), key=lambda item: (item[0].street, item[0].community)):
         result.append({"community": row.community, "community_id": row.community_id, "will_miss": will_miss,
@@ -43,7 +45,7 @@ def forecast(session: Session, period: str, community_ids: list[int], now: datet
 
 # How far past the longest list a community needs the stored order is read: obligations completed
 # since the job ranked them drop out, and the next in line take their place.
-RANK_MARGIN = 20
+RANK_MARGIN = 5
 
 
 def _ranked_open(period: str, community_ids: list[int]):
@@ -85,13 +87,16 @@ def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) ->
     """The names for every community in one query: from the order the hourly job stored (still-open
     obligations only), or, before the job has ranked this period, ranked here."""
     longest = max(wanted.values())
-    rows = session.execute(
-        select(ForecastRank.community_id, Person.name)
+    # Driven by the stored ranks (a primary-key range per community); whether each is still open is
+    # read per row, not filtered on, so the planner never starts from the obligations' status.
+    rows = [(community_id, name) for community_id, name, status in session.execute(
+        select(ForecastRank.community_id, Person.name, VisitObligation.status)
         .join(VisitObligation, VisitObligation.id == ForecastRank.obligation_id)
         .join(Person, Person.id == ForecastRank.elder_id)
-        .where(ForecastRank.period == period, ForecastRank.community_id.in_(list(wanted)),
-               ForecastRank.rank <= longest + RANK_MARGIN, VisitObligation.status.in_(OPEN))
-        .order_by(ForecastRank.community_id, ForecastRank.rank)).all()
+        .where(ForecastRank.period == period,
+               or_(*(and_(ForecastRank.community_id == community_id, ForecastRank.rank <= count + RANK_MARGIN)
+                     for community_id, count in sorted(wanted.items()))))
+        .order_by(ForecastRank.community_id, ForecastRank.rank)) if status in OPEN]
     if not rows and session.scalar(select(ForecastRank.rank).where(ForecastRank.period == period).limit(1)) is None:
         ranked = _ranked_open(period, list(wanted))
         rows = session.execute(
