@@ -95,7 +95,7 @@ def main() -> None:
             for _ in range(5):
                 client.get(url, headers={"User-Agent": UA})
             profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(profile).sort_stats(os.environ.get("PERF_SORT", "cumulative")).print_stats(30)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,11 @@ class Person(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Loaded when asked for (one person's grants: a staff page, a scope check). Not with every
+    # Person a query returns: the signed-in person's grants ride in the session (web.auth), and the
+    # people on a page (elders of requests, visitors) rarely need theirs.
     grants: Mapped[list[RoleGrant]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="person", cascade="all, delete-orphan", lazy="select"
     )
 
     # flask-login protocol
