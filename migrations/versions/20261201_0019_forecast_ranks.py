@@ -1,4 +1,4 @@
-"""forecast ranks: the forecast's order of open obligations per community, kept by an hourly job
+"""forecast ranks and stale counts: the officer overview's figures per community, kept by an hourly job
 
 Revision ID: 0019_forecast_ranks
 Revises: 0018
@@ -36,9 +36,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_forecast_ranks_elder_id"), "forecast_ranks", ["elder_id"])
     op.create_index(op.f("ix_forecast_ranks_obligation_id"), "forecast_ranks", ["obligation_id"])
+    op.create_table(
+        "stale_counts",
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("computed_at", portal.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["community_id"], ["areas.id"], name=op.f("fk_stale_counts_community_id_areas"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("community_id", name=op.f("pk_stale_counts")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("stale_counts")
     op.drop_index(op.f("ix_forecast_ranks_obligation_id"), table_name="forecast_ranks")
     op.drop_index(op.f("ix_forecast_ranks_elder_id"), table_name="forecast_ranks")
     op.drop_table("forecast_ranks")

@@ -93,6 +93,18 @@ class ForecastRank(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StaleCount(Base):
+    """Per community, how many special-hardship and high-risk elders have gone unvisited longer
+    than the policy allows, counted by the hourly `forecast-ranks` job for the officer's overview
+    (the community's own list of them is read live)."""
+
+    __tablename__ = "stale_counts"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ElderVisitStat(Base):
     """The last counted visit per elder, so lists can show it without reading the visits table."""
 

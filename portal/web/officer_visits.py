@@ -68,7 +68,7 @@ def index():
     rows = compliance.community_rows(session, period, community_ids)
     last_rows = {r.community_id: r for r in compliance.community_rows(session, last, community_ids)}
     streets = compliance.street_rows(rows)
-    stale = compliance.stale_counts(session, community_ids, now)
+    stale = compliance.stale_counts_overview(session, community_ids, now)  # counted hourly
     street_stale: dict = {}
     for row in rows:
         street_stale[row.street_id] = street_stale.get(row.street_id, 0) + stale.get(row.community_id, 0)

@@ -113,3 +113,30 @@ def test_the_district_overview_names_the_first_few_and_counts_the_rest(app, sess
     a = month.w.community_a.id
     assert full[a]["will_miss"] == short[a]["will_miss"] == 3
     assert short[a]["names"] == full[a]["names"][:1]
+
+
+def test_the_overview_reads_the_hourly_unvisited_counts_and_counts_live_when_they_are_old(app, session, month):
+    from datetime import timedelta
+
+    from portal.models import StaleCount
+
+    ids = [month.w.community_a.id, month.w.community_b.id]
+    later = at("2026-11-16T11:07") + timedelta(days=400)  # everyone is unvisited for too long by then
+    live = compliance.stale_counts(session, ids, later)
+    assert live[month.w.community_a.id] >= 3
+    assert compliance.stale_counts_overview(session, ids, later) == live  # nothing counted yet: live
+    compliance.refresh_forecast_ranks(session, later)
+    session.commit()
+    assert session.get(StaleCount, month.w.community_a.id).count == live[month.w.community_a.id]
+    session.get(StaleCount, month.w.community_a.id).count = 7  # what the job counted is what is shown
+    session.commit()
+    assert compliance.stale_counts_overview(session, ids, later)[month.w.community_a.id] == 7
+    assert compliance.stale_counts_overview(session, ids, later + timedelta(hours=3)) == \
+        compliance.stale_counts(session, ids, later + timedelta(hours=3))  # the job stopped: live again
+    compliance.refresh_forecast_ranks(session, later)
+    compliance.refresh_forecast_ranks(session, later)  # twice: the same rows
+    session.commit()
+    from portal.models import Area
+
+    communities = session.scalar(select(func.count()).select_from(Area).where(Area.level == "community"))
+    assert session.scalar(select(func.count()).select_from(StaleCount)) == communities

@@ -44,7 +44,13 @@ from portal.services.compliance.figures import (
     street_rows,
     totals,
 )
-from portal.services.compliance.forecast import forecast, refresh_forecast_ranks, stale_counts, stale_elders
+from portal.services.compliance.forecast import (
+    forecast,
+    refresh_forecast_ranks,
+    stale_counts,
+    stale_counts_overview,
+    stale_elders,
+)
 from portal.services.compliance.history import OPEN
 from portal.services.compliance.periods import (
     Window,
@@ -92,6 +98,7 @@ __all__ = [
     "record_visit",
     "run_escalation",
     "stale_counts",
+    "stale_counts_overview",
     "stale_elders",
     "street_rows",
     "totals",

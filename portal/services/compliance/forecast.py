@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
-from portal.models import Area, ElderProfile, ElderVisitStat, ForecastRank, Person, VisitObligation
+from portal.models import Area, ElderProfile, ElderVisitStat, ForecastRank, Person, StaleCount, VisitObligation
 from portal.policy import policy
 from portal.services.compliance.figures import CommunityRow, community_rows
 from portal.services.compliance.history import OPEN
@@ -80,7 +80,13 @@ def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
         select(literal(period), ranked.c.community_id, ranked.c.rank, ranked.c.obligation_id,
                ranked.c.elder_id, literal(now, ForecastRank.computed_at.type))))
     stored = session.scalar(select(func.count()).select_from(ForecastRank).where(ForecastRank.period == period))
-    return {"period": period, "ranked": stored}
+    communities = list(session.scalars(select(Area.id).where(Area.level == "community")))
+    counts = stale_counts(session, communities, now)
+    session.execute(delete(StaleCount))
+    if communities:  # every community, none unvisited included: a missing row means "not counted"
+        session.execute(insert(StaleCount), [{"community_id": community_id, "count": counts.get(community_id, 0),
+                                              "computed_at": now} for community_id in communities])
+    return {"period": period, "ranked": stored, "stale": sum(counts.values())}
 
 
 def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) -> dict[int, list[str]]:
@@ -143,3 +149,22 @@ def stale_counts(session: Session, community_ids: list[int], now: datetime) -> d
         .where(_stale(community_ids, now))
         .group_by(ElderProfile.community_id)
     ).all())
+
+
+# The overview's counts are at most this old; older (the job stopped), they are counted live.
+STALE_COUNTS_FRESH = timedelta(hours=2)
+
+
+def stale_counts_overview(session: Session, community_ids: list[int], now: datetime) -> dict[int, int]:
+    """`stale_counts` for the officer's overview: as the hourly job counted them, or live when the job
+    has not run for a while. A community without a stored row had none."""
+    computed = session.scalar(select(func.min(StaleCount.computed_at)))
+    if computed is None or now - computed > STALE_COUNTS_FRESH:
+        return stale_counts(session, community_ids, now)
+    stored = dict(session.execute(select(StaleCount.community_id, StaleCount.count)
+                                  .where(StaleCount.community_id.in_(community_ids or [-1]))).all())
+    missing = [community_id for community_id in community_ids if community_id not in stored]
+    counts = {community_id: count for community_id, count in stored.items() if count}
+    if missing:  # a community created since the last count
+        counts.update(stale_counts(session, missing, now))
+    return counts
