@@ -79,8 +79,7 @@ def test_an_ordinary_error_is_not_mistaken_for_an_outage(app, volunteer_signed_i
     assert response.status_code == 500
 
 
-def test_a_connection_lost_while_closing_the_session_does_not_spoil_the_answer(app, volunteer_signed_in,
-                                                                              monkeypatch):
+def test_a_connection_lost_while_closing_the_session_does_not_spoil_the_answer(app, volunteer_signed_in):
     """The page was made; the database went away before the request's session was closed (its
     rollback fails): the person still gets the page, not a 500."""
     from sqlalchemy.exc import OperationalError
@@ -100,6 +99,11 @@ def test_a_connection_lost_while_closing_the_session_does_not_spoil_the_answer(a
         session.close = failing_close
         return session
 
-    monkeypatch.setattr(state, "session_factory", session_whose_close_fails)
-    response = volunteer_signed_in.get("/volunteer/")
+    # set and put back here, not with monkeypatch: its undo would run after the app fixture has
+    # restored the shared app's state, and leave this test's connection in it for later tests
+    state.session_factory = session_whose_close_fails
+    try:
+        response = volunteer_signed_in.get("/volunteer/")
+    finally:
+        state.session_factory = factory
     assert response.status_code == 200
