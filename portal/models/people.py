@@ -100,20 +100,34 @@ class LoginCode(Base):
 
 
 # A role granted or taken away ends the person's sessions (the signed session carries the grants it
-# was opened with, checked only against this version), whichever code path changed the grant.
+# was opened with, checked only against this version), whichever code path changed the grant. One
+# UPDATE a flush for every person concerned (an import grants thousands), none for people created
+# in that same flush (they have no session yet).
 @event.listens_for(RoleGrant, "after_insert")
 @event.listens_for(RoleGrant, "after_delete")
-def _grants_changed(_mapper, connection, grant: RoleGrant) -> None:
-    connection.execute(update(Person.__table__).where(Person.__table__.c.id == grant.person_id)
-                       .values(session_version=Person.__table__.c.session_version + 1))
+def _grants_changed(_mapper, _connection, grant: RoleGrant) -> None:
     session = object_session(grant)
     if session is not None:
         session.info.setdefault("grants_changed_for", set()).add(grant.person_id)
 
 
+@event.listens_for(Session, "after_flush")
+def _bump_versions(session: Session, _flush_context) -> None:
+    changed = session.info.pop("grants_changed_for", None)
+    if not changed:
+        return
+    created = {obj.id for obj in session.new if isinstance(obj, Person)}
+    bumped = changed - created
+    if bumped:
+        people = Person.__table__
+        session.connection().execute(update(people).where(people.c.id.in_(sorted(bumped)))
+                                     .values(session_version=people.c.session_version + 1))
+        session.info.setdefault("versions_bumped_for", set()).update(bumped)
+
+
 @event.listens_for(Session, "after_flush_postexec")
 def _reload_bumped_versions(session: Session, _flush_context) -> None:
-    for person_id in session.info.pop("grants_changed_for", ()):
+    for person_id in session.info.pop("versions_bumped_for", ()):
         person = session.identity_map.get(identity_key(Person, person_id))
         if person is not None:
             session.expire(person, ["session_version"])

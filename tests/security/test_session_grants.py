@@ -75,3 +75,24 @@ def test_a_grant_added_by_bulk_sql_is_seen_after_the_next_sign_in(app, world, br
                     .values(session_version=Person.session_version + 1))
     session.commit()
     assert browser.get("/volunteer/").status_code == 302
+
+
+def test_a_grant_bumps_the_version_once_per_flush_and_not_for_someone_just_created(app, world, session):
+    from portal.services.people import grant
+
+    newcomer = Person(phone="+8613712345678", name="新人", preferred_channel="web")
+    newcomer.grants.append(RoleGrant(role="family", area_id=world.community_a.id))
+    session.add(newcomer)
+    session.flush()
+    session.refresh(newcomer)
+    assert newcomer.session_version == 0  # created with the grant, in one flush: no session to end
+    volunteer = world.volunteer_a.person
+    before = volunteer.session_version or 0
+    session.add_all([RoleGrant(person_id=volunteer.id, role="family", area_id=world.community_a.id),
+                     RoleGrant(person_id=volunteer.id, role="family", area_id=world.community_b.id)])
+    session.flush()
+    assert volunteer.session_version == before + 1
+    grant(session, newcomer, "volunteer", world.community_a.id)
+    session.flush()
+    assert newcomer.session_version == 2  # ended by grant() itself, and by the grant row
+    session.rollback()
