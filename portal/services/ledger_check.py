@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, exists, func, or_, select
 
 from portal.models import Account, Entry, LedgerHead, Transfer
 from portal.models.ledger import GENESIS_HASH
@@ -63,9 +63,14 @@ def _verify_chain_range(connection, low: int, high: int, prev: str, limit: int) 
     each hash the keyed hash of its content."""
     find = _Findings(limit)
     et, tt = Entry.__table__, Transfer.__table__
+    postgres = connection.dialect.name == "postgresql"
+    # PostgreSQL gives the microseconds since the epoch itself (exact: extract() is numeric), which
+    # saves building a datetime per row; elsewhere the stored time is converted here.
+    created = (cast(func.extract("epoch", tt.c.created_at) * 1_000_000, BigInteger) if postgres
+               else tt.c.created_at)
     query = (
         select(et.c.id, et.c.transfer_id, et.c.account_id, et.c.amount, et.c.prev_hash, et.c.hash,
-               tt.c.kind, tt.c.visit_id, tt.c.reverses_id, tt.c.created_at)
+               tt.c.kind, tt.c.visit_id, tt.c.reverses_id, created)
         .select_from(et.outerjoin(tt, tt.c.id == et.c.transfer_id))
         .where(et.c.id >= low, et.c.id <= high)
         .order_by(et.c.id)
@@ -90,7 +95,8 @@ def _verify_chain_range(connection, low: int, high: int, prev: str, limit: int) 
                 kind = tail = ""
             else:
                 kind = t_kind
-                tail = f"|{visit_id or ''}|{reverses_id or ''}|{created_us(created) if created else 0}"
+                moment = (created if postgres else created_us(created)) if created is not None else 0
+                tail = f"|{visit_id or ''}|{reverses_id or ''}|{moment}"
         if prev_hash != prev:
             find(f"entry {entry_id}: does not follow the entry before it (chain broken)")
         if keyed(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()) != digest:
