@@ -10,6 +10,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from portal.channels import twiml
 from portal.channels.inbound import inbound_handler
 from portal.channels.twilio_hooks import twilio_webhook
+from portal.channels.voice_turns import remembered_turn
 from portal.conversation import keywords
 from portal.conversation.engine import normalize
 from portal.db import utcnow
@@ -33,6 +34,7 @@ def _hang_up() -> Response:
 
 @bp.route("/twilio/voice/checkin/<int:day_id>", methods=["GET", "POST"])
 @twilio_webhook
+@remembered_turn
 def checkin_call(day_id: int):
     session = db()
     response = VoiceResponse()
@@ -54,6 +56,7 @@ def checkin_call(day_id: int):
 
 @bp.route("/twilio/voice/checkin/<int:day_id>/answer", methods=["POST"])
 @twilio_webhook
+@remembered_turn
 def checkin_answer(day_id: int):
     session = db()
     day = session.get(CheckInDay, day_id)

@@ -4,22 +4,21 @@ Keys are always the fallback for speech; speech heard with low confidence is con
 0 at any time, or a third failed answer, reaches a person (<Dial> the community worker); 9 at any
 time is 助急 (every menu says both); a 9 pressed in a menu asks "press 1 to confirm", and a second 9
 or silence after it goes through, so a real emergency is never held behind a question. Every answer
-is remembered by a digest of the call, URL and posted fields, so a Twilio retry of the same step gets
-the same TwiML and acts once; each reply carries a turn number in its action URL, so a person
-pressing the same key twice is two different turns.
+is remembered by a digest of the call, URL and posted fields (`voice_turns`), so a Twilio retry of
+the same step, or copies of it arriving at once, get the same TwiML and act once; each reply carries
+a turn number in its action URL, so a person pressing the same key twice is two different turns.
 
 Just over 400 lines: one webhook and its answers; the prompts it speaks are the part to move out.
 """
 from __future__ import annotations
 
-import hashlib
-
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from sqlalchemy import func, select
 from twilio.twiml.voice_response import VoiceResponse
 
 from portal.channels import twiml
 from portal.channels.twilio_hooks import twilio_webhook
+from portal.channels.voice_turns import current_digest, remembered_turn
 from portal.clock import local_tz
 from portal.conversation import engine, keywords, understand
 from portal.conversation.engine import CHECK, FLOWS, NoMatch
@@ -69,7 +68,9 @@ def _text(person, message) -> str:
 
 
 def _turn() -> int:
-    return (db().scalar(select(func.count(VoiceTurn.id)).where(VoiceTurn.call_sid == request.form.get("CallSid", "")))
+    """This call's turn number: the turns answered before this one, plus one."""
+    return (db().scalar(select(func.count(VoiceTurn.id)).where(VoiceTurn.call_sid == request.form.get("CallSid", ""),
+                                                               VoiceTurn.digest != (current_digest() or "")))
             or 0) + 1
 
 
@@ -124,26 +125,6 @@ def _emergency(response: VoiceResponse, person: Person, elder: ElderProfile) -> 
     _dial_person(response, person, elder)
 
 
-def _remembered(view):
-    """Answer a replayed webhook (same call, URL and fields) with the TwiML already given."""
-
-    def wrapper(*args, **kwargs):
-        fields = sorted((k, v) for k, v in request.form.items(multi=True))
-        digest = hashlib.sha256(repr((request.full_path, fields)).encode()).hexdigest()
-        known = db().scalar(select(VoiceTurn).where(VoiceTurn.digest == digest))
-        if known is not None:
-            return Response(known.response, mimetype="text/xml")
-        twiml = str(view(*args, **kwargs))
-        db().add(VoiceTurn(digest=digest, call_sid=request.form.get("CallSid", "")[:64], response=twiml,
-                           created_at=utcnow()))
-        commit()
-        return Response(twiml, mimetype="text/xml")
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
-
 def _elder_caller() -> tuple[Person | None, ElderProfile | None]:
     """The registered elder calling and their profile; (None, None) for anyone else."""
     person = _caller()
@@ -161,7 +142,7 @@ def _hotline_only(response: VoiceResponse) -> VoiceResponse:
 
 @bp.route("", methods=["POST"])
 @twilio_webhook
-@_remembered
+@remembered_turn
 def incoming():
     """A call comes in: greet a known elder (without her name, which the voice may misread); anyone else
     hears the hotline."""
@@ -230,7 +211,7 @@ def _continue(response: VoiceResponse, person: Person, now, fresh: bool = False)
 
 @bp.route("/answer", methods=["POST"])
 @twilio_webhook
-@_remembered
+@remembered_turn
 def answer():
     """Every <Gather> comes back here; `kind` says what was asked."""
     response = VoiceResponse()
