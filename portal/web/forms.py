@@ -13,6 +13,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -450,3 +453,37 @@ class CheckInSeenForm(FlaskForm):
     """Someone saw her after a missed 问安 call."""
 
     day_id = IntegerField(validators=[InputRequired(), record_ids], widget=HiddenInput())
+
+
+# ---------------------------------------------------------------- a paper visit sheet keyed back in
+
+def numbered_choices(choices) -> list[SelectChoice]:
+    """A blank first, then "1 Well", "2 Unwell" …: the numbers printed beside the sheet's tick boxes, so
+    typing the number on the keyboard picks the answer."""
+    return select_choices([("", "—")] + [(value, f"{n} {label}") for n, (value, label) in enumerate(choices, start=1)])
+
+
+class SheetRowForm(Form):
+    """One elder's row of a keyed-in visit sheet (a plain Form: the sheet's CSRF token covers it). The view
+    sets the visitor choices to the worker's own volunteers; the elder is checked against the sheet."""
+
+    elder_id = IntegerField(widget=HiddenInput(), validators=[InputRequired(), record_ids])
+    volunteer_id = SelectField(_l("Visitor"), validators=[Optional()],
+                               invalid_choice_message=_l("Please choose a volunteer from the list."))
+    day = LocalDateField(_l("Date"), [Optional()])
+    start = LocalTimeField(_l("Arrived at"), [Optional()])
+    end = LocalTimeField(_l("Left at"), [Optional()])
+    skip = BooleanField(_l("Skip this row"))
+
+
+for _heading in HEADINGS:
+    setattr(SheetRowForm, _heading.key,
+            SelectField(_heading.question, choices=numbered_choices(_heading.choices), validators=[Optional()],
+                        invalid_choice_message=NOT_A_CHOICE))
+
+
+class SheetEntryForm(FlaskForm):
+    """A whole paper visit sheet keyed in on one page: one row per elder of the sheet."""
+
+    day = LocalDateField(_l("Date for rows without their own"), [Optional()])
+    rows = FieldList(FormField(SheetRowForm), max_entries=500)

@@ -105,6 +105,7 @@ FUZZED_FORMS = {
     "CheckInOptInForm": "test_fuzz_daily_checkin_forms",
     "CheckInSeenForm": "test_fuzz_daily_checkin_forms",
     "ElderDailyCallForm": "no free text: one of four times or stop (tests/web/test_elder_daily_call.py)",
+    "SheetEntryForm": "tests/web/test_visit_sheet_entry.py::test_fuzz_sheet_entry_never_half_saves",
 }
 from tests.admin.fuzz_registry import ADMIN_FUZZED_FORMS  # noqa: E402
 

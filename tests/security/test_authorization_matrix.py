@@ -113,6 +113,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("visits.record", "POST"):             (LOGIN, 403,   403,   OK,    403,   403,   403,   403),
     ("visits_worker.new", "GET"):          (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
     ("visits_worker.new", "POST"):         (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
+    ("visits_worker.key_in", "GET"):       (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
+    ("visits_worker.key_in", "POST"):      (LOGIN, 403,   403,   403,   OK,    OK,    403,   OK),
     ("visits_worker.person_history", "GET"):(LOGIN, 403,   403,   403,   OK,    404,   403,   OK),
     ("visits_worker.reverse", "GET"):      (LOGIN, 403,   403,   403,   OK,    404,   403,   OK),
     ("visits_worker.reverse", "POST"):     (LOGIN, 403,   403,   403,   OK,    404,   403,   OK),

@@ -171,6 +171,7 @@ def aimed_forms(records: dict) -> dict[str, dict]:
 
     elder, volunteer, community = records["elder"], records["volunteer"], records["community"]
     yesterday = (utcnow().astimezone(local_tz()) - timedelta(days=1)).date().isoformat()
+    first_of_month = utcnow().astimezone(local_tz()).date().replace(day=1).isoformat()
     return {
         "worker.new_elder": {"name": "新老人", "phone": next_phone(), "community_id": str(community.id),
                              "address": "新地址 1 栋", "birth_date": "1941-02-03", "living_situation": "alone",
@@ -193,6 +194,10 @@ def aimed_forms(records: dict) -> dict[str, dict]:
         "visits.check_in": {"code": elder.door_code},
         "visits.record": {heading.key: heading.choices[0][0] for heading in HEADINGS},
         "checkins.opt_in": {"elder_id": str(elder.person_id), "call_time": "09:00"},
+        # a paper sheet is this month's: its first minute (the records' own visits are in the last 5 hours)
+        "visits_worker.key_in": {"day": first_of_month, "rows-0-elder_id": str(elder.person_id),
+                                 "rows-0-volunteer_id": str(volunteer.id), "rows-0-start": "00:00",
+                                 "rows-0-end": "00:01"},
         "admin.new_area": {"new-name": "新社区", "new-parent_id": str(records["street"].id), "new-hotline": ""},
         "admin.new_staff": {"name": "新工作者", "phone": next_phone(), "role": "worker",
                             "area_ids": str(community.id)},
@@ -244,7 +249,7 @@ IN_SCOPE = [("worker_a", endpoint) for endpoint in (
     "worker.new_elder", "worker.new_volunteer", "worker.edit_elder", "worker.pair_elder", "worker_requests.assign",
     "worker_requests.emergency_coming", "worker_requests.emergency_resolve", "completion.assign",
     "completion.bulk_assign", "completion.excuse", "completion.major_event", "visits_worker.new",
-    "visits_worker.reverse", "checkins.opt_in")] + [
+    "visits_worker.reverse", "visits_worker.key_in", "checkins.opt_in")] + [
     ("volunteer", "visits.check_in"), ("volunteer", "visits.record"),
     ("admin", "worker.new_elder"), ("admin", "worker.edit_elder"),
     ("admin", "admin.new_area"), ("admin", "admin.new_staff"), ("admin", "admin.staff_member"), ("admin", "admin.rename")]
@@ -276,6 +281,7 @@ MIXED = [  # the record is the actor's own; the form moves it (or gives it) to s
     ("worker_a", "worker.edit_elder", "b"), ("worker_a", "worker.pair_elder", "b"),
     ("worker_a", "worker_requests.assign", "b"), ("worker_a", "completion.assign", "b"),
     ("worker_a", "completion.bulk_assign", "b"), ("worker_a", "visits_worker.new", "b"),
+    ("worker_a", "visits_worker.key_in", "b"),
     ("admin", "worker.edit_elder", "c"), ("admin", "admin.staff_member", "c"), ("admin", "admin.new_area", "c"),
 ]
 
@@ -293,6 +299,8 @@ def test_an_own_record_cannot_be_moved_or_given_out_of_scope(role, endpoint, tar
         form["selected"] = str(own["obligation"].id)  # her own elder, given to B's worker
     if endpoint == "visits_worker.new":
         form["elder_id"] = str(own["elder"].person_id)  # her own elder, a visitor of B
+    if endpoint == "visits_worker.key_in":
+        form["rows-0-elder_id"] = str(own["elder"].person_id)  # her own elder on the sheet, a visitor of B
     before = fingerprint(session)
     browser.client.post(aimed_url(_rule(app, endpoint), secure_world, own, endpoint),
                         data={"csrf_token": token, **form})

@@ -364,7 +364,7 @@ ROUTE_SCENARIOS = {
         "completion.assign", "completion.excuse", "completion.deactivate", "completion.bulk_assign",
         "completion.undo", "visits.record", "main.set_language",
         "main.set_text_size", "auth.logout", "elder.decide_link", "elder.daily_call", "worker.pair_elder", "worker.verify",
-        "worker.decide_link", "worker.reissue_card", "checkins.seen")},
+        "worker.decide_link", "worker.reissue_card", "checkins.seen", "visits_worker.key_in")},
     # FlaskForm classes: covered by SCENARIOS above.
     **{name: "FlaskForm, see SCENARIOS" for name in (
         "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",
