@@ -486,4 +486,4 @@ class SheetEntryForm(FlaskForm):
     """A whole paper visit sheet keyed in on one page: one row per elder of the sheet."""
 
     day = LocalDateField(_l("Date for rows without their own"), [Optional()])
-    rows = FieldList(FormField(SheetRowForm), max_entries=500)
+    rows = FieldList(FormField(SheetRowForm), max_entries=1000)

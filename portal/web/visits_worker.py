@@ -152,6 +152,9 @@ def person_history(person_id: int):
 
 # ---------------------------------------------------------------- a paper visit sheet keyed back in
 
+SHEET_ROWS = 1000  # one page; a longer sheet is keyed in per visitor or per community
+
+
 def _month_arg(now: datetime) -> str:
     period = request.args.get("period") or compliance.current_month(now)
     try:
@@ -204,7 +207,7 @@ def key_in():
     if request.method == "GET":
         form = SheetEntryForm(data={"rows": [
             {"elder_id": o.elder_id, "volunteer_id": str(o.assigned_to_id) if o.assigned_to_id in ours else ""}
-            for o, _address in sheet]})
+            for o, _address in sheet[:SHEET_ROWS]]})
     else:
         form = SheetEntryForm()
     visitors = select_choices([("", "—")] + [(str(v.person_id), v.person.name) for v in volunteers])

@@ -171,7 +171,7 @@ def aimed_forms(records: dict) -> dict[str, dict]:
 
     elder, volunteer, community = records["elder"], records["volunteer"], records["community"]
     yesterday = (utcnow().astimezone(local_tz()) - timedelta(days=1)).date().isoformat()
-    first_of_month = utcnow().astimezone(local_tz()).date().replace(day=1).isoformat()
+    recent = utcnow().astimezone(local_tz()) - timedelta(minutes=20)
     return {
         "worker.new_elder": {"name": "新老人", "phone": next_phone(), "community_id": str(community.id),
                              "address": "新地址 1 栋", "birth_date": "1941-02-03", "living_situation": "alone",
@@ -194,10 +194,11 @@ def aimed_forms(records: dict) -> dict[str, dict]:
         "visits.check_in": {"code": elder.door_code},
         "visits.record": {heading.key: heading.choices[0][0] for heading in HEADINGS},
         "checkins.opt_in": {"elder_id": str(elder.person_id), "call_time": "09:00"},
-        # a paper sheet is this month's: its first minute (the records' own visits are in the last 5 hours)
-        "visits_worker.key_in": {"day": first_of_month, "rows-0-elder_id": str(elder.person_id),
-                                 "rows-0-volunteer_id": str(volunteer.id), "rows-0-start": "00:00",
-                                 "rows-0-end": "00:01"},
+        # a sheet is this month's: a minute 20 minutes ago, after the records' own visits (which end an
+        # hour ago); only in the first 20 minutes of a month is that minute in the month before
+        "visits_worker.key_in": {"day": recent.date().isoformat(), "rows-0-elder_id": str(elder.person_id),
+                                 "rows-0-volunteer_id": str(volunteer.id), "rows-0-start": f"{recent:%H:%M}",
+                                 "rows-0-end": f"{recent + timedelta(minutes=1):%H:%M}"},
         "admin.new_area": {"new-name": "新社区", "new-parent_id": str(records["street"].id), "new-hotline": ""},
         "admin.new_staff": {"name": "新工作者", "phone": next_phone(), "role": "worker",
                             "area_ids": str(community.id)},
