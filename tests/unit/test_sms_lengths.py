@@ -5,6 +5,7 @@ channel hand to the outbox or to a reply; the voice prompts (spoken, never texte
 """
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,8 +50,8 @@ def _extract(path: Path):
         yield lineno, None, message, comments, context
 
 
-def render(app, message_id: str) -> str:
-    with app.test_request_context(), force_locale("zh_Hans"):
+def render(app, message_id: str, locale: str = "zh_Hans") -> str:
+    with app.test_request_context(), force_locale(locale):
         values = {key: value for key, value in VALUES.items() if f"%({key})s" in message_id}
         values.update({key: value for key, value in NUMBERS.items() if f"%({key})d" in message_id})
         return signed(gettext(message_id, **values))
@@ -90,3 +91,14 @@ def test_the_conversation_questions_and_the_check_summary(app, world, session):
         summary = signed(render_step(state, person))
     assert len(summary) <= TWO_SEGMENTS, (len(summary), summary)
     assert summary.startswith("【邻里】") and "2026-12-31" not in summary
+
+
+HOTLINE_WITHOUT_NUMBER = re.compile(r"(热线|hotline)(?![^。.！!？?]*\d{5})", re.I)
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_no_text_mentions_the_hotline_without_its_number(app, locale):
+    """Every text, rendered: 热线 / hotline is followed by its digits in the same sentence (the elder's
+    community hotline, area.hotline, or the national 12349 when her community has none)."""
+    bare = [text for text in (render(app, m, locale) for m in sms_message_ids()) if HOTLINE_WITHOUT_NUMBER.search(text)]
+    assert bare == []
