@@ -28,7 +28,7 @@ VALUES = {
     "name": "欧阳秀英", "elder": "欧阳秀英", "volunteer": "司马晓东", "family": "欧阳建国", "worker": "诸葛丽华",
     "ref": "123456", "hotline": "0817-12349", "phone": "13812345678", "code": "123456", "service": "陪同出门",
     "when": "12月31日（周四）下午3:30", "deadline": "12月31日（周四）下午3:30", "minutes": "180", "age": "60",
-    "reason": "请选两个月以内的日子", "current": "陪同出门", "new": "打扫卫生", "label": "午餐和晚餐", "key": "1",
+    "reason": "请选两个月以内的日子", "current": "陪同出门", "new": "打扫卫生", "label": "午饭晚饭都要", "key": "1",
     "answer": "12月31日", "count": "12", "days": "30", "url": "", "community": "幸福里社区", "period": "2026年12月",
     "names": "欧阳秀英、司马晓东", "doing": "给您打扫卫生", "day": "12月31日（周四）", "date": "12月31日（周四）",
     "who": "司马晓东", "outcome": "已上门看过",
