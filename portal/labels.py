@@ -9,12 +9,21 @@ SERVICE_LABELS = {
     "emergency": _l("Emergency"),
     "visit": _l("Visit"),
 }
+# What an elder reads on her tiles and menus (web, SMS and voice): everyday names, with the 助X name that
+# posters use where it helps (review §1.4). Staff screens keep SERVICE_LABELS (助餐 助洁 助行 助浴).
+ELDER_SERVICE_LABELS = {
+    "meal": _l("Meals (food brought to you)"),
+    "cleaning": _l("Cleaning (tidying your home)"),
+    "escort": _l("Going out with you"),
+    "bathing": _l("Bathing (help with a bath)"),
+    "emergency": _l("Emergency"),
+}
 SERVICE_HINTS = {
     "meal": _l("Meals delivered or at the canteen"),
     "cleaning": _l("Help cleaning your home"),
     "escort": _l("Someone to go with you"),
     "bathing": _l("Help with a bath"),
-    "emergency": _l("Help right now"),
+    "emergency": _l("We tell the community and your family at once"),
 }
 TIER_LABELS = {
     "high_risk": _l("High risk"),

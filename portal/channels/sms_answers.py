@@ -19,8 +19,8 @@ from portal.clock import local_tz
 from portal.conversation import engine, understand
 from portal.conversation import keywords as words
 from portal.i18n import force_locale, gettext, msg, supported_locale
-from portal.models import Person, ServiceRequest, Visit
-from portal.services import DomainError, questions
+from portal.models import CheckInDay, Person, ServiceRequest, Visit
+from portal.services import DomainError, checkins, questions
 from portal.services import requests as service_requests
 from portal.services import visits as visit_service
 from portal.services.inbox import hotline_for
@@ -32,6 +32,7 @@ VOCABULARY = {
     "confirm_request": {"yes": words.VISITED, "no": words.NOT_VISITED},
     "confirm_visit": {"yes": words.VISITED, "no": words.NOT_VISITED},
     "rate": words.RATING,
+    "checkin": {"1": words.YES, "9": frozenset({"9"})},  # 每日问安: fine today / I need help
 }
 
 
@@ -101,6 +102,8 @@ def _hotline(session: Session, person: Person) -> str:
 
 
 def _act(session: Session, person: Person, asked: questions.Asked, said: str, now: datetime) -> str:
+    if asked.kind == "checkin":
+        return _checkin(session, person, asked, said, now)
     if asked.kind == "confirm_visit":
         visit = session.get(Visit, asked.subject_id)
         if visit is None:
@@ -134,6 +137,19 @@ def _act(session: Session, person: Person, asked: questions.Asked, said: str, no
         return _say(person, msg("Thank you for confirming. How was it? Reply 1 good, 2 so-so, 3 not good."))
     service_requests.rate(session, request, person, RATINGS[said], now, channel="sms")
     return _say(person, msg("Thank you! We have noted it. Take care!"))
+
+
+def _checkin(session: Session, person: Person, asked: questions.Asked, said: str, now: datetime) -> str:
+    """A text answering today's 问安 call: 1 she is fine, 9 she needs help (an emergency, at once)."""
+    day = session.get(CheckInDay, asked.subject_id)
+    if day is None:
+        raise DomainError(msg("There is nothing to confirm yet."))
+    if said == "9":
+        checkins.answer(session, day, "9", "sms", now)
+        return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
+                                "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, person))
+    checkins.answer(session, day, "1", "sms", now)
+    return _say(person, msg("Thank you, we have noted that you are well today."))
 
 
 def _still_open(session: Session, person: Person, now: datetime) -> str:

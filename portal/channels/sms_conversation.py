@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
 from portal.clock import local_tz
-from portal.conversation import engine, keywords, understand
+from portal.conversation import engine, keywords, slots, understand
 from portal.conversation.engine import CHECK, FLOWS, NoMatch
 from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
+from portal.db import utcnow
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person
 from portal.services import DomainError, questions
@@ -38,8 +39,9 @@ def _hotline(session: Session, elder: ElderProfile) -> str:
     return service_requests.hotline_for(session, elder.community_id, current_app.config["LINLI_HOTLINE"])
 
 
-def render(state, person: Person) -> str:
-    """One text: the question and its numbered options (or the answers to check)."""
+def render(state, person: Person, now: datetime | None = None) -> str:
+    """One text: the question and its numbered options (or the answers to check). Only the options that
+    can still be kept are listed and numbered (slots.offered): at 16:12 "今天" is not offered for lunch."""
     flow = FLOWS[state.flow]
     with force_locale(_locale(person)):
         if state.step == CHECK:
@@ -47,7 +49,7 @@ def render(state, person: Person) -> str:
             lines += [f"{label}: {value}" for _name, label, value in engine.summary(flow, state.data)]
             lines.append(gettext("Reply 1 to send it, 2 to start again, 3 to stop."))
             return "\n".join(lines)
-        step = flow.steps[state.step]
+        step = slots.offered(state, now or utcnow())
         lines = [str(step.question)]
         lines += [f"{index} {option.label}" for index, option in enumerate(step.options, start=1)]
         if step.free == "date":
@@ -79,7 +81,7 @@ def emergency_words(session: Session, person: Person | None, text: str, now: dat
 def _asking(session: Session, person: Person, state, now: datetime) -> str:
     """The text of the conversation's current question, recorded as the question asked last."""
     questions.ask(session, person.id, "conversation", now, channel="sms", until=state.expires_at)
-    return render(state, person)
+    return render(state, person, now)
 
 
 def ask_again(session: Session, person: Person, now: datetime) -> str | None:
@@ -98,8 +100,13 @@ def _stopped(session: Session, person: Person, state) -> str:
 
 def _begin(session: Session, person: Person, said: understand.Understood, now: datetime) -> str:
     today = now.astimezone(local_tz()).date()
-    state = engine.begin(session, person, "sms", REQUEST_FLOW, now, said.answers(today))
-    return _asking(session, person, state, now)
+    state, too_late = slots.begin(session, person, "sms", REQUEST_FLOW, now, said.answers(today))
+    return _too_late(person) * too_late + _asking(session, person, state, now)
+
+
+def _too_late(person: Person) -> str:
+    """Said before the question when a time named in free text had passed (the question asks it again)."""
+    return _in_locale(person, slots.TOO_LATE) + "\n"
 
 
 def _service_label(person: Person, service: str) -> str:
@@ -165,13 +172,13 @@ def conversation(session: Session, person: Person | None, text: str, now: dateti
                                 "2 to carry on."), current=_service_label(person, state.data["service"]),
                     new=_service_label(person, said.service))
     try:
-        engine.answer(session, state, text, now, allow_free=True)
+        slots.answer(session, state, text, now, allow_free=True)
     except NoMatch:
         return None  # the fallback help answers and asks the question again
     except DomainError as error:
         return _in_locale(person, error.message) + "\n" + _asking(session, person, state, now)
-    engine.fill(session, state, said.answers(today, state.data.get("service")), now)
-    return _asking(session, person, state, now)
+    too_late = slots.fill(session, state, said.answers(today, state.data.get("service")), now)
+    return _too_late(person) * too_late + _asking(session, person, state, now)
 
 
 def _in_locale(person: Person, message) -> str:

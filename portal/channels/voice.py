@@ -20,7 +20,7 @@ from portal.channels import twiml
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.channels.voice_turns import current_digest, remembered_turn
 from portal.clock import local_tz
-from portal.conversation import engine, keywords, understand
+from portal.conversation import engine, keywords, slots, understand
 from portal.conversation.engine import CHECK, FLOWS, NoMatch
 from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
 from portal.db import utcnow
@@ -101,7 +101,7 @@ def _step_text(person: Person, state) -> str:
             parts += [f"{label}, {value}." for _n, label, value in engine.summary(flow, state.data)]
             parts.append(gettext("To send it, press 1. To start again, press 2."))
             return " ".join(parts)
-        step = flow.steps[state.step]
+        step = slots.offered(state, utcnow())  # only the times that can still be kept, keys in that order
         parts = [str(step.question)]
         parts += [gettext("For %(label)s, press %(key)s.", label=option.label, key=index)
                   for index, option in enumerate(step.options, start=1)]
@@ -256,7 +256,10 @@ def answer():
     if kind == "lowconf":
         pending = state.data.get("_pending")
         if digits == "1" and pending and pending.get("step") == state.step:
-            engine.record(db(), state, pending["step"], pending["value"], now)
+            try:
+                slots.record(db(), state, pending["step"], pending["value"], now)
+            except DomainError as error:  # its time passed while she was asked: the question again
+                twiml.say(response, _text(person, error.message), _locale(person))
         else:
             state.data = {k: v for k, v in state.data.items() if k != "_pending"}
         return _next(response, person, elder, state, now)
@@ -277,7 +280,7 @@ def answer():
         if digits == "2":
             return _continue(response, person, now, fresh=True)
         return _failed(response, person, elder, state, now)
-    step = FLOWS[state.flow].steps[state.step]
+    step = slots.offered(state, now)
     raw = digits or speech
     if not raw:
         return _failed(response, person, elder, state, now)
@@ -304,9 +307,13 @@ def answer():
                            answer=engine.display(FLOWS[state.flow], step.name, value))
         _gather(response, person, "lowconf", text)
         return response
-    engine.record(db(), state, step.name, value, now)
-    if said is not None:
-        engine.fill(db(), state, said.answers(today, state.data.get("service")), now)
+    try:
+        slots.record(db(), state, step.name, value, now)
+    except DomainError as error:  # a time that has passed: said why, and asked again with what is still open
+        twiml.say(response, _text(person, error.message), _locale(person))
+        return _next(response, person, elder, state, now)
+    if said is not None and slots.fill(db(), state, said.answers(today, state.data.get("service")), now):
+        twiml.say(response, _text(person, slots.TOO_LATE), _locale(person))
     return _next(response, person, elder, state, now)
 
 

@@ -4,7 +4,9 @@ someone knowing.
 At the time she chose, Linli calls: 1 = fine today, 9 = an emergency. No answer → one retry
 `retry_minutes` later → no answer again → her paired volunteer and a family member are texted, and
 the worker's list shows the miss until someone records that they saw her. A week of misses with
-nobody recording a visit raises it to the street officer. She may also answer by texting 1.
+nobody recording a visit raises it to the street officer. She may also answer by texting 1 (or 9):
+the call is recorded as the question she was asked last (services.questions, kind "checkin"), so a
+bare digit answers it only while nothing else has been asked since (portal.channels.sms_answers).
 The job (`run_checkins`) is idempotent: a day has one row per elder, and each step happens once.
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ from portal.clock import local_tz
 from portal.i18n import msg, translate_for
 from portal.models import Area, CheckInDay, DailyCheckIn, ElderProfile, FamilyLink, Pairing, Person, RoleGrant
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, questions
 from portal.services.outbox import enqueue
 
 CHECKIN_KIND = "checkin"
@@ -78,6 +80,13 @@ def _call(session: Session, day: CheckInDay, elder: Person, now: datetime, attem
     # The elder chose the time: no quiet hours. Not urgent: the reminder lane is right for it.
     enqueue(session, elder.phone, CALL_PATH.format(day_id=day.id), kind=CHECKIN_KIND, person=elder, channel="call",
             elder_quiet_hours=False, dedupe_key=f"checkin:{day.id}:call:{attempt}", now=now)
+    asked(session, day, now)
+
+
+def asked(session: Session, day: CheckInDay, now: datetime) -> None:
+    """The 问安 call is the question she was asked last, open until the end of her day."""
+    end_of_day = datetime.combine(day.day + timedelta(days=1), time(0, 0), tzinfo=local_tz())
+    questions.ask(session, day.elder_id, "checkin", now, subject_id=day.id, channel="call", until=end_of_day)
 
 
 def _tell_missed(session: Session, day: CheckInDay, profile: ElderProfile, now: datetime) -> int:
@@ -184,6 +193,7 @@ def answer(session: Session, day: CheckInDay, digit: str, via: str, now: datetim
     else:
         return day.status
     day.answered_at, day.answered_via = now, via
+    questions.answered_if(session, day.elder_id, "checkin", day.id)
     session.flush()
     return day.status
 

@@ -7,6 +7,8 @@ opens when it can be read). Kinds:
     rate            how was it: 1 / 2 / 3 (subject: the request)
     confirm_visit   did this visit happen: 1 yes, 2 no (subject: the visit)
     conversation    a step of the request conversation (no subject: the conversation state holds it)
+    checkin         today's 每日问安 call: 1 fine, 9 help (subject: the check-in day); asked when the call
+                    is placed, open until the end of her day, so a text of 1 after a missed call answers it
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from portal.models import PendingQuestion
 from portal.policy import policy
 from portal.services.outbox import quiet_hours_end
 
-KINDS = ("refuse", "confirm_request", "rate", "confirm_visit", "conversation")
+KINDS = ("refuse", "confirm_request", "rate", "confirm_visit", "conversation", "checkin")
 
 
 @dataclass(frozen=True)
@@ -57,5 +59,14 @@ def answered(session: Session, person_id: int) -> None:
     """The question was answered (or its conversation ended): a later digit answers nothing."""
     row = session.get(PendingQuestion, person_id)
     if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def answered_if(session: Session, person_id: int, kind: str, subject_id: int | None) -> None:
+    """That question was answered another way (a key on the call): a later digit answers nothing —
+    unless another question has been asked since."""
+    row = session.get(PendingQuestion, person_id)
+    if row is not None and row.kind == kind and row.subject_id == subject_id:
         session.delete(row)
         session.flush()

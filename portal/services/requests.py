@@ -215,7 +215,8 @@ def cancel(session: Session, request: ServiceRequest, person: Person, channel: s
     if request.status not in ("open", "accepted"):
         raise DomainError(_l("This request can no longer be cancelled."))
     if now - request.created_at > timedelta(minutes=policy()["requests"]["undo_minutes"]):
-        raise DomainError(_l("The time to undo has passed. Please call the community hotline to change it."))
+        raise DomainError(_l("The time to undo has passed. To change it, call the community hotline %(hotline)s.",
+                             hotline=hotline_for(session, request.community_id, NATIONAL_HOTLINE)))
     _close(session, request, "cancelled", now, person, channel)
     if request.volunteer is not None:
         _tell(session, request.volunteer, msg("Request %(ref)s was cancelled. You do not need to go."), now,
@@ -233,7 +234,8 @@ def refuse(session: Session, request: ServiceRequest, elder: Person, channel: st
     if elder.id != request.elder_id:
         raise DomainError(_l("You cannot refuse this request."))
     if not refusable(request, now):
-        raise DomainError(_l("This order can no longer be refused. Please call the community hotline."))
+        raise DomainError(_l("This order can no longer be refused. Please call the community hotline %(hotline)s.",
+                             hotline=hotline_for(session, request.community_id, NATIONAL_HOTLINE)))
     _close(session, request, "refused", now, elder, channel)
     _tell(session, request.placed_by, msg("%(elder)s does not want %(service)s (reference %(ref)s). Nothing will happen."),
           now, key=f"req:{request.id}:family:refused", elder=elder.name, service=_service(request),

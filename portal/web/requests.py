@@ -114,10 +114,7 @@ def step():
         other = form.other.data
         try:
             # a ticked tile posts its option's value; only typed text is read like a text message
-            engine.answer(db(), state, other or form.answer.data, utcnow(), allow_free=True, by_value=not other)
-            if not slots.still_possible(state.data, utcnow()):
-                raise DomainError(_("That time has passed or is too soon for a volunteer to come. "
-                                    "Please choose a later time."))
+            slots.answer(db(), state, other or form.answer.data, utcnow(), allow_free=True, by_value=not other)
         except NoMatch:
             form.answer.errors.append(_("Please choose one of the answers."))
         except DomainError as problem:
@@ -149,7 +146,7 @@ def _step_context(flow, state) -> dict:
     now = utcnow()
     current = flow.steps[state.step]
     stored = state.data.get(current.name)
-    options = slots.open_options(current, {k: v for k, v in state.data.items() if k != current.name}, now)
+    options = slots.offered(state, now).options
     chosen, typed = stored, ""
     if stored and current.free == "date":
         today = now.astimezone(local_tz()).date()

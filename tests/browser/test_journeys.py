@@ -142,7 +142,7 @@ def test_son_asks_to_link_and_the_elder_approves(chromium, live_server, playwrig
     page.goto(f"{base}/family/")
     card = page.locator(".card", has_text="138****0001")
     assert card.is_visible()
-    assert card.locator("p", has_text=re.compile(r"^等待确认$")).is_visible()
+    assert card.locator("p", has_text=re.compile(r"^待审核$")).is_visible()
     assert page.locator(".card h2", has_text="王秀英").count() == 0
     checker.check()
 

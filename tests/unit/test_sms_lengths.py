@@ -5,6 +5,7 @@ channel hand to the outbox or to a reply; the voice prompts (spoken, never texte
 """
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ VALUES = {
     "name": "欧阳秀英", "elder": "欧阳秀英", "volunteer": "司马晓东", "family": "欧阳建国", "worker": "诸葛丽华",
     "ref": "123456", "hotline": "0817-12349", "phone": "13812345678", "code": "123456", "service": "陪同出门",
     "when": "12月31日（周四）下午3:30", "deadline": "12月31日（周四）下午3:30", "minutes": "180", "age": "60",
-    "reason": "请选两个月以内的日子", "current": "陪同出门", "new": "打扫卫生", "label": "午餐和晚餐", "key": "1",
+    "reason": "请选两个月以内的日子", "current": "陪同出门", "new": "打扫卫生", "label": "午饭晚饭都要", "key": "1",
     "answer": "12月31日", "count": "12", "days": "30", "url": "", "community": "幸福里社区", "period": "2026年12月",
     "names": "欧阳秀英、司马晓东", "doing": "给您打扫卫生", "day": "12月31日（周四）", "date": "12月31日（周四）",
     "who": "司马晓东", "outcome": "已上门看过",
@@ -49,8 +50,8 @@ def _extract(path: Path):
         yield lineno, None, message, comments, context
 
 
-def render(app, message_id: str) -> str:
-    with app.test_request_context(), force_locale("zh_Hans"):
+def render(app, message_id: str, locale: str = "zh_Hans") -> str:
+    with app.test_request_context(), force_locale(locale):
         values = {key: value for key, value in VALUES.items() if f"%({key})s" in message_id}
         values.update({key: value for key, value in NUMBERS.items() if f"%({key})d" in message_id})
         return signed(gettext(message_id, **values))
@@ -90,3 +91,14 @@ def test_the_conversation_questions_and_the_check_summary(app, world, session):
         summary = signed(render_step(state, person))
     assert len(summary) <= TWO_SEGMENTS, (len(summary), summary)
     assert summary.startswith("【邻里】") and "2026-12-31" not in summary
+
+
+HOTLINE_WITHOUT_NUMBER = re.compile(r"(热线|hotline)(?![^。.！!？?]*\d{5})", re.I)
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_no_text_mentions_the_hotline_without_its_number(app, locale):
+    """Every text, rendered: 热线 / hotline is followed by its digits in the same sentence (the elder's
+    community hotline, area.hotline, or the national 12349 when her community has none)."""
+    bare = [text for text in (render(app, m, locale) for m in sms_message_ids()) if HOTLINE_WITHOUT_NUMBER.search(text)]
+    assert bare == []
