@@ -22,9 +22,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.clock import local_tz
 from portal.conversation import keywords, understand
-from portal import formatting
 from portal.i18n import _l, current_locale, force_locale
 from portal.models import ConversationState, Person
 from portal.policy import policy
