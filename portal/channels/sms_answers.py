@@ -94,7 +94,9 @@ def last_question(session: Session, person: Person | None, text: str, now: datet
         reply = _act(session, person, asked, said, now)
     except DomainError as error:
         reply = _error(person, error)
-    return reply + _still_open(session, person, now)
+    if asked.kind == "checkin" and said == "9":
+        return reply  # an emergency: nothing else in that text
+    return ask_again(session, person, now, reply) or reply  # a request conversation left half-way: asked again
 
 
 def _hotline(session: Session, person: Person) -> str:
@@ -150,12 +152,6 @@ def _checkin(session: Session, person: Person, asked: questions.Asked, said: str
                                 "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, person))
     checkins.answer(session, day, "1", "sms", now)
     return _say(person, msg("Thank you, we have noted that you are well today."))
-
-
-def _still_open(session: Session, person: Person, now: datetime) -> str:
-    """A request conversation left half-way is asked again after the answer."""
-    again = ask_again(session, person, now)
-    return "\n" + again if again else ""
 
 
 def never_silenced(session: Session, person: Person | None, text: str, now: datetime) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from portal.channels.inbound import inbound_handler
 from portal.channels.sms_conversation import ask_again
 from portal.conversation import engine, keywords
-from portal.i18n import translate_for
+from portal.i18n import supported_locale, translate_for
 from portal.models import Person
 from portal.services import outbox, questions
 from portal.services.inbox import hotline_for, set_contact_status
@@ -105,7 +105,10 @@ def start(session: Session, person: Person | None, text: str, now: datetime) -> 
 def help_keyword(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
     if person is None or keywords.normalize(text) not in keywords.HELP:
         return None
-    return help_text(session, person) + _pending(session, person, now)
+    # half-way through an order the help is how to answer the question, which is asked again in the same text
+    lead = translate_for(person.locale, "Reply with the number of your choice. For an emergency, reply 救命. "
+                                        "Hotline %(hotline)s.", hotline=hotline_for(session, person, default_hotline()))
+    return ask_again(session, person, now, lead) or help_text(session, person)
 
 
 @inbound_handler(100, "fallback-help")
@@ -113,14 +116,14 @@ def fallback(session: Session, person: Person | None, text: str, now: datetime) 
     """Nothing understood the text: explain what can be sent. Any open conversation is left as it is."""
     if person is None:
         return None
-    return (translate_for(person.locale, "Sorry, we did not understand that.") + " " + help_text(session, person)
-            + _pending(session, person, now))
+    lead = translate_for(person.locale, "Sorry, we did not understand that. For an emergency, reply 救命.")
+    return ask_again(session, person, now, lead) or fallback_text(session, person)
 
 
-def _pending(session: Session, person: Person, now: datetime) -> str:
-    """The question still waiting for an answer, asked again after the help text."""
-    again = ask_again(session, person, now)
-    return "\n" + again if again else ""
+def fallback_text(session: Session, person: Person) -> str:
+    """Not understood, and no question waiting: what can be sent, as one text."""
+    space = " " if supported_locale(person.locale) == "en" else ""  # no space between Chinese sentences
+    return translate_for(person.locale, "Sorry, we did not understand that.") + space + help_text(session, person)
 
 
 def drop_open_conversation(session: Session, person: Person, now: datetime) -> bool:
