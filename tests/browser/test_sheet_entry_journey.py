@@ -22,7 +22,8 @@ def _focused(page) -> str:
     return page.evaluate("document.activeElement ? document.activeElement.id : ''")
 
 
-def test_a_paper_sheet_is_keyed_in_with_the_keyboard_alone(live_server, playwright_driver, planned_month):
+@pytest.mark.usefixtures("planned_month")
+def test_a_paper_sheet_is_keyed_in_with_the_keyboard_alone(live_server, playwright_driver):
     from portal.clock import local_tz
     from portal.db import utcnow
     from portal.models import Person, Visit, VisitObligation, VisitRecord, VolunteerProfile
