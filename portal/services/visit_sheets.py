@@ -10,12 +10,14 @@ bad row (that is not skipped) and nothing of the sheet is written.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.i18n import _l
 from portal.models import ElderProfile, Person, Visit, VisitObligation
 from portal.services import DomainError, visit_records
 from portal.services.compliance import OPEN, month_window
@@ -41,6 +43,40 @@ def sheet_rows(session: Session, community_ids: list[int], period: str, *, assig
     elif community is not None:
         query = query.where(VisitObligation.community_id == community)
     return [tuple(row) for row in session.execute(query.order_by(ElderProfile.address, Person.name))]
+
+
+# What a worker types from a paper sheet, digits first: a day of the sheet's month ("14", "12-14",
+# "2026-12-14", also with / or .) and a time ("930", "0930", "9:30", "9.30", "21:05").
+_DAY = re.compile(r"^(?:(?:(\d{4})[-/.])?(\d{1,2})[-/.])?(\d{1,2})$")
+_CLOCK = re.compile(r"^(\d{1,2})[:.：](\d{2})$|^(\d{1,2})(\d{2})$|^(\d{1,2})$")
+
+
+def read_day(raw: str, period: str) -> date:
+    """A day written on the sheet of `period` ("YYYY-MM"); the month and year default to the sheet's."""
+    match = _DAY.match((raw or "").strip())
+    wrong = DomainError(_l("Please write the day as 14, 12-14 or %(period)s-14.", period=period), field="day")
+    if not match:
+        raise wrong
+    year, month, day = (int(match.group(1) or period[:4]), int(match.group(2) or period[5:7]), int(match.group(3)))
+    try:
+        written = date(year, month, day)
+    except ValueError:
+        raise wrong from None
+    if f"{written:%Y-%m}" != period:
+        raise DomainError(_l("This date is not in %(period)s, the month of the sheet.", period=period), field="day")
+    return written
+
+
+def read_clock(raw: str) -> time:
+    """A time written on the sheet: 0930, 930, 9:30, 9.30 or 9 (o'clock)."""
+    match = _CLOCK.match((raw or "").strip())
+    hour, minute = -1, -1
+    if match:
+        hour = int(match.group(1) or match.group(3) or match.group(5))
+        minute = int(match.group(2) or match.group(4) or 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise DomainError(_l("Please write the time as 0930 or 9:30."), field="start")
+    return time(hour, minute)
 
 
 @dataclass

@@ -470,9 +470,13 @@ class SheetRowForm(Form):
     elder_id = IntegerField(widget=HiddenInput(), validators=[InputRequired(), record_ids])
     volunteer_id = SelectField(_l("Visitor"), validators=[Optional()],
                                invalid_choice_message=_l("Please choose a volunteer from the list."))
-    day = LocalDateField(_l("Date"), [Optional()])
-    start = LocalTimeField(_l("Arrived at"), [Optional()])
-    end = LocalTimeField(_l("Left at"), [Optional()])
+    # typed as on paper, digits first ("14", "0930"); services/visit_sheets reads them
+    day = StringField(_l("Day"), [Optional(), at_most(10)], filters=[strip],
+                      render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 10})
+    start = StringField(_l("Arrived at"), [Optional(), at_most(5)], filters=[strip],
+                        render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 5, "placeholder": "0930"})
+    end = StringField(_l("Left at"), [Optional(), at_most(5)], filters=[strip],
+                      render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 5, "placeholder": "1030"})
     skip = BooleanField(_l("Skip this row"))
 
 
@@ -485,5 +489,6 @@ for _heading in HEADINGS:
 class SheetEntryForm(FlaskForm):
     """A whole paper visit sheet keyed in on one page: one row per elder of the sheet."""
 
-    day = LocalDateField(_l("Date for rows without their own"), [Optional()])
+    day = StringField(_l("Day for rows without their own"), [Optional(), at_most(10)], filters=[strip],
+                      render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 10})
     rows = FieldList(FormField(SheetRowForm), max_entries=1000)

@@ -168,8 +168,8 @@ def _blank(row) -> bool:
     return not (row.day.data or row.start.data or row.end.data or any(getattr(row, h.key).data for h in HEADINGS))
 
 
-def _row_problem(row, reachable: dict, sheet_day, period: str) -> str | None:
-    """What stops one filled-in row from being entered (None: it can be)."""
+def _read_row(row, reachable: dict, sheet_day: str, period: str):
+    """(day, start, end) of one filled-in row, or the problem that stops it from being entered."""
     if row.elder_id.data not in reachable:
         return _("That record does not exist.")
     errors = [_("%(label)s: %(error)s", label=field.label.text, error=error)
@@ -178,13 +178,15 @@ def _row_problem(row, reachable: dict, sheet_day, period: str) -> str | None:
         return "; ".join(errors)
     if not (row.day.data or sheet_day):
         return _("Please enter the date of the visit.")
-    if (row.day.data or sheet_day).strftime("%Y-%m") != period:
-        return _("This date is not in %(period)s, the month of the sheet.", period=period)
-    if row.start.data is None or row.end.data is None:
+    if not (row.start.data and row.end.data):
         return _("Please enter when the visit started and ended.")
     if not row.volunteer_id.data:
         return _("Please choose a volunteer from the list.")
-    return None
+    try:
+        return (visit_sheets.read_day(row.day.data or sheet_day, period), visit_sheets.read_clock(row.start.data),
+                visit_sheets.read_clock(row.end.data))
+    except DomainError as error:
+        return str(error.message)
 
 
 @bp.route("/key-in", methods=["GET", "POST"])
@@ -223,14 +225,14 @@ def key_in():
     for number, row in enumerate((entry.form for entry in form.rows), start=1):
         if row.skip.data or (row.elder_id.data in reachable and not row.errors and _blank(row)):
             continue
-        problem = _row_problem(row, reachable, form.day.data, period)
-        if problem:
-            problems[number] = problem
+        read = _read_row(row, reachable, form.day.data, period)
+        if isinstance(read, str):
+            problems[number] = read
             continue
-        day = row.day.data or form.day.data
+        day, start, end = read
         entries.append(visit_sheets.SheetEntry(
             number, session.get(ElderProfile, row.elder_id.data), session.get(Person, int(row.volunteer_id.data)),
-            _local(day, row.start.data), _local(day, row.end.data),
+            _local(day, start), _local(day, end),
             {h.key: getattr(row, h.key).data for h in HEADINGS if getattr(row, h.key).data}))
     visits = []
     if not problems:

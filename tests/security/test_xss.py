@@ -163,8 +163,20 @@ def scenario_checkin_opt_in_form(world, browser, app, session):
     pages.assert_escaped("CheckInOptInForm.call_time")
 
 
+def scenario_sheet_entry_form(world, browser, app, session):
+    """A keyed-in paper sheet: the day and the times typed are shown back in their boxes."""
+    browser.login(world.worker_a.phone, PASSWORD)
+    pages = Pages()
+    for value in (PAYLOAD, ATTR_PAYLOAD):
+        pages.add("sheet again", browser.post("/worker/visits/key-in", {
+            "day": value, "rows-0-elder_id": str(world.elder_a.person_id), "rows-0-day": value,
+            "rows-0-start": value, "rows-0-end": value}, page="/worker/visits/key-in"))
+    pages.assert_escaped("SheetEntryForm day, start, end")
+
+
 SCENARIOS = {
     "CheckInOptInForm": scenario_checkin_opt_in_form,
+    "SheetEntryForm": scenario_sheet_entry_form,
     "ElderForm": scenario_elder_form,
     "VolunteerForm": scenario_volunteer_form,
     "FamilyLinkForm": scenario_family_link_form,
@@ -364,11 +376,11 @@ ROUTE_SCENARIOS = {
         "completion.assign", "completion.excuse", "completion.deactivate", "completion.bulk_assign",
         "completion.undo", "visits.record", "main.set_language",
         "main.set_text_size", "auth.logout", "elder.decide_link", "elder.daily_call", "worker.pair_elder", "worker.verify",
-        "worker.decide_link", "worker.reissue_card", "checkins.seen", "visits_worker.key_in")},
+        "worker.decide_link", "worker.reissue_card", "checkins.seen")},
     # FlaskForm classes: covered by SCENARIOS above.
     **{name: "FlaskForm, see SCENARIOS" for name in (
         "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",
-        "worker.new_volunteer", "checkins.opt_in")},
+        "worker.new_volunteer", "checkins.opt_in", "visits_worker.key_in")},
 }
 from tests.admin import xss_scenarios as admin_pages  # noqa: E402
 

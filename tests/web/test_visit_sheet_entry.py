@@ -89,7 +89,7 @@ def test_the_entry_page_is_one_row_per_elder_in_the_sheets_order_keyboard_only(b
     assert set(rows) == {elder.person_id for elder in sheet}
     assert not re.search(r'tabindex="[1-9]', html)             # the natural order: row by row, box by box
     assert "hx-" not in html.split("<form", 1)[1].split("</form>")[0]  # a plain form: no JavaScript needed
-    assert 'type="date"' in html and 'type="time"' in html
+    assert 'id="rows-0-start" inputmode="numeric"' in html and 'placeholder="0930"' in html  # digits, as on paper
     assert '<option value="good">1 ' in html                     # the number printed beside the tick box
     assert "Skip" not in html and "跳过" not in html              # offered only for a row with a problem
 
@@ -236,3 +236,46 @@ def test_fuzz_sheet_entry_never_half_saves(browser, world, session, sheet):
             assert len(_visits(session)) == before  # a refused sheet wrote nothing
 
     run()
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("14", "2026-12-14"), ("12-14", "2026-12-14"), ("2026-12-14", "2026-12-14"),
+                                               ("2026/12/14", "2026-12-14"), ("12.14", "2026-12-14"), ("1", "2026-12-01")])
+def test_a_day_is_typed_as_on_paper(raw, expected):
+    from portal.services.visit_sheets import read_day
+
+    assert read_day(raw, "2026-12").isoformat() == expected
+
+
+@pytest.mark.parametrize("raw", ["", "x", "32", "11-30", "2026-11-14", "2026-12-32", "12-14-2026", "0"])
+def test_a_day_outside_the_sheets_month_or_unreadable_is_refused(raw):
+    from portal.services.visit_sheets import read_day
+
+    with pytest.raises(DomainError):
+        read_day(raw, "2026-12")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("930", "09:30"), ("0930", "09:30"), ("9:30", "09:30"), ("9.30", "09:30"),
+                                               ("9：30", "09:30"), ("9", "09:00"), ("2359", "23:59"), ("0001", "00:01")])
+def test_a_time_is_typed_as_on_paper(raw, expected):
+    from portal.services.visit_sheets import read_clock
+
+    assert f"{read_clock(raw):%H:%M}" == expected
+
+
+@pytest.mark.parametrize("raw", ["", "2400", "960", "12345", "9:3", "ab", "-930"])
+def test_an_unreadable_time_is_refused(raw):
+    from portal.services.visit_sheets import read_clock
+
+    with pytest.raises(DomainError):
+        read_clock(raw)
+
+
+def test_days_and_times_typed_short_are_entered(browser, world, session, sheet):
+    html, rows = _open(browser, world)
+    first = sheet[0]
+    data = {"csrf_token": csrf_from(html), "day": "14",
+            **_row(rows[first.person_id], first.person_id, world.volunteer_a.person_id, "", "930", "1015")}
+    assert browser.client.post("/worker/visits/key-in", data=data).status_code == 303
+    (visit,) = _visits(session)
+    assert visit.checked_in_at == datetime(2026, 12, 14, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai
+    assert visit.duration_minutes == 45
