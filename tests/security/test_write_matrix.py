@@ -171,7 +171,10 @@ def aimed_forms(records: dict) -> dict[str, dict]:
 
     elder, volunteer, community = records["elder"], records["volunteer"], records["community"]
     yesterday = (utcnow().astimezone(local_tz()) - timedelta(days=1)).date().isoformat()
-    recent = utcnow().astimezone(local_tz()) - timedelta(minutes=20)
+    now_local = utcnow().astimezone(local_tz())
+    # a visit 20 minutes ago, kept inside this month's sheet in the first minutes of a month
+    recent = max(now_local - timedelta(minutes=20),
+                 now_local.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
     return {
         "worker.new_elder": {"name": "新老人", "phone": next_phone(), "community_id": str(community.id),
                              "address": "新地址 1 栋", "birth_date": "1941-02-03", "living_situation": "alone",
