@@ -403,6 +403,8 @@ def serve_at_the_door(session: Session, visit, volunteer: Person, now: datetime)
     if request is None:
         return None
     visit.request_id = request.id
+    if request.paid_by_id is not None and request.paid_by_id != volunteer.id:
+        visit.paid_by_id = request.paid_by_id  # paid with minutes, as chosen on the check page
     if request.service in policy()["services"]:
         visit.service_type = request.service
     start(session, request, volunteer, now)

@@ -289,6 +289,17 @@ class GiftForm(FlaskForm):
                               message=_l("Please enter a whole number of minutes."), render_kw={"inputmode": "numeric"})
 
 
+class PoolAllocationForm(FlaskForm):
+    """A worker gives minutes from her community's donation pool to a special-hardship elder."""
+
+    elder = choice_field(_l("To which elder?"), coerce=int,
+                         message=_l("Please choose an elder from the list."))
+    amount = WholeNumberField(_l("Minutes"), [InputRequired(message=REQUIRED),
+                                              NumberRange(min=1, message=MORE_THAN_ZERO)],
+                              message=_l("Please enter a whole number of minutes."), render_kw={"inputmode": "numeric"})
+    reason = StringField(_l("Why (optional)"), [Optional(), at_most(200)], filters=[strip])
+
+
 # ---------------------------------------------------------------- visits
 
 DOOR_CODE = Regexp(r"^[0-9]{4,8}$", message=_l("That door code is not right. Please check the card on the door."))

@@ -1,0 +1,23 @@
+"""request payer: who pays a requested service with time-bank minutes (chosen on the check page)
+
+Revision ID: 0019_request_payer
+Revises: 0018
+Create Date: 2026-12-01 12:40:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0019_request_payer"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("service_requests", sa.Column("paid_by_id", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("service_requests", "paid_by_id")
