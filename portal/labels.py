@@ -79,6 +79,7 @@ REQUEST_EVENT_LABELS = {
     "created": _l("Request sent"),
     "accepted": _l("Accepted by a volunteer"),
     "assigned": _l("Assigned by the community worker"),
+    "released": _l("The volunteer can no longer come: open again"),
     "in_progress": _l("Volunteer started"),
     "done": _l("Volunteer finished"),
     "confirmed": _l("Confirmed by the elder"),
