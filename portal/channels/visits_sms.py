@@ -15,6 +15,7 @@ from portal.conversation import keywords
 from portal.i18n import msg, translate_for
 from portal.models import Person, VolunteerProfile
 from portal.services import DomainError
+from portal.services import visit_record_questions as record_questions
 from portal.services import visits as visit_service
 
 DOOR_COMMAND = re.compile(r"^\s*(%s)\s*[:：]?\s*(\d{4,8})\s*$" % "|".join(
@@ -50,7 +51,12 @@ def door_code_command(session: Session, person: Person | None, text: str, now: d
             return _reply(person, msg("You are not checked in at this door code."))
         visit_service.check_out(session, visit, person, now, "sms",
                                 public_url=current_app.config["LINLI_PUBLIC_URL"])
-        return _reply(person, msg("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm."),
-                      minutes=visit.duration_minutes, name=elder.person.name)
+        reply = _reply(person, msg("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm."),
+                       minutes=visit.duration_minutes, name=elder.person.name)
+        # the 探访记录 comes next by text, a digit per question, while she still remembers what she saw
+        first = record_questions.begin(session, person, visit, now, "sms")
+        if first is None:
+            return reply
+        return reply + "\n" + record_questions.question_text(first, person.locale, "sms")
     except DomainError as error:
         return _error(person, error)

@@ -133,3 +133,5 @@ class PendingQuestion(Base):
     channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # a run of short questions (the visit record by text or call): what was answered so far
+    answers: Mapped[dict | None] = mapped_column(JSON)

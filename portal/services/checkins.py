@@ -83,8 +83,10 @@ def _call(session: Session, day: CheckInDay, elder: Person, now: datetime, attem
 def _tell_missed(session: Session, day: CheckInDay, profile: ElderProfile, now: datetime) -> int:
     """Text her paired volunteer and one family member (or emergency contact)."""
     elder = profile.person
-    template = ("We could not reach %(name)s for today's check-in call. Please go and see her." if profile.gender == "f"
-                else "We could not reach %(name)s for today's check-in call. Please go and see him.")
+    # msg(): marked for extraction, or a catalogue update drops them as unused
+    template = (msg("We could not reach %(name)s for today's check-in call. Please go and see her.")
+                if profile.gender == "f"
+                else msg("We could not reach %(name)s for today's check-in call. Please go and see him."))
     recipients: list[tuple[str, str, Person | None]] = []
     pairing = session.scalar(select(Pairing).where(Pairing.elder_id == profile.person_id, Pairing.active)
                              .order_by(Pairing.id).limit(1))
