@@ -94,6 +94,12 @@ REQUEST_EVENT_LABELS = {
     "coming": _l("Someone is on the way"),
     "resolved": _l("Emergency closed"),
 }
+CHECKIN_LABELS = {  # 每日问安, as a relative reads a day's answer
+    "ok": _l("Answered: she is fine"),
+    "emergency": _l("Asked for help (9)"),
+    "missed": _l("No answer"),
+    "calling": _l("Calling"),
+}
 AGE_BAND_LABELS = {  # services.statements.AGE_BANDS names its bands in English: these are what people read
     "under 40": _l("under 40"),
     "unknown": _l("unknown"),

@@ -18,7 +18,7 @@ from portal.clock import local_tz
 from portal.i18n import msg, translate_for
 from portal.models import Area, CheckInDay, DailyCheckIn, ElderProfile, FamilyLink, Pairing, Person, RoleGrant
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, family_notices
 from portal.services.outbox import enqueue
 
 CHECKIN_KIND = "checkin"
@@ -102,6 +102,10 @@ def _tell_missed(session: Session, day: CheckInDay, profile: ElderProfile, now: 
         if contact:
             known = session.scalar(select(Person).where(Person.phone == contact["phone"]))
             recipients.append((contact["phone"], known.locale if known else "zh_Hans", known))
+    # and every other relative who asked to be told (family month page)
+    for other in family_notices.opted_in(session, profile.person_id, "notify_checkins"):
+        if all(phone != other.family.phone for phone, _locale, _person in recipients):
+            recipients.append((other.family.phone, other.family.locale, other.family))
     told = 0
     for phone, locale, person in recipients:
         if enqueue(session, phone, translate_for(locale, template, name=elder.name), kind="checkin_missed",

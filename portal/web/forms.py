@@ -289,6 +289,13 @@ class GiftForm(FlaskForm):
                               message=_l("Please enter a whole number of minutes."), render_kw={"inputmode": "numeric"})
 
 
+class FamilyNotificationsForm(FlaskForm):
+    """The texts a relative chose to get about her elder."""
+
+    notify_visits = BooleanField(_l("Text me when a visit is confirmed, or when the month's visit is missed"))
+    notify_checkins = BooleanField(_l("Text me when she does not answer the daily check-in call"))
+
+
 class PoolAllocationForm(FlaskForm):
     """A worker gives minutes from her community's donation pool to a special-hardship elder."""
 
