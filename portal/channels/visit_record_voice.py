@@ -70,6 +70,9 @@ def start():
                   person.locale if person else "zh_Hans")
         return _twiml(response)
     question = record_questions.begin(db(), person, visit, now, "call")
+    if question is None:
+        twiml.say(response, translate_for(person.locale, msg("Thank you. Goodbye.")), person.locale)
+        return _twiml(response)
     commit()
     _say(response, person, msg("Hello, this is Linli. The record of your visit to %(elder)s, a key per question."),
          elder=visit.elder.name)

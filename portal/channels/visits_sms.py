@@ -1,4 +1,4 @@
-"""Text commands for visits: door-code check-in/out (priority 20).
+"""Text commands for visits: door-code check-in/out (priority 20), "记录" for the visit record (21).
 
 The elder's yes/no to "did this visit happen" is an answer to the last question asked
 (portal.channels.sms_answers)."""
@@ -60,3 +60,16 @@ def door_code_command(session: Session, person: Person | None, text: str, now: d
         return reply + "\n" + record_questions.question_text(first, person.locale, "sms")
     except DomainError as error:
         return _error(person, error)
+
+
+@inbound_handler(21, "visit-record")
+def visit_record_command(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    """"记录" from a volunteer: the record of her last visit (checked out within the day), by text."""
+    if person is None or keywords.normalize(text) not in keywords.VISIT_RECORD \
+            or session.get(VolunteerProfile, person.id) is None:
+        return None
+    visit = record_questions.recordable(session, person, now)
+    first = record_questions.begin(session, person, visit, now, "sms") if visit is not None else None
+    if first is None:
+        return _reply(person, msg("There is no visit of the last day left to record. Thank you!"))
+    return record_questions.question_text(first, person.locale, "sms")

@@ -180,3 +180,18 @@ def test_0_reaches_a_person_and_9_raises_the_alarm_for_the_elder_visited(app, wo
     alarm = session.scalars(select(ServiceRequest).where(ServiceRequest.service == "emergency")).one()
     assert alarm.elder_id == world.elder_a.person_id
     assert session.scalar(select(func.count(VisitRecord.id))) == 0
+
+
+def test_a_volunteer_who_checked_out_on_the_web_asks_for_the_record_by_text(app, world, session):
+    from portal.db import utcnow
+
+    volunteer = world.volunteer_a.person
+    assert "没有需要记录的探访了" in sms(app, session, volunteer, "记录", utcnow())
+    checked_out(session, world)
+    reply = sms(app, session, volunteer, "记录", utcnow())
+    assert reply.startswith("探访记录1/11：")
+    assert "2/11" in sms(app, session, volunteer, "1", utcnow())
+    # "记录" again carries on where she left off
+    assert "2/11" in sms(app, session, volunteer, "记录", utcnow())
+    # an elder texting 记录 is not a volunteer: nothing here answers her
+    assert "探访记录" not in (sms(app, session, world.elder_b.person, "记录", utcnow()) or "")

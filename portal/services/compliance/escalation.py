@@ -81,7 +81,7 @@ def _reassign_and_tell_officers(session: Session, period: str, by_community: dic
             exclude = (obligation.assigned_to_id,) if obligation.assigned_role == "volunteer" else ()
             person_id, role = pick_visitor(session, obligation, now, exclude=exclude)
             if person_id and person_id != obligation.assigned_to_id:
-                previous_id = obligation.assigned_to_id
+                previous_id = obligation.assigned_to_id if obligation.assigned_role == "volunteer" else None
                 assign(session, obligation, person_id, role, now, reason=f"escalation day {step_day}")
                 notify_assignee(session, obligation, now, f"obl:{obligation.id}:escalated:d{step_day}")
                 if previous_id is not None:
