@@ -88,6 +88,7 @@ REQUEST_EVENT_LABELS = {
     "created": _l("Request sent"),
     "accepted": _l("Accepted by a volunteer"),
     "assigned": _l("Assigned by the community worker"),
+    "released": _l("The volunteer can no longer come: open again"),
     "in_progress": _l("Volunteer started"),
     "done": _l("Volunteer finished"),
     "confirmed": _l("Confirmed by the elder"),
@@ -101,6 +102,12 @@ REQUEST_EVENT_LABELS = {
     "stood_down": _l("Called off: pressed by mistake"),
     "coming": _l("Someone is on the way"),
     "resolved": _l("Emergency closed"),
+}
+CHECKIN_LABELS = {  # 每日问安, as a relative reads a day's answer
+    "ok": _l("Answered: she is fine"),
+    "emergency": _l("Asked for help (9)"),
+    "missed": _l("No answer"),
+    "calling": _l("Calling"),
 }
 AGE_BAND_LABELS = {  # services.statements.AGE_BANDS names its bands in English: these are what people read
     "under 40": _l("under 40"),

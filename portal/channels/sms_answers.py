@@ -22,6 +22,7 @@ from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import CheckInDay, Person, ServiceRequest, Visit
 from portal.services import DomainError, checkins, questions
 from portal.services import requests as service_requests
+from portal.services import visit_record_questions as record_questions
 from portal.services import visits as visit_service
 from portal.services.inbox import hotline_for
 
@@ -60,6 +61,8 @@ def answers_last_question(session: Session, person: Person | None, text: str, no
     asked = questions.last_asked(session, person.id, now)
     if asked is None or asked.expired:
         return False
+    if asked.kind == record_questions.KIND:
+        return understand.read_choice(text, 9) is not None
     if asked.kind != "conversation":
         return meaning(asked.kind, text) is not None
     state = engine.load(session, person, "sms", now, adopt=False)
@@ -83,6 +86,8 @@ def last_question(session: Session, person: Person | None, text: str, now: datet
     asked = questions.last_asked(session, person.id, now)
     if asked is None or asked.kind == "conversation":
         return None
+    if asked.kind == record_questions.KIND:
+        return _visit_record(session, person, asked, text, now)
     said = meaning(asked.kind, text)
     if said is None:
         return None
@@ -97,6 +102,23 @@ def last_question(session: Session, person: Person | None, text: str, now: datet
     if asked.kind == "checkin" and said == "9":
         return reply  # an emergency: nothing else in that text
     return ask_again(session, person, now, reply) or reply  # a request conversation left half-way: asked again
+
+
+def _visit_record(session: Session, person: Person, asked: questions.Asked, text: str, now: datetime) -> str | None:
+    """The visit record, a digit per question: the next question, or thanks once it is saved. A longer
+    text that is not a number is not meant as an answer and goes on to the other handlers."""
+    choice = understand.read_choice(text, 9)
+    if choice is None and len(words.normalize(text)) > 4:
+        return None
+    try:
+        outcome = record_questions.answer(session, person, choice, now, "sms")
+    except DomainError as error:
+        questions.answered(session, person.id)
+        return _error(person, error)
+    if outcome.question is None:
+        return record_questions.thanks(outcome, person.locale)
+    text = record_questions.question_text(outcome.question, person.locale, "sms")
+    return (_say(person, msg("Please reply with one of the numbers.")) + "\n" + text) if outcome.repeated else text
 
 
 def _hotline(session: Session, person: Person) -> str:

@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, request, url_for
 from sqlalchemy import func, select
 from twilio.twiml.voice_response import VoiceResponse
 
-from portal.channels import twiml
+from portal.channels import twiml, visit_record_voice
 from portal.channels.twilio_hooks import twilio_webhook
 from portal.channels.voice_turns import current_digest, remembered_turn
 from portal.clock import local_tz
@@ -149,6 +149,10 @@ def incoming():
     response = VoiceResponse()
     person, elder = _elder_caller()
     if elder is None:
+        if visit_record_voice.has_a_visit_to_record(_caller()):
+            # a volunteer calling after a visit: the 探访 record, a key per question
+            response.redirect(url_for("visit_record_voice.start"), method="POST")
+            return response
         return _hotline_only(response)
     now = utcnow()
     _say(response, person, msg("Hello, this is Linli."))

@@ -86,6 +86,8 @@ RATING = {  # the keys said first to last: 1 good, 2 so-so, 3 not good
 # Volunteers at the door: 签到 123456 / 签退 123456 (到 / 走, IN / OUT).
 CHECK_IN = frozenset({"签到", "到", "in"})
 CHECK_OUT = frozenset({"签退", "走", "out"})
+# a volunteer asks for the 探访 record of her last visit by text (a digit per question follows)
+VISIT_RECORD = _words("记录", "探访记录", "填记录", "record")
 # Voice: asking for a person instead of the menu.
 PERSON = _words("人工", "转人工", "工作人员", "找人", "真人", "社区", "网格员", "接线员", "operator", "person")
 

@@ -20,7 +20,7 @@ from portal.clock import local_tz
 from portal.i18n import msg, translate_for
 from portal.models import Area, CheckInDay, DailyCheckIn, ElderProfile, FamilyLink, Pairing, Person, RoleGrant
 from portal.policy import policy
-from portal.services import DomainError, questions
+from portal.services import DomainError, family_notices, questions
 from portal.services.outbox import enqueue
 
 CHECKIN_KIND = "checkin"
@@ -92,8 +92,10 @@ def asked(session: Session, day: CheckInDay, now: datetime) -> None:
 def _tell_missed(session: Session, day: CheckInDay, profile: ElderProfile, now: datetime) -> int:
     """Text her paired volunteer and one family member (or emergency contact)."""
     elder = profile.person
-    template = ("We could not reach %(name)s for today's check-in call. Please go and see her." if profile.gender == "f"
-                else "We could not reach %(name)s for today's check-in call. Please go and see him.")
+    # msg(): marked for extraction, or a catalogue update drops them as unused
+    template = (msg("We could not reach %(name)s for today's check-in call. Please go and see her.")
+                if profile.gender == "f"
+                else msg("We could not reach %(name)s for today's check-in call. Please go and see him."))
     recipients: list[tuple[str, str, Person | None]] = []
     pairing = session.scalar(select(Pairing).where(Pairing.elder_id == profile.person_id, Pairing.active)
                              .order_by(Pairing.id).limit(1))
@@ -109,6 +111,10 @@ def _tell_missed(session: Session, day: CheckInDay, profile: ElderProfile, now: 
         if contact:
             known = session.scalar(select(Person).where(Person.phone == contact["phone"]))
             recipients.append((contact["phone"], known.locale if known else "zh_Hans", known))
+    # and every other relative who asked to be told (family month page)
+    for other in family_notices.opted_in(session, profile.person_id, "notify_checkins"):
+        if all(phone != other.family.phone for phone, _locale, _person in recipients):
+            recipients.append((other.family.phone, other.family.locale, other.family))
     told = 0
     for phone, locale, person in recipients:
         if enqueue(session, phone, translate_for(locale, template, name=elder.name), kind="checkin_missed",

@@ -292,6 +292,24 @@ class GiftForm(FlaskForm):
                               message=_l("Please enter a whole number of minutes."), render_kw={"inputmode": "numeric"})
 
 
+class FamilyNotificationsForm(FlaskForm):
+    """The texts a relative chose to get about her elder."""
+
+    notify_visits = BooleanField(_l("Text me when a visit is confirmed, or when the month's visit is missed"))
+    notify_checkins = BooleanField(_l("Text me when she does not answer the daily check-in call"))
+
+
+class PoolAllocationForm(FlaskForm):
+    """A worker gives minutes from her community's donation pool to a special-hardship elder."""
+
+    elder = choice_field(_l("To which elder?"), coerce=int,
+                         message=_l("Please choose an elder from the list."))
+    amount = WholeNumberField(_l("Minutes"), [InputRequired(message=REQUIRED),
+                                              NumberRange(min=1, message=MORE_THAN_ZERO)],
+                              message=_l("Please enter a whole number of minutes."), render_kw={"inputmode": "numeric"})
+    reason = StringField(_l("Why (optional)"), [Optional(), at_most(200)], filters=[strip])
+
+
 # ---------------------------------------------------------------- visits
 
 DOOR_CODE = Regexp(r"^[0-9]{4,8}$", message=_l("That door code is not right. Please check the card on the door."))
