@@ -216,7 +216,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         return stopped_among(db(), phones)
 
     from portal import metrics
-    from portal.channels import callback, checkin_calls, sms_webhook, visits_voice, voice
+    from portal.channels import callback, checkin_calls, sms_webhook, visit_record_voice, visits_voice, voice
     from portal.web import (
         auth,
         checkins,
@@ -238,7 +238,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
                    request_pages, volunteer_requests, worker_requests, voice, visits_voice, visits, timebank, visits_worker,
-                   completion, officer_visits, callback, checkin_calls, checkins):
+                   completion, officer_visits, callback, checkin_calls, checkins, visit_record_voice):
         app.register_blueprint(module.bp)
     from portal.web import admin, people_import, staff_password  # district set-up: areas, staff, sheets
 

@@ -91,6 +91,8 @@ class Statement:
     closing: int
     earned: int
     given: int
+    # minutes of this month's visits that were not credited, by reason (daily, yearly or storage cap)
+    uncredited: dict[str, int]
 
 
 def monthly_statement(session: Session, person_id: int, year: int, month: int) -> Statement:
@@ -100,7 +102,20 @@ def monthly_statement(session: Session, person_id: int, year: int, month: int) -
     rows = history(session, person_id, start, end)
     closing = opening + sum(r.minutes for r in rows)
     earned = sum(r.minutes for r in rows if r.minutes > 0)
-    return Statement(year, month, opening, rows, closing, earned, -sum(r.minutes for r in rows if r.minutes < 0))
+    uncredited = dict(session.execute(
+        select(Visit.uncredited_reason, func.sum(Visit.uncredited_minutes))
+        .where(Visit.volunteer_id == person_id, Visit.checked_in_at >= start, Visit.checked_in_at < end,
+               Visit.uncredited_minutes > 0, Visit.uncredited_reason.is_not(None))
+        .group_by(Visit.uncredited_reason)).all())
+    return Statement(year, month, opening, rows, closing, earned, -sum(r.minutes for r in rows if r.minutes < 0),
+                     uncredited)
+
+
+def adjacent_months(year: int, month: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The month before and the month after (year, month)."""
+    before = (year - 1, 12) if month == 1 else (year, month - 1)
+    after = (year + 1, 1) if month == 12 else (year, month + 1)
+    return before, after
 
 
 def community_totals(session: Session, community_ids: list[int]) -> list[dict]:
