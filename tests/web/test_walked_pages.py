@@ -1,0 +1,58 @@
+"""What a walk through the demo found on the elder's, the volunteer's and the worker's pages: each
+text as it was misread, now as it should read."""
+from __future__ import annotations
+
+from portal.conversation import engine
+from portal.conversation.flows import REQUEST_FLOW
+from portal.conversation.engine import FLOWS
+from portal.i18n import force_locale
+from portal.services.visit_records import HEADINGS
+from tests.page_text import text, texts
+
+
+def test_the_meal_answer_is_summed_up_as_which_meal_not_as_the_service_name():
+    # the SMS check read "助餐：午饭" and the call "助餐, 午饭", as if 助餐 were what she chose
+    with force_locale("zh_Hans"):
+        rows = {name: (label, value) for name, label, value in
+                engine.summary(FLOWS[REQUEST_FLOW], {"service": "meal", "meals": "lunch"})}
+    assert rows["meals"] == ("哪顿饭", "午饭")
+    assert rows["service"] == ("服务", "助餐（送饭）")
+
+
+def test_a_benefits_answer_reads_as_received_not_as_a_time_bank_deposit():
+    # the visit record and the keyed-in sheet offered "1 存入" (the time bank's word) for benefits received
+    benefits = next(heading for heading in HEADINGS if heading.key == "benefits")
+    with force_locale("zh_Hans"):
+        labels = [str(label) for _value, label in benefits.choices]
+    assert labels == ["按时领到", "没有领到", "不清楚"]
+
+
+def test_a_called_off_emergency_says_so_once_and_names_the_hotline(world, browser):
+    browser.login(world.elder_a.person.phone)
+    response = browser.post("/requests/emergency", {}, page="/elder/")
+    page_url = response.headers["Location"]
+    alerted = browser.get(page_url).get_data(as_text=True)
+    assert any(label.startswith("打社区热线") for label in texts(alerted, "a"))
+    browser.post(page_url + "/stand-down", {}, page=page_url)
+    page = browser.get(page_url).get_data(as_text=True)
+    # it read "已取消" as the heading and "已取消" again under it
+    assert text(page, "h1") == "紧急求助"
+    assert texts(page, cls="emergency-state") == ["已取消"]
+    assert "按错了，取消" not in texts(page, "button")
+
+
+def test_the_placed_page_leads_back_home(world, browser):
+    browser.login(world.elder_a.person.phone)
+    browser.get("/requests/new?service=cleaning")
+    for answer in ("tomorrow", "morning"):
+        browser.post("/requests/step", {"answer": answer}, page="/requests/step")
+    placed = browser.post("/requests/check", {}, follow_redirects=True).get_data(as_text=True)
+    assert "已下单" in text(placed, "h1")
+    assert 'href="/"' in placed and "回到首页" in texts(placed, "a")
+
+
+def test_the_volunteers_services_are_listed_with_the_chinese_comma(world, browser):
+    browser.login(world.volunteer_a.person.phone)
+    page = browser.get("/volunteer/").get_data(as_text=True)
+    assert "助餐、探访" in text(page, "main")
+    assert "助餐, " not in page
