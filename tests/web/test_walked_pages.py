@@ -56,3 +56,14 @@ def test_the_volunteers_services_are_listed_with_the_chinese_comma(world, browse
     page = browser.get("/volunteer/").get_data(as_text=True)
     assert "助餐、探访" in text(page, "main")
     assert "助餐, " not in page
+
+
+def test_the_footer_gives_the_elders_own_community_hotline(world, browser, session):
+    # the status page said "社区热线：0817-12349" and, just below it, the footer "社区热线：12349"
+    world.community_a.hotline = "0817-12349"
+    session.commit()
+    browser.login(world.elder_a.person.phone)
+    home = browser.get("/elder/").get_data(as_text=True)
+    assert "tel:0817-12349" in home and "tel:12349" not in home
+    browser.logout()
+    assert "tel:12349" in browser.get("/").get_data(as_text=True)  # nobody signed in: the configured one
