@@ -96,5 +96,6 @@ def register_template_helpers(app) -> None:
         day=lambda value, with_year=False: formatting.day(value, _locale(), with_year),
         time_range=lambda start, end: formatting.time_range(start, end, _locale()),
         percent=lambda fraction: formatting.percent(fraction, _locale()),
+        month=lambda period: formatting.month(period, _locale()),
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
     )

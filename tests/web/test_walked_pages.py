@@ -2,11 +2,15 @@
 text as it was misread, now as it should read."""
 from __future__ import annotations
 
+import pytest
+
+from portal import formatting
 from portal.conversation import engine
 from portal.conversation.flows import REQUEST_FLOW
 from portal.conversation.engine import FLOWS
 from portal.i18n import force_locale
 from portal.services.visit_records import HEADINGS
+from tests.factories import PASSWORD
 from tests.page_text import text, texts
 
 
@@ -67,3 +71,23 @@ def test_the_footer_gives_the_elders_own_community_hotline(world, browser, sessi
     assert "tel:0817-12349" in home and "tel:12349" not in home
     browser.logout()
     assert "tel:12349" in browser.get("/").get_data(as_text=True)  # nobody signed in: the configured one
+
+
+@pytest.mark.parametrize("locale, period, expected", [
+    ("zh_Hans", "2026-12", "2026年12月"), ("en", "2026-12", "December 2026"),
+    ("zh_Hans", "2026-W49", "2026-W49"), ("zh_Hans", None, ""),
+])
+def test_a_month_is_written_as_people_write_it(locale, period, expected):
+    assert formatting.month(period, locale) == expected
+
+
+def test_the_worker_sees_months_in_chinese_on_the_list_the_sheet_and_the_key_in_page(world, browser):
+    # they read "每月探访 · 2026-12", "← 上个月 (2026-11)" and "录入纸质探访单 · 2026-12"
+    browser.login(world.worker_a.phone, PASSWORD)
+    listing = browser.get("/worker/completion/?period=2026-12").get_data(as_text=True)
+    assert text(listing, "h1") == "每月探访 · 2026年12月"
+    assert "← 上个月：2026年11月" in texts(listing, "a")
+    sheet = browser.get("/worker/completion/sheet?period=2026-12").get_data(as_text=True)
+    assert text(sheet, "h1").startswith("探访单 · 2026年12月")
+    key_in = browser.get("/worker/visits/key-in?period=2026-12").get_data(as_text=True)
+    assert text(key_in, "h1") == "录入纸质探访单 · 2026年12月"
