@@ -91,3 +91,18 @@ def test_the_worker_sees_months_in_chinese_on_the_list_the_sheet_and_the_key_in_
     assert text(sheet, "h1").startswith("探访单 · 2026年12月")
     key_in = browser.get("/worker/visits/key-in?period=2026-12").get_data(as_text=True)
     assert text(key_in, "h1") == "录入纸质探访单 · 2026年12月"
+
+
+def test_checking_out_with_no_door_code_asks_for_it_rather_than_calling_it_wrong(world, browser, session):
+    # an empty code read "签到码不对，请看一下门上的签到卡。"
+    from portal.db import utcnow
+    from portal.services import visits as visit_service
+
+    visit = visit_service.check_in(session, world.volunteer_a.person, world.elder_a, "door_code", utcnow())
+    session.commit()
+    browser.login(world.volunteer_a.person.phone)
+    url = f"/volunteer/visits/{visit.id}/check-out"
+    page = browser.post(url, {"code": ""}).get_data(as_text=True)
+    assert texts(page, cls="error") == ["此项不能为空。"]
+    wrong = browser.post(url, {"code": "12"}).get_data(as_text=True)
+    assert "签到码不对" in " ".join(texts(wrong, cls="error"))
