@@ -106,3 +106,11 @@ def test_checking_out_with_no_door_code_asks_for_it_rather_than_calling_it_wrong
     assert texts(page, cls="error") == ["此项不能为空。"]
     wrong = browser.post(url, {"code": "12"}).get_data(as_text=True)
     assert "签到码不对" in " ".join(texts(wrong, cls="error"))
+
+
+def test_a_person_with_one_role_finds_home_under_home_not_under_her_roles_name(world, browser):
+    # the elder's header read "老人 退出"
+    browser.login(world.elder_a.person.phone)
+    page = browser.get("/elder/").get_data(as_text=True)
+    nav = page.split('class="site-nav"', 1)[1].split("</nav>", 1)[0]
+    assert texts(nav, "a") == ["首页"]
