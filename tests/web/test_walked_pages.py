@@ -114,3 +114,18 @@ def test_a_person_with_one_role_finds_home_under_home_not_under_her_roles_name(w
     page = browser.get("/elder/").get_data(as_text=True)
     nav = page.split('class="site-nav"', 1)[1].split("</nav>", 1)[0]
     assert texts(nav, "a") == ["首页"]
+
+
+def test_the_elder_reads_her_own_request_without_her_name_before_it(world, browser):
+    # her status page read "给王秀英 · 12月2日（周三） 09:00" about her own request
+    browser.login(world.elder_a.person.phone)
+    browser.get("/requests/new?service=cleaning")
+    for answer in ("tomorrow", "morning"):
+        browser.post("/requests/step", {"answer": answer}, page="/requests/step")
+    placed = browser.post("/requests/check", {}, page="/requests/check")
+    status_url = placed.headers["Location"].replace("/placed", "")
+    own = text(browser.get(status_url).get_data(as_text=True), "main")
+    assert f"给{world.elder_a.person.name}" not in own and "（周" in own
+    browser.logout()
+    browser.login(world.family_a.phone)
+    assert f"给{world.elder_a.person.name}" in text(browser.get(status_url).get_data(as_text=True), "main")
