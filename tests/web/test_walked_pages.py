@@ -129,3 +129,19 @@ def test_the_elder_reads_her_own_request_without_her_name_before_it(world, brows
     browser.logout()
     browser.login(world.family_a.phone)
     assert f"给{world.elder_a.person.name}" in text(browser.get(status_url).get_data(as_text=True), "main")
+
+
+def test_the_confirm_button_is_on_her_home_only_when_a_visit_waits_for_her(world, browser, session):
+    # the first big button on her home led to "没有需要您确认的探访。"
+    from datetime import timedelta
+
+    from portal.db import utcnow
+    from portal.services import visits as visit_service
+
+    browser.login(world.elder_a.person.phone)
+    assert "确认探访" not in texts(browser.get("/elder/").get_data(as_text=True), "a")
+    volunteer = world.volunteer_a.person
+    visit = visit_service.check_in(session, volunteer, world.elder_a, "door_code", utcnow() - timedelta(minutes=40))
+    visit_service.check_out(session, visit, volunteer, utcnow(), "door_code")
+    session.commit()
+    assert "确认探访" in texts(browser.get("/elder/").get_data(as_text=True), "a")
