@@ -40,12 +40,16 @@ def day(value: date | datetime | None, locale: str | None, with_year: bool = Fal
     return format_date(value, patterns[_key(locale)], locale=_babel_locale(locale))
 
 
-MONTH_PATTERNS = {"zh": "y年M月", "en": "MMM y"}
+MONTH_PATTERNS = {"zh": "y年M月", "en": "MMMM y"}
 
 
-def month(year: int, month_number: int, locale: str | None) -> str:
-    """2026年1月 / Jan 2026."""
-    return format_date(date(year, month_number, 1), MONTH_PATTERNS[_key(locale)], locale=_babel_locale(locale))
+def month(period: str | None, locale: str | None) -> str:
+    """A monthly period "2026-12" as people write it: 2026年12月 / December 2026 (other periods as they are)."""
+    try:
+        first = date.fromisoformat(f"{period}-01")
+    except (TypeError, ValueError):
+        return period or ""
+    return format_date(first, MONTH_PATTERNS[_key(locale)], locale=_babel_locale(locale))
 
 
 def clock_time(moment: datetime, locale: str | None) -> str:

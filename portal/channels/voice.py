@@ -97,10 +97,13 @@ def _step_text(person: Person, state) -> str:
     flow = FLOWS[state.flow]
     with force_locale(supported_locale(person.locale)):
         if state.step == CHECK:
+            # a Chinese prompt is spoken with Chinese punctuation: "服务：送饭。", not "服务, 送饭."
+            english = supported_locale(person.locale) == "en"
+            line = "{label}, {value}." if english else "{label}：{value}。"
             parts = [gettext("You asked for:")]
-            parts += [f"{label}, {value}." for _n, label, value in engine.summary(flow, state.data)]
+            parts += [line.format(label=label, value=value) for _n, label, value in engine.summary(flow, state.data)]
             parts.append(gettext("To send it, press 1. To start again, press 2."))
-            return " ".join(parts)
+            return (" " if english else "").join(parts)
         step = slots.offered(state, utcnow())  # only the times that can still be kept, keys in that order
         parts = [str(step.question)]
         parts += [gettext("For %(label)s, press %(key)s.", label=option.label, key=index)

@@ -45,7 +45,7 @@ def _after_date(data: dict) -> str:
 
 STEPS = {
     "service": Step("service", _l("What do you need?"), _l("Service"), SERVICE_OPTIONS, _after_service),
-    "meals": Step("meals", _l("Which meals?"), _l("Meals"), (
+    "meals": Step("meals", _l("Which meals?"), _l("Which meal"), (
         Option("lunch", _l("Lunch"), words.MEALS["lunch"]),
         Option("dinner", _l("Dinner"), words.MEALS["dinner"]),
         Option("both", _l("Lunch and dinner"), words.MEALS["both"]),

@@ -39,7 +39,7 @@ HEADINGS = (
     Heading("medicine", LIVING, _l("Does she have her medicine?"),
             (("yes", _l("Has it")), ("no", _l("Missing"))), {"no": (_l("Get her medicine"), 2)}),
     Heading("benefits", LIVING, _l("Does she receive her benefits?"),
-            (("yes", _l("Received")), ("no", _l("Not received")), ("unsure", _l("Not sure"))),
+            (("yes", _l("Received them")), ("no", _l("Not received")), ("unsure", _l("Not sure"))),
             {"no": (_l("Check her benefits with the civil affairs office"), 7)}),
     Heading("family", FAMILY, _l("Does her family keep up their support?"),
             (("yes", _l("Supportive")), ("partly", _l("Partly")), ("no", _l("Not supporting"))),

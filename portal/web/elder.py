@@ -10,6 +10,7 @@ from portal.db import utcnow
 from portal.i18n import _
 from portal.models import SERVICE_TYPES, DailyCheckIn, ElderProfile, FamilyLink
 from portal.services import checkins
+from portal.services import visits as visit_service
 from portal.services.people import decide_family_link, revoke_family_link
 from portal.web import commit, db
 from portal.web.forms import DAILY_CALL_TIMES, ElderDailyCallForm, LinkDecisionForm
@@ -37,7 +38,9 @@ def _home_page(form: LinkDecisionForm):
         select(FamilyLink).where(FamilyLink.elder_id == profile.person_id,
                                  FamilyLink.status.in_(("pending", "approved")))
     ).all()
-    return render_template("elder/home.html", profile=profile, services=SERVICE_TYPES,
+    # the first big button only when a visit is waiting for her answer (it led to "nothing to confirm")
+    visit_waiting = bool(visit_service.awaiting_confirmation(db(), profile.person_id))
+    return render_template("elder/home.html", profile=profile, services=SERVICE_TYPES, visit_waiting=visit_waiting,
                            pending_links=[link for link in links if link.status == "pending"],
                            approved_links=[link for link in links if link.status == "approved"], form=form)
 

@@ -27,7 +27,8 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
+                                ValidationError)
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, TextInput
 
 from portal.i18n import _l
@@ -323,19 +324,23 @@ class CheckInForm(FlaskForm):
                        filters=[strip_spaces], render_kw=DOOR_CODE_INPUT)
 
 
+def code_unless_card(form, field):
+    """An empty door code is asked for (no QR token either), not called wrong. It runs before
+    Optional(), which stops the chain on an empty field, inline validate_code included."""
+    if not form.token.data and not field.data:
+        raise StopValidation(REQUIRED)
+
+
 class CheckOutForm(FlaskForm):
     """Check out with the door card's QR token, or with the door code typed in."""
 
     token = HiddenField(validators=[Optional(), at_most(200)])
-    code = StringField(_l("Door code (on the card inside the elder's door)"), [Optional(), at_most(12), DOOR_CODE],
+    code = StringField(_l("Door code (on the card inside the elder's door)"),
+                       [code_unless_card, Optional(), at_most(12), DOOR_CODE],
                        filters=[strip_spaces], render_kw=DOOR_CODE_INPUT)
     flags = MultiCheckboxField(_l("Anything the community worker should know?"))
     notes = TextAreaField(_l("Notes (optional)"), [Optional(), at_most(1000)], filters=[strip],
                           render_kw={"rows": 4, "maxlength": 1000})
-
-    def validate_code(self, field):
-        if not self.token.data and not field.data:
-            raise ValidationError(REQUIRED)
 
 
 class ElderAnswerForm(FlaskForm):

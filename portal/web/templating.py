@@ -8,6 +8,8 @@ from flask_babel import format_date, get_locale
 from flask_login import current_user
 
 from portal import formatting, labels
+from portal.request_scope import db
+from portal.services.inbox import hotline_for
 from portal.services.phones import display_phone, mask_phone
 
 TEXT_SIZES = ("normal", "large", "xlarge")
@@ -21,6 +23,17 @@ HOME_ENDPOINTS = (
     ("family", "family.home"),
     ("elder", "elder.home"),
 )
+
+
+def hotline() -> str:
+    """An elder's own community hotline, so the footer and the page above it give her one number
+    (staff pages keep the configured one: it costs them no queries)."""
+    default = current_app.config["LINLI_HOTLINE"]
+    if not (current_user.is_authenticated and current_user.has_role("elder")):
+        return default
+    if "linli_hotline" not in g:
+        g.linli_hotline = hotline_for(db(), current_user, default)
+    return g.linli_hotline
 
 
 def text_size() -> str:
@@ -74,7 +87,7 @@ def register_template_helpers(app) -> None:
         elder_styling=lambda: current_user.is_authenticated and current_user.has_role("elder"),
         dev_tools=lambda: current_app.config["LINLI_DEV_TOOLS"],
         demo_mode=lambda: current_app.config["LINLI_DEMO"],
-        hotline=lambda: current_app.config["LINLI_HOTLINE"],
+        hotline=hotline,
     )
     app.jinja_env.filters.update(
         mask_phone=mask_phone,
@@ -84,6 +97,7 @@ def register_template_helpers(app) -> None:
         time_range=lambda start, end: formatting.time_range(start, end, _locale()),
         percent=lambda fraction: formatting.percent(fraction, _locale()),
         local_day=lambda value: formatting.day(value, _locale()),
-        month_name=lambda year_month: formatting.month(year_month[0], year_month[1], _locale()),
+        month_name=lambda year_month: formatting.month(f"{year_month[0]:04d}-{year_month[1]:02d}", _locale()),
+        month=lambda period: formatting.month(period, _locale()),
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
     )

@@ -225,7 +225,7 @@ def test_the_emergency_page_one_tap_its_state_and_called_off_within_two_minutes(
         page.get_by_role("button", name="按错了，取消").click()
         page.wait_for_url(url)
         page.wait_for_load_state()
-        assert page.locator("h1").inner_text() == "已取消"
+        assert page.locator("h1").inner_text() == "紧急求助"  # not 已取消 twice, heading and state
         assert "我们已告诉刚才通知到的人：是按错了" in page.locator("body").inner_text()
         assert page.locator(".emergency-state").inner_text() == "已取消"
         assert page.get_by_role("button", name="按错了，取消").count() == 0

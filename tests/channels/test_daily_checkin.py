@@ -232,7 +232,7 @@ class TestThePhoneSimulatorPlaysTheElder:
         assert action.startswith("/twilio/voice/checkin/")
         answered = browser.post("/dev/phone/call", {"person": str(alone.person_id), "action": action},
                                 page=f"/dev/phone?person={alone.person_id}").get_data(as_text=True)
-        assert "甲奶奶，早上好，您今天好吗？好请按1，需要帮助请按9" in answered
+        assert "甲奶奶，早上好，您今天好吗？平安请按1，需要帮助请按9。" in answered  # not "好请按1" (heard as 好，请按1)
         keypad_action = answered.split('class="keypad"')[1].split('name="action" value="')[1].split('"')[0]
         done = browser.post("/dev/phone/call", {"person": str(alone.person_id), "action": keypad_action,
                                                 "digits": "1"}, page=f"/dev/phone?person={alone.person_id}")
