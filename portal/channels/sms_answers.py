@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
@@ -191,6 +192,14 @@ def _checkin(session: Session, person: Person, asked: questions.Asked, said: str
         raise DomainError(msg("There is nothing to confirm yet."))
     if said == "9":
         checkins.answer(session, day, "9", "sms", now)
+        alarm = session.scalar(select(ServiceRequest).where(
+            ServiceRequest.elder_id == person.id, ServiceRequest.service == "emergency",
+        ).order_by(ServiceRequest.id.desc()))
+        if alarm is not None and emergencies.ask_to_call_off(session, alarm, now, "sms"):  # 按错了请回2, as 救命
+            minutes = int(emergencies.stand_down_window().total_seconds() // 60)
+            return _say(person, msg("We are alerting your community worker and your family now. If you are in "
+                                    "danger, call 120. Sent by mistake? Reply 2 within %(minutes)d minutes. "
+                                    "Hotline %(hotline)s"), minutes=minutes, hotline=_hotline(session, person))
         return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
                                 "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, person))
     checkins.answer(session, day, "1", "sms", now)
