@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
@@ -20,7 +21,7 @@ from portal.conversation import engine, understand
 from portal.conversation import keywords as words
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import CheckInDay, Person, ServiceRequest, Visit
-from portal.services import DomainError, checkins, questions
+from portal.services import DomainError, checkins, emergencies, questions
 from portal.services import requests as service_requests
 from portal.services import visit_record_questions as record_questions
 from portal.services import visits as visit_service
@@ -34,6 +35,7 @@ VOCABULARY = {
     "confirm_visit": {"yes": words.VISITED, "no": words.NOT_VISITED},
     "rate": words.RATING,
     "checkin": {"1": words.YES, "9": frozenset({"9"})},  # 每日问安: fine today / I need help
+    "emergency": {"call_off": words.CALL_OFF},  # the alarm just raised: 按错了请回2
 }
 
 
@@ -92,6 +94,8 @@ def last_question(session: Session, person: Person | None, text: str, now: datet
     if said is None:
         return None
     questions.answered(session, person.id)
+    if asked.kind == "emergency":
+        return _call_off(session, person, asked, now)  # after the window: told to call the hotline
     if asked.expired:
         return _say(person, msg("That question has expired, so your reply changed nothing. "
                                 "Please call %(hotline)s."), hotline=_hotline(session, person))
@@ -119,6 +123,24 @@ def _visit_record(session: Session, person: Person, asked: questions.Asked, text
         return record_questions.thanks(outcome, person.locale)
     text = record_questions.question_text(outcome.question, person.locale, "sms")
     return (_say(person, msg("Please reply with one of the numbers.")) + "\n" + text) if outcome.repeated else text
+
+
+def _call_off(session: Session, person: Person, asked: questions.Asked, now: datetime) -> str:
+    """"按错了" after 救命: within the window the alarm is stood down and everyone alerted is told (as on the
+    web); after it, she is told it can no longer be called off by text, with the community hotline."""
+    request = session.get(ServiceRequest, asked.subject_id)
+    if request is None:
+        raise_late = True
+    else:
+        emergency = emergencies.state_of(session, request)
+        if emergency is not None and emergency.state == "stood_down":
+            return _say(person, msg("It is already called off. We have told everyone we alerted."))
+        raise_late = not emergencies.can_stand_down(emergency, now)
+    if raise_late:
+        return _say(person, msg("It is too late to call it off by text. Please call the community hotline "
+                                "%(hotline)s."), hotline=_hotline(session, person))
+    emergencies.stand_down(session, request, person, now, channel="sms")
+    return _say(person, msg("All right, it is called off. We have told everyone we alerted."))
 
 
 def _hotline(session: Session, person: Person) -> str:
@@ -170,6 +192,14 @@ def _checkin(session: Session, person: Person, asked: questions.Asked, said: str
         raise DomainError(msg("There is nothing to confirm yet."))
     if said == "9":
         checkins.answer(session, day, "9", "sms", now)
+        alarm = session.scalar(select(ServiceRequest).where(
+            ServiceRequest.elder_id == person.id, ServiceRequest.service == "emergency",
+        ).order_by(ServiceRequest.id.desc()))
+        if alarm is not None and emergencies.ask_to_call_off(session, alarm, now, "sms"):  # 按错了请回2, as 救命
+            minutes = int(emergencies.stand_down_window().total_seconds() // 60)
+            return _say(person, msg("We are alerting your community worker and your family now. If you are in "
+                                    "danger, call 120. Sent by mistake? Reply 2 within %(minutes)d minutes. "
+                                    "Hotline %(hotline)s"), minutes=minutes, hotline=_hotline(session, person))
         return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
                                 "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, person))
     checkins.answer(session, day, "1", "sms", now)

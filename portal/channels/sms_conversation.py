@@ -21,7 +21,7 @@ from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
 from portal.db import utcnow
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person
-from portal.services import DomainError, questions
+from portal.services import DomainError, emergencies, questions
 from portal.services import requests as service_requests
 from portal.services.sms_text import signed
 
@@ -97,7 +97,12 @@ def emergency_words(session: Session, person: Person | None, text: str, now: dat
     elder = _elder(session, person)
     if elder is None or not keywords.is_emergency(text):
         return None
-    service_requests.emergency(session, elder, "sms", now)
+    request = emergencies.raise_alarm(session, elder, "sms", now)
+    if emergencies.ask_to_call_off(session, request, now, "sms"):  # "按错了请回2", answered in sms_answers
+        minutes = int(emergencies.stand_down_window().total_seconds() // 60)
+        return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
+                                "call 120. Sent by mistake? Reply 2 within %(minutes)d minutes. Hotline "
+                                "%(hotline)s"), minutes=minutes, hotline=_hotline(session, elder))
     return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
                         "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, elder))
 

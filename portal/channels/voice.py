@@ -82,7 +82,7 @@ def _gather(response: VoiceResponse, person: Person, kind: str, text: str, subje
     action = url_for("voice.answer", kind=kind, t=_turn(), **params)
     gather = twiml.gather(_locale(person), input="dtmf speech", action=action, method="POST",
                           num_digits=1, timeout=6, speech_timeout="auto")
-    if kind != "sos":
+    if kind not in ("sos", "sos_off"):
         with force_locale(supported_locale(person.locale)):
             closing = gettext("For an emergency, press 9. To talk to a person, press 0.")
         text = f"{text} {closing}" if person.locale == "en" else f"{text}{closing}"
@@ -122,10 +122,36 @@ def _dial_person(response: VoiceResponse, person: Person | None, elder: ElderPro
 
 
 def _emergency(response: VoiceResponse, person: Person, elder: ElderProfile) -> None:
-    emergencies.raise_alarm(db(), elder, "voice", utcnow())
+    """The alarm is raised before anything is said; within the stand-down window she may press 2 (按错了)
+    before she is put through to a person (a few seconds; silence or any other key puts her through)."""
+    now = utcnow()
+    alarm = emergencies.raise_alarm(db(), elder, "voice", now)
+    if emergencies.ask_to_call_off(db(), alarm, now, "call"):
+        with force_locale(supported_locale(person.locale)):
+            text = " ".join([gettext("We are alerting your community worker and your family now. If you are in "
+                                     "danger, hang up and call 120."),
+                             gettext("If you pressed by mistake, press 2.")])
+        _gather(response, person, "sos_off", text, req=alarm.id)
+        return
     _say(response, person, msg("We are alerting your community worker and your family now. If you are in danger, "
                            "hang up and call 120."))
     _dial_person(response, person, elder)
+
+
+def _call_off(response: VoiceResponse, person: Person, elder: ElderProfile, now) -> VoiceResponse:
+    """2 (or 按错了) after the alarm on this call: stood down within the window, everyone alerted is told;
+    after it, she is put through to a person, who can call it off."""
+    from portal.models import ServiceRequest
+
+    alarm = db().get(ServiceRequest, request.args.get("req", type=int) or 0)
+    if alarm is None or alarm.elder_id != person.id or not emergencies.can_stand_down(
+            emergencies.state_of(db(), alarm), now):
+        _dial_person(response, person, elder)
+        return response
+    emergencies.stand_down(db(), alarm, person, now, channel="voice")
+    questions.answered_if(db(), person.id, "emergency", alarm.id)
+    _say(response, person, msg("All right, it is called off. We have told everyone we alerted."))
+    return _continue(response, person, now)
 
 
 def _elder_caller() -> tuple[Person | None, ElderProfile | None]:
@@ -235,6 +261,12 @@ def answer():
         _dial_person(response, person, elder)
         return response
     kind = request.args.get("kind", "flow")
+    if kind == "sos_off":  # the alarm is raised: 2 calls it off, anything else (silence too) reaches a person
+        if digits == "2" or (not digits and speech and not keywords.is_emergency(heard)
+                             and speech in keywords.CALL_OFF):
+            return _call_off(response, person, elder, now)
+        _dial_person(response, person, elder)
+        return response
     if kind == "sos" and (digits in ("1", "9") or not (digits or speech) or speech in keywords.YES):
         _emergency(response, person, elder)  # confirmed, pressed again, or no answer: it goes through
         return response

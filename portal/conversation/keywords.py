@@ -75,6 +75,11 @@ NO = _words("2", "不", "不要", "不需要", "不用", "不用了", "不要了
             "算了", "不是", "不对", "否", "拒绝", "不行", "不同意", "no", "n", "refuse")
 # Both a "no" and a way to back out: at a yes/no question they answer "no"; elsewhere they cancel.
 NO_OR_CANCEL = CANCEL & NO
+# Calling off an alarm just raised ("按错了请回2"): only as the answer to that question, within the window.
+# Not "cancel": it is Twilio's opt-out word (PROVIDER_STOP) and stops every text to her phone.
+CALL_OFF = _words("2", "按错了", "按错", "按错啦", "点错了", "点错", "打错了", "打错", "发错了", "发错", "搞错了", "弄错了",
+                  "取消", "不用了", "不用", "不要了", "没事", "没事了", "没得事", "我没事", "算了", "mistake",
+                  "by mistake", "wrong", "sorry mistake", "im ok", "i am ok", "no need")
 # Did the visit happen?
 VISITED = YES | _words("来了", "来过了", "来过", "来了的", "来了嘛", "到了", "看过了")
 NOT_VISITED = NO | _words("没来", "没有来", "莫来", "没得人来", "没人来", "没有人来", "没有", "没看到人")

@@ -80,7 +80,21 @@ def _tell_alerted(session: Session, request: ServiceRequest, emergency: Emergenc
                 dedupe_key=f"req:{request.id}:sos-{step}:{phone}", now=now)
 
 
-def stand_down(session: Session, request: ServiceRequest, elder: Person, now: datetime) -> Emergency:
+def ask_to_call_off(session: Session, request: ServiceRequest, now: datetime, channel: str) -> bool:
+    """After the alarm by text or call: record "按错了请回2" as the question the elder was asked last, so that a
+    2 (or 按错了) stands it down within the window; False (nothing asked) once it can no longer be called off.
+    The question stays answerable a while after the window, so a late 2 is told to call the hotline."""
+    from portal.services import questions
+
+    if not can_stand_down(state_of(session, request), now):
+        return False
+    questions.ask(session, request.elder_id, "emergency", now, subject_id=request.id, channel=channel,
+                  until=now + timedelta(hours=1))
+    return True
+
+
+def stand_down(session: Session, request: ServiceRequest, elder: Person, now: datetime,
+               channel: str = "web") -> Emergency:
     """"按错了，取消": the elder calls the alarm off within the stand-down window; everyone alerted is told."""
     emergency = state_of(session, request)
     if emergency is None or request.elder_id != elder.id:
@@ -93,7 +107,7 @@ def stand_down(session: Session, request: ServiceRequest, elder: Person, now: da
                                                                   service_requests.NATIONAL_HOTLINE)))
     emergency.state, emergency.stood_down_at = "stood_down", now
     request.status, request.closed_at = "cancelled", now
-    session.add(RequestEvent(request_id=request.id, kind="stood_down", at=now, actor_id=elder.id, channel="web"))
+    session.add(RequestEvent(request_id=request.id, kind="stood_down", at=now, actor_id=elder.id, channel=channel))
     _tell_alerted(session, request, emergency, "stood-down",
                   msg("%(name)s pressed for help by mistake and has called it off. No need to go "
                       "(reference %(ref)s)."), now, name=request.elder.name, ref=request.reference)

@@ -11,6 +11,8 @@ opens when it can be read). Kinds:
                     is placed, open until the end of her day, so a text of 1 after a missed call answers it
     visit_record    the visitor's record of a visit, one short question at a time (subject: the visit;
                     `answers` holds what she answered so far; services/visit_record_questions.py)
+    emergency       the alarm she just raised: 2 (or 按错了 / 不用了 / 没事) calls it off within the stand-down
+                    window (subject: the request; services/emergencies.ask_to_call_off)
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from portal.models import PendingQuestion
 from portal.policy import policy
 from portal.services.outbox import quiet_hours_end
 
-KINDS = ("refuse", "confirm_request", "rate", "confirm_visit", "conversation", "checkin", "visit_record")
+KINDS = ("refuse", "confirm_request", "rate", "confirm_visit", "conversation", "checkin", "visit_record", "emergency")
 
 
 @dataclass(frozen=True)

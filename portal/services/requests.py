@@ -363,7 +363,7 @@ def accept(session: Session, request_id: int, volunteer: Person, now: datetime, 
     """Exactly one volunteer gets it: a conditional UPDATE that only an open request passes."""
     result = session.execute(
         update(ServiceRequest)
-        .where(ServiceRequest.id == request_id, ServiceRequest.status == "open")
+        .where(ServiceRequest.id == request_id, ServiceRequest.status == "open", ServiceRequest.service != "emergency")
         .values(status="accepted", volunteer_id=volunteer.id, accepted_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -372,6 +372,11 @@ def accept(session: Session, request_id: int, volunteer: Person, now: datetime, 
         raise DomainError(_l("This request does not exist."))
     if result.rowcount != 1:
         session.refresh(request)
+        if request.service == "emergency":
+            # no volunteer "takes" an emergency: the paired volunteer is alerted directly, and the worker
+            # records who is on the way (services.emergencies.someone_coming)
+            raise DomainError(_l("An emergency is not taken from the list: the community worker records who is "
+                                 "going."))
         if request.status in ("cancelled", "refused", "expired"):
             raise DomainError(_l("This request was cancelled. You do not need to go."))
         raise DomainError(_l("Someone else has already accepted this request. Thank you all the same."))
@@ -484,11 +489,13 @@ def within_reach(session: Session, volunteer: VolunteerProfile, request: Service
 
 
 def feed(session: Session, volunteer: VolunteerProfile) -> list[tuple[ServiceRequest, bool]]:
-    """Open requests in the volunteer's community, then in neighbouring ones (same street)."""
+    """Open requests in the volunteer's community, then in neighbouring ones (same street). Emergencies are
+    not offered: her paired volunteers are alerted by text and call, and the worker records who is going."""
     declined = select(RequestDecline.request_id).where(RequestDecline.volunteer_id == volunteer.person_id)
     neighbours = neighbourhood(session, volunteer)
     rows = session.scalars(
         select(ServiceRequest).where(ServiceRequest.status == "open", ServiceRequest.community_id.in_(neighbours),
+                                     ServiceRequest.service != "emergency",  # alerted directly, not offered
                                      ServiceRequest.id.not_in(declined))
         .order_by(ServiceRequest.urgent.desc(), ServiceRequest.scheduled_at, ServiceRequest.id)
     ).all()

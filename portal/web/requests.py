@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import formatting
+from portal import formatting, labels
 from portal.access import allow, signed_in
 from portal.clock import local_tz
 from portal.conversation import engine, slots
@@ -67,8 +67,24 @@ def _helpers():
             return []
         return emergencies.recent_for_elder(db(), elder_id, utcnow())
 
+    def request_state(req: ServiceRequest) -> str:
+        """What a request's state reads as on every page: an emergency's own state (help called, who is
+        on the way, closed with what happened, called off), never an ordinary request's "waiting for a
+        volunteer"."""
+        if req.service != "emergency":
+            return str(labels.REQUEST_STATUS_LABELS[req.status])
+        state = emergencies.state_of(db(), req)
+        colon = ": " if str(get_locale()).startswith("en") else "："
+        text = str(labels.EMERGENCY_STATE_LABELS[state.state])
+        if state.state == "coming" and state.responder_name:
+            text += colon + state.responder_name
+        elif state.state == "resolved" and state.outcome:
+            text += colon + str(labels.EMERGENCY_OUTCOME_LABELS[state.outcome])
+        return text
+
     return {"my_requests": my_requests, "ordered_by_me": ordered_by_me, "request_flow": FLOWS[REQUEST_FLOW],
-            "emergency_state": emergency_state, "elder_emergencies": elder_emergencies}
+            "emergency_state": emergency_state, "elder_emergencies": elder_emergencies,
+            "request_state": request_state}
 
 
 @bp.route("/new")

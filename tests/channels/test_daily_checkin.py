@@ -282,7 +282,7 @@ def test_a_text_of_9_after_the_call_is_an_emergency_and_a_key_on_the_call_closes
     checkins.run_checkins(session, call_at)
     session.commit()
     reply = _text(app, session, alone.person, "9", call_at + timedelta(minutes=3))
-    assert "120" in reply
+    assert "120" in reply and "按错了请在2分钟内回2" in reply
     session.expire_all()
     day = session.scalar(select(CheckInDay).where(CheckInDay.elder_id == alone.person_id))
     assert day.status == "emergency"
@@ -305,3 +305,16 @@ def test_the_question_of_the_call_closes_at_the_end_of_her_day(app, session, wor
     session.commit()
     assert not questions.last_asked(session, alone.person_id, shanghai(*DAY, 23, 59)).expired
     assert questions.last_asked(session, alone.person_id, shanghai(2026, 11, 25, 0, 1)).expired
+
+
+def test_a_9_texted_after_the_call_can_be_called_off_with_2_within_two_minutes(app, session, world, transport, alone):
+    call_at = shanghai(*DAY, 9, 1)
+    checkins.run_checkins(session, call_at)
+    session.commit()
+    _text(app, session, alone.person, "9", call_at + timedelta(minutes=3))
+    reply = _text(app, session, alone.person, "2", call_at + timedelta(minutes=4))
+    assert "已取消" in reply
+    session.expire_all()
+    alarm = session.scalar(select(ServiceRequest).where(ServiceRequest.service == "emergency",
+                                                        ServiceRequest.elder_id == alone.person_id))
+    assert alarm.status == "cancelled"

@@ -227,3 +227,38 @@ def test_the_visit_confirmation_call_says_0_and_9_and_a_second_9_goes_through(wo
     assert the_emergency(session, world.elder_a.person_id) is not None
     person = voice(client, f"/twilio/voice/visit/{done.id}/answer", {"Digits": "0"}).get_data(as_text=True)
     assert world.worker_a.phone in texts(person, "dial")
+
+
+def test_an_emergency_raised_by_text_shows_its_own_state_on_every_page(alarmed, app, browser, transport, session,
+                                                                       client):
+    """One emergency, one state: the family's month page, the family's orders, the worker's 服务单 list say
+    已通知社区和家人 (then who is going), never 等志愿者接单; the worker's list has no volunteer picker for
+    it; the volunteer feed does not offer it (her paired volunteer was alerted directly)."""
+    from tests.channels.helpers import text as sms
+
+    world = alarmed
+    sms(client, world.elder_a.person.phone, "救命", token=TOKEN)
+    found = the_emergency(session, world.elder_a.person_id)
+    ref = found.reference
+    family, volunteer = Browser(app.test_client(), transport), Browser(app.test_client(), transport)
+    family.login(world.family_a.phone)
+    volunteer.login(world.volunteer_a.person.phone)
+    browser.login(world.worker_a.phone, PASSWORD)
+
+    month = family.get(f"/family/elders/{world.elder_a.person_id}").get_data(as_text=True)
+    assert "等志愿者接单" not in month and "已通知社区和家人" in text(month, cls="alert-banner")
+    worker_list = browser.get("/worker/requests/").get_data(as_text=True)
+    row = next(line for line in texts(worker_list, "tr") if ref in line)
+    assert "已通知社区和家人" in row and "等志愿者接单" not in row and "安排" not in row
+    feed = volunteer.get("/volunteer/requests/").get_data(as_text=True)
+    assert ref not in feed and "紧急求助" not in feed
+    with pytest.raises(DomainError):  # nor can it be taken another way
+        from portal.services import requests as service_requests
+
+        service_requests.accept(session, found.id, world.volunteer_a.person, T0)
+
+    browser.post(f"/worker/requests/{ref}/acknowledge", {}, page="/worker/")
+    row = next(line for line in texts(browser.get("/worker/requests/").get_data(as_text=True), "tr") if ref in line)
+    assert "有人正在赶来" in row and "甲工作者" in row
+    month = family.get(f"/family/elders/{world.elder_a.person_id}").get_data(as_text=True)
+    assert "有人正在赶来" in text(month, cls="alert-banner")

@@ -137,7 +137,9 @@ SHORT_HELP = "Reply with the number of your choice. For an emergency, reply æ•‘å
 # sms_answers' replies that stand alone (an expired question, an emergency): never followed by a question
 STANDING_ALONE = {"That question has expired, so your reply changed nothing. Please call %(hotline)s.",
                   "We are alerting your community worker and your family now. If you are in danger, call 120. "
-                  "Community hotline: %(hotline)s"}
+                  "Community hotline: %(hotline)s",
+                  "We are alerting your community worker and your family now. If you are in danger, call 120. "
+                  "Sent by mistake? Reply 2 within %(minutes)d minutes. Hotline %(hotline)s"}
 
 
 def answers_to_other_questions() -> list[str]:
