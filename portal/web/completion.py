@@ -35,6 +35,7 @@ from portal.web.forms import (
     select_choices,
     show_error,
 )
+from portal.web.names import told_apart
 
 bp = Blueprint("completion", __name__, url_prefix="/worker/completion")
 WORKER = ("worker", "admin")
@@ -92,17 +93,19 @@ def _obligation_in_scope(obligation_id: int) -> VisitObligation:
 def _assignees(community_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     """Who a community's visits can be given to: its verified volunteers, then its workers, each once."""
     volunteers = db().execute(
-        select(VolunteerProfile.community_id, Person.id, Person.name)
+        select(VolunteerProfile.community_id, Person.id, Person.name, Person.phone)
         .join(Person, VolunteerProfile.person_id == Person.id)
         .where(VolunteerProfile.community_id.in_(community_ids or [-1]), VolunteerProfile.active,
                VolunteerProfile.verified_at.is_not(None), Person.active).order_by(Person.name, Person.id)
     ).all()
     workers = community_worker_ids(db(), community_ids)
-    names = dict(db().execute(select(Person.id, Person.name).where(
-        Person.id.in_({pid for ids in workers.values() for pid in ids} or {-1}), Person.active)).all())
+    staff = db().execute(select(Person.id, Person.name, Person.phone).where(
+        Person.id.in_({pid for ids in workers.values() for pid in ids} or {-1}), Person.active)).all()
+    # two volunteers called 陈帅 are told apart by their phones' last digits, in every list of these
+    names = told_apart([(pid, name, phone) for _cid, pid, name, phone in volunteers] + list(staff))
     result: dict[int, dict[int, str]] = {cid: {} for cid in community_ids}
-    for community_id, person_id, name in volunteers:
-        result[community_id].setdefault(person_id, name)
+    for community_id, person_id, _name, _phone in volunteers:
+        result[community_id].setdefault(person_id, names[person_id])
     for community_id, ids in workers.items():
         for person_id in ids:
             if person_id in names:
@@ -424,12 +427,14 @@ def sheet():
     volunteer = request.args.get("volunteer", "")
     community = request.args.get("community", "")
     assigned_to = chosen_community = None
+    # the visitors' names as the pickers show them: two called 陈帅 told apart by their phones' tails
+    visitor_names = {pid: name for people in _assignees(ids).values() for pid, name in people}
     if volunteer.isdigit():
         person = db().get(Person, int(volunteer))
         # only someone who can be given this area's visits: no names from another area in the title
-        if person is None or not any(person.id == pid for people in _assignees(ids).values() for pid, _name in people):
+        if person is None or person.id not in visitor_names:
             abort(404)
-        assigned_to, title = person.id, person.name
+        assigned_to, title = person.id, visitor_names[person.id]
     elif community.isdigit() and int(community) in ids:
         chosen_community = int(community)
         title = db().get(Area, chosen_community).name
@@ -438,4 +443,5 @@ def sheet():
                  volunteer=volunteer or None, community=community or None, elders=len(rows))
     commit()
     return render_template("completion/sheet.html", rows=rows, period=period, title=title, now=now,
-                           headings=HEADINGS, volunteer=assigned_to, community=chosen_community)
+                           headings=HEADINGS, volunteer=assigned_to, community=chosen_community,
+                           visitor_names=visitor_names)
