@@ -17,8 +17,9 @@ from portal import labels
 from portal.access import allow
 from portal.clock import local_tz
 from portal.db import utcnow
-from portal.i18n import _, _l
+from portal.i18n import _, _l, current_locale
 from portal.models import MAJOR_EVENT_KINDS, Area, ElderProfile, Person, VisitObligation, VolunteerProfile
+from portal.policy import policy
 from portal.services import DomainError, audit, compliance, scheduler_status, visit_sheets
 from portal.services.compliance import worklist
 from portal.services.scope import community_worker_ids, staff_community_ids
@@ -157,14 +158,50 @@ def index():
     if wants_partial("more") or wants_partial("visit-rows"):
         return render_template("completion/_rows.html", **context)
     figures = compliance.totals(compliance.community_rows(db(), period, ids))
+    counts, tiers = worklist.line_counts(db(), period, ids, now)
     return render_template(
         "completion/index.html", previous=compliance.previous_month(period),
         following=None if period == compliance.current_month(now) else compliance.next_month(period),
-        figures=figures, counts=worklist.state_counts(db(), period, ids, now),
+        figures=figures, counts=counts, rate_label=_rate_label(), rate_note=_rate_note(tiers),
         forecast=compliance.forecast(db(), period, ids, now), closed=compliance.is_closed(db(), period),
         visitors=list(dict(p for people in assignees.values() for p in people).items()),
         undo_ids=session.pop("completion_undo", []), **context,
     )
+
+
+CADENCE_NOTES = {"weekly": _l("a visit a week"), "monthly": _l("a visit a month, counted in the rate"),
+                 "quarterly": _l("a visit a quarter")}
+
+
+def _rate_label() -> str:
+    """What the month's rate counts: the elders of the tiers visited monthly (特殊困难老人本月探访率)."""
+    monthly = [str(labels.TIER_LABELS.get(tier, tier)) for tier, rule in policy()["tiers"].items()
+               if (rule or {}).get("cadence") == "monthly"]
+    return _("Visit rate this month, %(tiers)s elders", tiers="、".join(monthly)) if monthly else _("Visit rate")
+
+
+def _rate_note(tiers: dict[str, int]) -> str:
+    """本月列表共 56 位老人：高风险 10 位（每周探访一次）；特殊困难 41 位（每月探访一次，计入探访率）；…"""
+    lines = _tier_lines(tiers)
+    if not lines:
+        return ""
+    separator = "; " if current_locale().startswith("en") else "；"
+    return _("The list has %(total)s elders this month: %(lines)s.", total=sum(tiers.values()),
+             lines=separator.join(lines))
+
+
+def _tier_lines(tiers: dict[str, int]) -> list[str]:
+    """The list's elders per tier, with how often each is visited: why the list is longer than the rate."""
+    rules = policy()["tiers"]
+    lines = []
+    for tier in [*labels.TIER_LABELS, *sorted(set(tiers) - set(labels.TIER_LABELS))]:
+        if tiers.get(tier):
+            cadence = (rules.get(tier) or {}).get("cadence", "")
+            note = CADENCE_NOTES.get(cadence)
+            lines.append(_("%(tier)s %(num)s (%(cadence)s)", tier=labels.TIER_LABELS.get(tier, tier),
+                           num=tiers[tier], cadence=note) if note else
+                         _("%(tier)s %(num)s", tier=labels.TIER_LABELS.get(tier, tier), num=tiers[tier]))
+    return lines
 
 
 def _detail(obligation: VisitObligation, now, form=None, excuse_form=None, message=None, undo=False,
