@@ -174,11 +174,41 @@ def demo_command(host: str, port: int):
     from portal.channels.sender import start_sender_thread
 
     start_sender_thread(app)  # texts leave from a thread beside the server, never from a request
+    # The scheduler is its own process, as in production, never a thread of the web server.
+    scheduler = start_demo_scheduler(app.config["LINLI_DATABASE_URL"])
     click.echo(f"Linli demo: http://{host}:{port}/  (dev outbox: http://{host}:{port}/dev/outbox)")
+    click.echo(f"scheduler: `linli scheduler --without-sender` (process {scheduler.pid})")
     from werkzeug.serving import run_simple
 
-    # Not app.run(): Flask ignores it inside a `flask`-style CLI command.
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    try:
+        # Not app.run(): Flask ignores it inside a `flask`-style CLI command.
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    finally:
+        stop_demo_scheduler(scheduler)
+
+
+def start_demo_scheduler(database_url: str):
+    """Start `linli scheduler` beside the demo server, on the demo's database. It only queues: the
+    demo's sender thread sends (two senders on SQLite could send a row twice)."""
+    import subprocess
+
+    env = dict(os.environ, LINLI_DATABASE_URL=database_url)
+    command = [sys.executable, "-c", "from portal.cli import main; main()", "scheduler", "--without-sender"]
+    return subprocess.Popen(command, env=env)
+
+
+def stop_demo_scheduler(process) -> None:
+    """Stop the demo's scheduler process when the demo stops (SIGTERM, then kill after 10 s)."""
+    import subprocess
+
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @click.command("sender")

@@ -24,6 +24,24 @@ class ElderMonth:
     daily_call: DailyCheckIn | None = None     # her 每日问安, when she has it
     checkins: list[CheckInDay] = field(default_factory=list)  # each day's answer this month
 
+    @property
+    def visit_state(self) -> str | None:
+        """The month's visit in one word, agreeing with the visits listed: done, missed or excused
+        (the period's obligation), else in_progress (a visitor is there now), waiting (a visit made,
+        to be confirmed), not_counted (visits that do not count), none; None without a monthly duty."""
+        monthly = [o.status for o in self.obligations if o.cadence != "event"]
+        if not monthly:
+            return None
+        for status in ("done", "missed", "excused"):
+            if status in monthly:
+                return status
+        states = {visit.status for visit in self.visits}
+        if "open" in states:
+            return "in_progress"
+        if states & {"done", "disputed"}:
+            return "waiting"
+        return "not_counted" if states else "none"
+
 
 def approved_link(session: Session, family_id: int, elder_id: int) -> FamilyLink | None:
     """The relative's approved link to this elder: without one she sees nothing of her."""

@@ -17,8 +17,9 @@ from portal import labels
 from portal.access import allow
 from portal.clock import local_tz
 from portal.db import utcnow
-from portal.i18n import _, _l
+from portal.i18n import _, _l, current_locale
 from portal.models import MAJOR_EVENT_KINDS, Area, ElderProfile, Person, VisitObligation, VolunteerProfile
+from portal.policy import policy
 from portal.services import DomainError, audit, compliance, scheduler_status, visit_sheets
 from portal.services.compliance import worklist
 from portal.services.scope import community_worker_ids, staff_community_ids
@@ -35,6 +36,7 @@ from portal.web.forms import (
     select_choices,
     show_error,
 )
+from portal.web.names import told_apart
 
 bp = Blueprint("completion", __name__, url_prefix="/worker/completion")
 WORKER = ("worker", "admin")
@@ -92,17 +94,19 @@ def _obligation_in_scope(obligation_id: int) -> VisitObligation:
 def _assignees(community_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     """Who a community's visits can be given to: its verified volunteers, then its workers, each once."""
     volunteers = db().execute(
-        select(VolunteerProfile.community_id, Person.id, Person.name)
+        select(VolunteerProfile.community_id, Person.id, Person.name, Person.phone)
         .join(Person, VolunteerProfile.person_id == Person.id)
         .where(VolunteerProfile.community_id.in_(community_ids or [-1]), VolunteerProfile.active,
                VolunteerProfile.verified_at.is_not(None), Person.active).order_by(Person.name, Person.id)
     ).all()
     workers = community_worker_ids(db(), community_ids)
-    names = dict(db().execute(select(Person.id, Person.name).where(
-        Person.id.in_({pid for ids in workers.values() for pid in ids} or {-1}), Person.active)).all())
+    staff = db().execute(select(Person.id, Person.name, Person.phone).where(
+        Person.id.in_({pid for ids in workers.values() for pid in ids} or {-1}), Person.active)).all()
+    # two volunteers called 陈帅 are told apart by their phones' last digits, in every list of these
+    names = told_apart([(pid, name, phone) for _cid, pid, name, phone in volunteers] + list(staff))
     result: dict[int, dict[int, str]] = {cid: {} for cid in community_ids}
-    for community_id, person_id, name in volunteers:
-        result[community_id].setdefault(person_id, name)
+    for community_id, person_id, _name, _phone in volunteers:
+        result[community_id].setdefault(person_id, names[person_id])
     for community_id, ids in workers.items():
         for person_id in ids:
             if person_id in names:
@@ -154,14 +158,50 @@ def index():
     if wants_partial("more") or wants_partial("visit-rows"):
         return render_template("completion/_rows.html", **context)
     figures = compliance.totals(compliance.community_rows(db(), period, ids))
+    counts, tiers = worklist.line_counts(db(), period, ids, now)
     return render_template(
         "completion/index.html", previous=compliance.previous_month(period),
         following=None if period == compliance.current_month(now) else compliance.next_month(period),
-        figures=figures, counts=worklist.state_counts(db(), period, ids, now),
+        figures=figures, counts=counts, rate_label=_rate_label(), rate_note=_rate_note(tiers),
         forecast=compliance.forecast(db(), period, ids, now), closed=compliance.is_closed(db(), period),
         visitors=list(dict(p for people in assignees.values() for p in people).items()),
         undo_ids=session.pop("completion_undo", []), **context,
     )
+
+
+CADENCE_NOTES = {"weekly": _l("a visit a week"), "monthly": _l("a visit a month, counted in the rate"),
+                 "quarterly": _l("a visit a quarter")}
+
+
+def _rate_label() -> str:
+    """What the month's rate counts: the elders of the tiers visited monthly (特殊困难老人本月探访率)."""
+    monthly = [str(labels.TIER_LABELS.get(tier, tier)) for tier, rule in policy()["tiers"].items()
+               if (rule or {}).get("cadence") == "monthly"]
+    return _("Visit rate this month, %(tiers)s elders", tiers="、".join(monthly)) if monthly else _("Visit rate")
+
+
+def _rate_note(tiers: dict[str, int]) -> str:
+    """本月列表共 56 位老人：高风险 10 位（每周探访一次）；特殊困难 41 位（每月探访一次，计入探访率）；…"""
+    lines = _tier_lines(tiers)
+    if not lines:
+        return ""
+    separator = "; " if current_locale().startswith("en") else "；"
+    return _("The list has %(total)s elders this month: %(lines)s.", total=sum(tiers.values()),
+             lines=separator.join(lines))
+
+
+def _tier_lines(tiers: dict[str, int]) -> list[str]:
+    """The list's elders per tier, with how often each is visited: why the list is longer than the rate."""
+    rules = policy()["tiers"]
+    lines = []
+    for tier in [*labels.TIER_LABELS, *sorted(set(tiers) - set(labels.TIER_LABELS))]:
+        if tiers.get(tier):
+            cadence = (rules.get(tier) or {}).get("cadence", "")
+            note = CADENCE_NOTES.get(cadence)
+            lines.append(_("%(tier)s %(num)s (%(cadence)s)", tier=labels.TIER_LABELS.get(tier, tier),
+                           num=tiers[tier], cadence=note) if note else
+                         _("%(tier)s %(num)s", tier=labels.TIER_LABELS.get(tier, tier), num=tiers[tier]))
+    return lines
 
 
 def _detail(obligation: VisitObligation, now, form=None, excuse_form=None, message=None, undo=False,
@@ -424,12 +464,14 @@ def sheet():
     volunteer = request.args.get("volunteer", "")
     community = request.args.get("community", "")
     assigned_to = chosen_community = None
+    # the visitors' names as the pickers show them: two called 陈帅 told apart by their phones' tails
+    visitor_names = {pid: name for people in _assignees(ids).values() for pid, name in people}
     if volunteer.isdigit():
         person = db().get(Person, int(volunteer))
         # only someone who can be given this area's visits: no names from another area in the title
-        if person is None or not any(person.id == pid for people in _assignees(ids).values() for pid, _name in people):
+        if person is None or person.id not in visitor_names:
             abort(404)
-        assigned_to, title = person.id, person.name
+        assigned_to, title = person.id, visitor_names[person.id]
     elif community.isdigit() and int(community) in ids:
         chosen_community = int(community)
         title = db().get(Area, chosen_community).name
@@ -438,4 +480,5 @@ def sheet():
                  volunteer=volunteer or None, community=community or None, elders=len(rows))
     commit()
     return render_template("completion/sheet.html", rows=rows, period=period, title=title, now=now,
-                           headings=HEADINGS, volunteer=assigned_to, community=chosen_community)
+                           headings=HEADINGS, volunteer=assigned_to, community=chosen_community,
+                           visitor_names=visitor_names)

@@ -27,8 +27,16 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
-                                ValidationError)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, TextInput
 
 from portal.i18n import _l

@@ -18,6 +18,7 @@ from portal.services.scope import staff_community_ids
 from portal.services.visit_records import HEADINGS
 from portal.web import bounded_int_arg, client_ip, commit, db, governed_or_404
 from portal.web.forms import ReverseForm, SheetEntryForm, WorkerVisitForm, numbered_choices, select_choices, show_error
+from portal.web.names import person_choices
 from portal.web.visits import flag_labels
 
 bp = Blueprint("visits_worker", __name__, url_prefix="/worker/visits")
@@ -92,7 +93,7 @@ def new():
     elders = session.scalars(select(ElderProfile).where(ElderProfile.community_id.in_(ids)).limit(500)).all()
     form = WorkerVisitForm()
     # only people of the worker's own communities are offered, and only they are accepted
-    form.volunteer_id.choices = select_choices((v.person_id, v.person.name) for v in volunteers)
+    form.volunteer_id.choices = select_choices(person_choices(volunteers))
     form.elder_id.choices = select_choices((e.person_id, e.person.name) for e in elders)
     form.flags.choices = select_choices(flag_labels().items())
     if not form.validate_on_submit():
@@ -212,7 +213,7 @@ def key_in():
             for o, _address in sheet[:SHEET_ROWS]]})
     else:
         form = SheetEntryForm()
-    visitors = select_choices([("", "—")] + [(str(v.person_id), v.person.name) for v in volunteers])
+    visitors = select_choices([("", "—")] + [(str(pid), name) for pid, name in person_choices(volunteers)])
     answers = {h.key: numbered_choices(h.choices) for h in HEADINGS}  # built in the request: translated
     for row in form.rows:
         row.form.volunteer_id.choices = visitors

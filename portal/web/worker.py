@@ -48,6 +48,7 @@ from portal.web.forms import (
     select_choices,
     show_error,
 )
+from portal.web.names import person_choices
 
 bp = Blueprint("worker", __name__, url_prefix="/worker")
 PAGE_SIZE = 50
@@ -212,7 +213,7 @@ def _pair_form(profile: ElderProfile, **kwargs) -> PairForm:
                                        VolunteerProfile.active, VolunteerProfile.verified_at.is_not(None))
     ).all()
     form = PairForm(**kwargs)
-    form.volunteer_id.choices = select_choices((v.person_id, v.person.name) for v in volunteers)
+    form.volunteer_id.choices = select_choices(person_choices(volunteers))
     return form
 
 

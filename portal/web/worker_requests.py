@@ -14,6 +14,7 @@ from portal.services import requests as service_requests
 from portal.services.scope import staff_community_ids
 from portal.web import commit, db, governed_or_404
 from portal.web.forms import AssignForm, EmergencyComingForm, EmergencyOutcomeForm, select_choices
+from portal.web.names import person_choices
 
 bp = Blueprint("worker_requests", __name__, url_prefix="/worker/requests")
 
@@ -38,7 +39,7 @@ def _assign_form(**kwargs) -> AssignForm:
         VolunteerProfile.community_id.in_(staff_community_ids(db(), current_user)), VolunteerProfile.active,
         VolunteerProfile.verified_at.is_not(None))).all()
     form = AssignForm(**kwargs)
-    form.volunteer_id.choices = select_choices((v.person_id, v.person.name) for v in volunteers)
+    form.volunteer_id.choices = select_choices(person_choices(volunteers))
     return form
 
 

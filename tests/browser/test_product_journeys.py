@@ -271,6 +271,9 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
     page.get_by_role("link", name="签退").click()
     page.wait_for_url(re.compile(r"/check-out"))
     checker.check()
+    # the wellbeing boxes at check-out are 60 px targets (they were 32 px)
+    boxes = page.locator('form[action$="/check-out"] input[type=checkbox]').all()
+    assert boxes and all(min(box.bounding_box()["width"], box.bounding_box()["height"]) >= 60 for box in boxes)
     page.get_by_label("签到码（在老人家门上的签到卡上）").fill(code)
     page.get_by_role("button", name="签退").click()
     # The 探访记录 comes next: a tap per question; a gas hazard opens a follow-up for the worker.

@@ -272,7 +272,14 @@ def scenario_major_event(world, browser, app, session):
 
 
 def scenario_gift(world, browser, app, session):
-    _login(browser, world.elder_a.person)
+    """A volunteer with minutes to give (at a balance of 0 the page offers no form to type into)."""
+    from portal.services import visits as visit_service
+    from tests.timebank.helpers import visit
+
+    done = visit(session, world.volunteer_a.person, world.elder_a)
+    visit_service.verify_by_worker(session, done, world.worker_a, done.checked_out_at)
+    session.commit()
+    _login(browser, world.volunteer_a.person)
     pages = Pages()
     pages.add("form again", browser.post("/time-bank/gift", {"recipient": PAYLOAD, "amount": PAYLOAD},
                                          page="/time-bank/gift"))

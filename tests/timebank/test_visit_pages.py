@@ -12,7 +12,7 @@ from portal.models import FollowUp, OutboundMessage, Transfer, Visit
 from portal.services import ledger
 from portal.services.door import door_token
 from tests.factories import PASSWORD
-from tests.pages import text_of
+from tests.pages import facts, text_of
 
 
 @pytest.fixture()
@@ -143,13 +143,28 @@ def test_worker_sees_follow_ups_verifies_and_reverses(world, browser, session):
     assert browser.client.get(f"/worker/visits/people/{world.volunteer_a.person_id}/history").status_code == 404
 
 
-def test_gift_errors_are_shown_in_chinese_and_nothing_moves(world, browser, session):
+def test_with_nothing_to_give_the_gift_page_says_so_and_offers_no_gift(world, browser, session):
+    browser.login(world.volunteer_a.person.phone)
+    html = browser.get("/time-bank/gift").get_data(as_text=True)
+    page = text_of(html, "main")
+    assert "余额：0 分钟" in page and "您还没有可以转赠的时长。" in page
+    assert "下一步" not in page and 'name="recipient"' not in html
+
+
+def test_gift_errors_are_shown_in_chinese_and_nothing_moves(app, world, browser, session):
+    from portal.services import visits as visit_service
+
+    visit = _checked_out_visit(world, browser, session, minutes=35)
+    visit_service.verify_by_worker(session, visit, world.worker_a, utcnow())
+    session.commit()
+    credited = session.scalar(select(func.count(Transfer.id)))
+    app.extensions["linli"].limiter.reset()
     browser.login(world.volunteer_a.person.phone)
     response = browser.post("/time-bank/gift", {"recipient": "pool", "amount": "1.5"})
     assert response.status_code == 200 and "整数" in response.get_data(as_text=True)
-    response = browser.post("/time-bank/gift/confirm", {"recipient": "pool", "amount": "10"}, page="/time-bank/gift")
-    assert response.status_code == 200 and "10" in response.get_data(as_text=True)
-    assert session.scalar(select(func.count(Transfer.id))) == 0
+    response = browser.post("/time-bank/gift/confirm", {"recipient": "pool", "amount": "100"}, page="/time-bank/gift")
+    assert response.status_code == 200 and "100" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count(Transfer.id))) == credited
 
 
 def test_statement_and_officer_outstanding(app, world, browser, session):
@@ -163,6 +178,8 @@ def test_statement_and_officer_outstanding(app, world, browser, session):
     local = visit.checked_in_at + timedelta(hours=8)
     statement = browser.get(f"/time-bank/statement/{local.year}/{local.month}").get_data(as_text=True)
     assert "35" in statement and "甲*" in statement
+    assert text_of(statement, "h1") == f"时间银行对账单 {local.year}年{local.month}月"
+    assert facts(statement)["月初余额"] == "0 分钟" and facts(statement)["存入"] == "35 分钟"
     browser.logout()
     browser.login(world.officer.phone, PASSWORD)
     page = browser.get("/time-bank/outstanding").get_data(as_text=True)

@@ -66,3 +66,52 @@ def test_the_demo_with_a_year_of_history(app, session, browser):
     html = browser.get("/officer/visits/").get_data(as_text=True)
     chart = html[html.index("<svg"):html.index("</svg>")]
     assert chart.count('class="value"') >= 11
+
+
+def test_the_demo_starts_the_scheduler_as_its_own_process_and_stops_it(tmp_path, monkeypatch):
+    """`linli demo` (scripts/demo) runs `linli scheduler` beside the server, as production does, so the
+    worker's pages do not say the scheduler has not run; the process ends when the demo ends."""
+    import subprocess
+
+    import werkzeug.serving
+    from click.testing import CliRunner
+
+    import portal.channels.sender
+    from portal import cli
+
+    database_url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("LINLI_DATABASE_URL", database_url)
+    monkeypatch.setattr(cli, "_seed_demo_if_empty", lambda **_kw: False)
+    monkeypatch.setattr(portal.channels.sender, "start_sender_thread", lambda app: None)
+    started = []
+
+    class FakeProcess:
+        pid = 4242
+        stopped = False
+
+        def __init__(self, command, env):
+            self.command, self.env = command, env
+            started.append(self)
+
+        def poll(self):
+            return 0 if self.stopped else None
+
+        def terminate(self):
+            self.stopped = True
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", FakeProcess)
+    served = []
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *args, **kw: served.append(args))
+
+    result = CliRunner().invoke(cli.demo_command, ["--port", "5999"])
+
+    assert result.exit_code == 0, result.output
+    assert served
+    [process] = started
+    assert process.command[-2:] == ["scheduler", "--without-sender"]
+    assert process.env["LINLI_DATABASE_URL"] == database_url
+    assert process.stopped  # stopped when the demo stopped
+    assert "scheduler" in result.output

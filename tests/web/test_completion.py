@@ -15,7 +15,7 @@ from portal.models import AuditEvent, ElderProfile, Person, VisitObligation, Vol
 from portal.services.people import pair
 from tests.factories import PASSWORD, make_elder, make_volunteer
 from tests.jobs.test_compliance_month import verify_visit
-from tests.pages import facts
+from tests.pages import facts, text_of
 
 
 def visit_time() -> datetime:
@@ -266,10 +266,10 @@ def test_verified_visit_turns_the_row_done_and_the_rate_rises(app, session, worl
     elder, _other = _plan(app, session, world)
     browser.login(world.worker_a.phone, PASSWORD)
     before = browser.get("/worker/completion/").get_data(as_text=True)
-    assert facts(before, "summary")["探访率"] == "0% (0/2)"
+    assert facts(before, "summary")["特殊困难老人本月探访率"] == "0%（0/2）"
     verify_visit(session, elder.person_id, world.volunteer_a.person_id, visit_time())
     after = browser.get("/worker/completion/").get_data(as_text=True)
-    assert facts(after, "summary")["探访率"] == "50% (1/2)"
+    assert facts(after, "summary")["特殊困难老人本月探访率"] == "50%（1/2）"
 
 
 def test_deactivating_a_volunteer_reassigns_their_visits(app, session, world, browser):
@@ -461,3 +461,22 @@ def test_a_visitor_taken_off_a_visit_is_told_and_her_reminders_stop(app, session
     told = [m.body for m in session.scalars(select(OutboundMessage).where(
         OutboundMessage.person_id == world.volunteer_a.person_id, OutboundMessage.dedupe_key.like(f"obl:{ob.id}:off:%")))]
     assert told and "不用您去探访孙奶奶" in told[0]
+
+
+def test_the_visit_rate_says_what_it_counts_and_why_the_list_is_longer(app, session, world, browser):
+    """The rate counts the month's monthly visits (特殊困难老人) while the list also holds the elders
+    visited weekly or quarterly: 探访率 0% (0/41) above 56 lines said neither."""
+    _plan(app, session, world)
+    browser.login(world.worker_a.phone, PASSWORD)
+    html = browser.get("/worker/completion/").get_data(as_text=True)
+    summary = facts(html, "summary")
+    assert list(summary) == ["特殊困难老人本月探访率"]
+    assert summary["特殊困难老人本月探访率"].startswith("0%") and summary["特殊困难老人本月探访率"].endswith("（0/2）")
+    shown = lines(html)
+    tiers = {tier: sum(1 for line in shown if line["tier"] == tier) for tier in {line["tier"] for line in shown}}
+    assert tiers["特殊困难"] == 2 and len(tiers) > 1  # the world's elder is visited on another rhythm
+    note = text_of(html, cls="rate-note")
+    assert note.startswith(f"本月列表共 {len(shown)} 位老人：")
+    assert "特殊困难 2 位（每月探访一次，计入探访率）" in note
+    for tier, count in tiers.items():
+        assert f"{tier} {count} 位（" in note

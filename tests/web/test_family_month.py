@@ -149,3 +149,31 @@ def test_a_relative_who_opted_in_hears_of_a_missed_check_in_and_a_missed_month(a
     assert len([t for t in told if "没有人上门探访甲老人" in t]) == 1
     assert not [t for t in session.scalars(select(OutboundMessage.body).where(
         OutboundMessage.to_phone == world.family_a.phone)) if "没有人上门探访" in t]
+
+
+def test_the_months_sentence_agrees_with_the_visit_listed_and_the_month_reads_as_people_write_it(
+        app, session, world, browser):
+    """A visitor at the door now: the page said 本月探访还没有进行。 above a row 正在服务; the heading
+    and the month links said 2026-12 and (2026-11)."""
+    from portal.services import visits
+    from tests.pages import text_of
+
+    now = utcnow()
+    compliance.plan_visits(session, now)
+    session.commit()
+    browser.login(world.family_a.phone)
+    page = f"/family/elders/{world.elder_a.person_id}"
+    html = browser.get(page).get_data(as_text=True)
+    assert text_of(html, cls="month-visit") == "本月探访还没有进行。"
+    period = compliance.current_month(now)
+    year, month = int(period[:4]), int(period[5:])
+    previous = compliance.previous_month(period)
+    assert text_of(html, "h1") == f"{world.elder_a.person.name} {year}年{month}月情况"
+    pager = text_of(html, cls="pager")
+    assert f"上个月 ({int(previous[:4])}年{int(previous[5:])}月)" in pager and "-" not in pager
+    assert html.count('name="notify_visits"') == 1  # the texts form once, not also in <title> and the back link
+
+    visits.check_in(session, world.volunteer_a.person, world.elder_a, "door_qr", now - timedelta(minutes=10))
+    session.commit()
+    html = browser.get(page).get_data(as_text=True)
+    assert text_of(html, cls="month-visit") == "志愿者正在上门：本月探访正在进行。"

@@ -176,14 +176,23 @@ def worklist_rows(session: Session, period: str, community_ids: list[int], chose
 
 def state_counts(session: Session, period: str, community_ids: list[int], now: datetime) -> dict[str, int]:
     """How many elders' lines are in each state (the counts beside the state filter)."""
+    return line_counts(session, period, community_ids, now)[0]
+
+
+def line_counts(session: Session, period: str, community_ids: list[int],
+                now: datetime) -> tuple[dict[str, int], dict[str, int]]:
+    """How many elders' lines are in each state and of each tier, in one query: the list mixes tiers
+    visited weekly, monthly and quarterly, while the month's visit rate counts the monthly ones."""
     state = _state(now)
     picked = _one_per_elder(period, community_ids, WorklistFilter(), now)
-    counts = dict.fromkeys(STATES, 0)
-    for name, n in session.execute(select(state, func.count())
-                                   .join(picked, and_(picked.c.id == VisitObligation.id, picked.c.rank == 1))
-                                   .group_by(state)):
-        counts[name] = n
-    return counts
+    states = dict.fromkeys(STATES, 0)
+    tiers: dict[str, int] = {}
+    for name, tier, n in session.execute(select(state, VisitObligation.tier, func.count())
+                                         .join(picked, and_(picked.c.id == VisitObligation.id, picked.c.rank == 1))
+                                         .group_by(state, VisitObligation.tier)):
+        states[name] = states.get(name, 0) + n
+        tiers[tier] = tiers.get(tier, 0) + n
+    return states, tiers
 
 
 def in_period(session: Session, ids: list[int], community_ids: list[int]) -> list[VisitObligation]:
