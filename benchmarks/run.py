@@ -242,8 +242,12 @@ def job_ledger_check(url: str) -> float:
 
     engine, session = _session(url)
     try:
+        import inspect
+
+        # the full re-verification as `linli ledger check --full` runs it: in parallel chunks when it can
+        workers = {"workers": os.cpu_count() or 1} if "workers" in inspect.signature(check_ledger).parameters else {}
         started = time.perf_counter()
-        result = check_ledger(session.connection())
+        result = check_ledger(session.connection(), **workers)
         seconds = time.perf_counter() - started
         if not result.ok:
             raise SystemExit(f"ledger check failed on the seeded data: {result.findings[:3]}")
@@ -554,28 +558,46 @@ class NotMeasured(Exception):
 
 
 def ledger_daily(url: str) -> float:
-    """`ledger check` since the last signed checkpoint, when this code has such a mode."""
+    """`ledger check` as the nightly job runs it: the chain from the last signed checkpoint on. The
+    checkpoint is put one day's entries back (the seed's entries ÷ the days it spans), so the check
+    verifies a day of new entries, as it would each night."""
     import inspect
+
+    from sqlalchemy import text
 
     from portal.services import ledger_check
 
-    daily = getattr(ledger_check, "check_since_checkpoint", None)
-    if daily is None:
-        params = inspect.signature(ledger_check.check_ledger).parameters
-        if "since" not in params:
-            raise NotMeasured("`linli ledger check` has no daily mode on this branch (it re-verifies every entry)")
+    if "since" not in inspect.signature(ledger_check.check_ledger).parameters:
+        raise NotMeasured("`linli ledger check` has no daily mode on this branch (it re-verifies every entry)")
     engine, session = _session(url)
     try:
-        checkpoint = ledger_check.make_checkpoint(session.connection(), _now())
+        conn = session.connection()
+        last, first_at, last_at = conn.execute(text(
+            "SELECT MAX(e.id), MIN(t.created_at), MAX(t.created_at) FROM ledger_entries e "
+            "JOIN ledger_transfers t ON t.id = e.transfer_id")).one()
+        days = max(1, (_as_datetime(last_at) - _as_datetime(first_at)).days)
+        entry_id = max(1, last - last // days)
+        entry_hash = conn.scalar(text("SELECT hash FROM ledger_entries WHERE id = :id"), {"id": entry_id})
+        at = _now().isoformat()
+        checkpoint = {"entry_id": entry_id, "hash": entry_hash, "at": at,
+                      "signature": ledger_check._signature(entry_id, entry_hash, at)}
+        if ledger_check.check_against_checkpoint(conn, json.dumps(checkpoint)):
+            raise NotMeasured("the benchmark's checkpoint was refused")
         started = time.perf_counter()
-        if daily is not None:
-            daily(session.connection(), checkpoint)
-        else:
-            ledger_check.check_ledger(session.connection(), since=checkpoint)
-        return time.perf_counter() - started
+        result = ledger_check.check_ledger(conn, since=checkpoint)
+        seconds = time.perf_counter() - started
+        print(f"  {result.summary()} ({last - entry_id:,} entries since the checkpoint, a day of {days})",
+              flush=True)
+        return seconds
     finally:
         session.close()
         engine.dispose()
+
+
+def _as_datetime(value):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def scratch_url(backend: str, args, name: str) -> str:
@@ -816,20 +838,38 @@ def target_rows(results: dict[str, dict]) -> list[dict]:
 # --------------------------------------------------------------------------- run
 
 def database_url(backend: str, elders: int, args) -> str:
+    reuse = args.reuse or (args.reuse_growth and elders != args.elders)
     if backend == "sqlite":
         DATA.mkdir(parents=True, exist_ok=True)
         path = DATA / f"bench-{elders}.sqlite3"
         url = f"sqlite:///{path}"
-        if not (args.reuse and is_seeded(url)):
+        if not (reuse and is_seeded(url)):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return url
     name = f"{args.pg_db}_{elders}"
     parsed = urllib.parse.urlsplit(args.pg_admin_url)
     url = urllib.parse.urlunsplit(("postgresql+psycopg", parsed.netloc, f"/{name}", "", ""))
-    if not (args.reuse and is_seeded(url)):
+    if not (reuse and is_seeded(url)):
         url = fresh_postgres(args.pg_admin_url, name)
     return url
+
+
+def database_mb(url: str) -> float | None:
+    """The seeded database's size on disk (tables and indexes), for the capacity estimate."""
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        return path.stat().st_size / 2**20 if path.exists() else None
+    from sqlalchemy import text
+
+    from portal.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT pg_database_size(current_database())")) / 2**20
+    finally:
+        engine.dispose()
 
 
 def bench_backend(backend: str, elders: int, args, instance: Path, extras: bool) -> dict:
@@ -845,6 +885,7 @@ def bench_backend(backend: str, elders: int, args, instance: Path, extras: bool)
         print(f"[{backend} {elders:,}] {output.strip()}", flush=True)
     else:
         run_linli(url, "db", "upgrade", instance=instance)
+    result["database_mb"] = database_mb(url)
     jobs = [] if args.pages_only else [*JOBS, Job("ledger check, daily", ledger_daily, None)]
     for job in jobs:
         try:
@@ -1093,6 +1134,23 @@ def report(saved: dict[str, dict]) -> None:
         plot_growth(growth, ROOT / "docs" / "performance-growth.svg")
     (RESULTS / "table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"table: {(RESULTS / 'table.md').relative_to(ROOT)}")
+    # the README carries the targets table, docs/performance.md both tables, between their markers
+    for path, text in ((ROOT / "README.md", "\n".join(lines[:2])), (ROOT / "docs" / "performance.md", "\n".join(lines))):
+        if replace_between_markers(path, text):
+            print(f"updated: {path.relative_to(ROOT)}")
+
+
+START, END = "<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"
+
+
+def replace_between_markers(path: Path, text: str) -> bool:
+    content = path.read_text(encoding="utf-8") if path.exists() else ""
+    if START not in content or END not in content:
+        return False
+    head, rest = content.split(START, 1)
+    _old, tail = rest.split(END, 1)
+    path.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    return True
 
 
 def compare_with_baseline(result: dict, path: Path) -> None:
@@ -1124,6 +1182,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--reuse", action="store_true", help="reuse an already seeded database of that size")
+    parser.add_argument("--reuse-growth", action="store_true",
+                        help="reuse seeded databases for the growth sizes other than --elders (seeded by hand or "
+                             "an earlier --keep run; the seed-time row comes from --elders, seeded afresh)")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
     parser.add_argument("--json", type=Path,
                         help="write the figures here (default: benchmarks/results/<backend>.json, not for --quick)")
@@ -1140,6 +1201,7 @@ def main() -> None:
     args.elders = args.elders or (5_000 if args.quick else 130_000)
     args.requests = args.requests or (50 if args.quick else 200)
     sizes = sorted({int(n) for n in args.growth.split(",") if n.strip()} | {args.elders})
+    requests = args.requests
     instance = Path(tempfile.mkdtemp(prefix="linli-bench-"))
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     saved: dict[str, dict] = {}
@@ -1147,8 +1209,10 @@ def main() -> None:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             runs = {}
             for size in sizes:
+                main_size = size == args.elders
+                args.requests = requests if main_size else max(50, requests // 2)  # other sizes: growth only
                 runs[str(size)] = bench_backend(backend, size, args, instance,
-                                                extras=size == args.elders and not args.no_extras)
+                                                extras=main_size and not args.no_extras)
                 print_pages(runs[str(size)])
             saved[backend] = {"backend": backend, "main": args.elders, "date": stamp, "quick": args.quick,
                               "note": "a shared 2-core machine; compare ratios to /healthz, not milliseconds",
