@@ -678,7 +678,7 @@ def extra_outbox(backend: str, args) -> dict:
 
     url = scratch_url(backend, args, "outbox")
     try:
-        return outbox_run(url, 300 if args.quick else 3000)
+        return outbox_run(url, args.outbox_count or (300 if args.quick else 3000))
     finally:
         drop_scratch(backend, args, "outbox", url)
 
@@ -1223,6 +1223,7 @@ def main() -> None:
     parser.add_argument("--growth", default="",
                         help="sizes, e.g. 65000,130000,260000: pages and jobs at each (extras at --elders)")
     parser.add_argument("--requests", type=int)
+    parser.add_argument("--outbox-count", type=int, help="texts for the two senders (default 3,000; --quick 300)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--reuse", action="store_true", help="reuse an already seeded database of that size")
     parser.add_argument("--reuse-growth", action="store_true",
@@ -1250,21 +1251,22 @@ def main() -> None:
     saved: dict[str, dict] = {}
     try:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-            runs = {}
-            for size in sizes:
-                main_size = size == args.elders
-                args.requests = requests if main_size else max(50, requests // 2)  # other sizes: growth only
-                runs[str(size)] = bench_backend(backend, size, args, instance,
-                                                extras=main_size and not args.no_extras)
-                print_pages(runs[str(size)])
             saved[backend] = {"backend": backend, "main": args.elders, "date": stamp, "quick": args.quick,
                               "note": "a shared 2-core machine; compare ratios to /healthz, not milliseconds",
-                              "sizes": runs}
+                              "sizes": {}}
             path = args.json or (None if args.quick else RESULTS / f"{backend}.json")
-            if path:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(saved[backend], indent=1, ensure_ascii=False, default=float) + "\n")
-                print(f"figures: {path}")
+            # the main size first (every row), then the growth sizes; the file is written after each, so
+            # a run stopped part-way keeps what it measured
+            for size in sorted(sizes, key=lambda n: (n != args.elders, n)):
+                main_size = size == args.elders
+                args.requests = requests if main_size else max(50, requests // 2)  # other sizes: growth only
+                saved[backend]["sizes"][str(size)] = result = bench_backend(
+                    backend, size, args, instance, extras=main_size and not args.no_extras)
+                print_pages(result)
+                if path:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(json.dumps(saved[backend], indent=1, ensure_ascii=False, default=float) + "\n")
+                    print(f"figures: {path}", flush=True)
     finally:
         if saved:
             print_targets({b: s["sizes"][str(s["main"])] for b, s in saved.items()})
