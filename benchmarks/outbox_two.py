@@ -1,4 +1,4 @@
-"""Outbox throughput with two `linli sender` processes against a fake Twilio on loopback.
+"""Outbox throughput with two `linli sender` processes against a fake Twilio on loopback (keep-alive).
 
     python benchmarks/outbox_two.py                       # SQLite in a temp dir, 3,000 texts
     python benchmarks/outbox_two.py --count 1000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/scratch
@@ -60,7 +60,11 @@ def run(url: str, count: int = 3000, timeout: float = 300) -> dict:
     engine.dispose()
     redis_url = _redis_url()
     instance = Path(tempfile.mkdtemp(prefix="linli-outbox-"))
-    with FakeTwilio() as fake:
+    fake = FakeTwilio()
+    # as Twilio's API: connections kept alive, and each answer leaves as written (no Nagle delay)
+    fake.server.RequestHandlerClass.protocol_version = "HTTP/1.1"
+    fake.server.RequestHandlerClass.disable_nagle_algorithm = True
+    with fake:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LINLI_", "TWILIO_", "FLASK_"))}
         env.update(LINLI_DATABASE_URL=url, LINLI_INSTANCE_PATH=str(instance), LINLI_ENV="development",
                    LINLI_LOG_LEVEL="WARNING", TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=TOKEN,
