@@ -25,3 +25,9 @@ def visit_reminders(session: Session, now: datetime) -> dict:
 def close_period(session: Session, now: datetime) -> dict:
     """Close ended periods (the month on the 1st): open visits become missed, figures are frozen."""
     return compliance.close_periods(session, now)
+
+
+@job("forecast-ranks", "cron", minute=7)
+def forecast_ranks(session: Session, now: datetime) -> dict:
+    """Rank this month's open visits for the forecast once an hour (the dashboards read the order)."""
+    return compliance.refresh_forecast_ranks(session, now)

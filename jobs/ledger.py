@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from jobs.registry import job
 from portal.clock import local_tz
-from portal.services.ledger_check import checkpoint_json, make_checkpoint
-
-
-def checkpoint_dir() -> Path:
-    return Path(os.environ.get("LINLI_CHECKPOINT_DIR")
-                or Path(os.environ.get("LINLI_INSTANCE_PATH", "instance")) / "ledger-checkpoints")
+from portal.services.ledger_check import checkpoint_dir, checkpoint_json, make_checkpoint
 
 
 @job("ledger.checkpoint", "cron", hour=1, minute=30)

@@ -141,18 +141,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_person(person_id: str):
-        from flask import session
-
-        from portal.models import Person
         from portal.request_scope import db
-        from portal.web.auth import session_is_current
+        from portal.web.auth import signed_in_person
 
         if not person_id.isdigit():
             return None
-        person = db().get(Person, int(person_id))
-        if person is None or not person.active or not session_is_current(session, person):
-            return None
-        return person
+        return signed_in_person(db(), int(person_id))
 
     from portal import access
     from portal.metrics import init_request_metrics
@@ -174,8 +168,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_idempotency(app)
 
     from portal import request_scope
+    from portal.db_outage import init_db_outage
 
     app.teardown_appcontext(request_scope.close)
+    init_db_outage(app)
 
     @app.after_request
     def _security_headers(response):
@@ -220,7 +216,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         return stopped_among(db(), phones)
 
     from portal import metrics
-    from portal.channels import callback, checkin_calls, sms_webhook, visits_voice, voice
+    from portal.channels import callback, checkin_calls, sms_webhook, visit_record_voice, visits_voice, voice
     from portal.web import (
         auth,
         checkins,
@@ -242,7 +238,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for module in (auth, main, elder, family, volunteer, worker, officer, metrics, sms_webhook,
                    request_pages, volunteer_requests, worker_requests, voice, visits_voice, visits, timebank, visits_worker,
-                   completion, officer_visits, callback, checkin_calls, checkins):
+                   completion, officer_visits, callback, checkin_calls, checkins, visit_record_voice):
         app.register_blueprint(module.bp)
     from portal.web import admin, people_import, staff_password  # district set-up: areas, staff, sheets
 

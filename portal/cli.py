@@ -3,6 +3,7 @@ add their own groups). Over 400 lines because each command is a thin wrapper of 
 admin/areas/people group is the part to move to its own module next."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -207,20 +208,42 @@ def ledger_group():
 @ledger_group.command("check")
 @click.option("--against", "checkpoint", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A signed checkpoint file (`linli ledger checkpoint`): finds rewritten history and rollback.")
+@click.option("--full", is_flag=True, help="Re-verify the whole chain from the first entry, not only what "
+                                           "follows the last signed checkpoint.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes re-verifying the chain in parallel (default: the number of CPUs).")
 @with_appcontext
-def ledger_check(checkpoint):
-    """Verify balances, cached balances, single credits per visit and the keyed hash chain, and
-    optionally that the ledger still contains a signed checkpoint (exit 1 on findings)."""
-    from portal.services.ledger_check import check_against_checkpoint, check_ledger
+def ledger_check(checkpoint, full, workers):
+    """Verify balances, cached balances, single credits per visit and the keyed hash chain (exit 1 on
+    findings). By default the chain is re-verified from the newest signed checkpoint the nightly job
+    wrote (or the one given with --against) on, once that checkpoint is shown to still be in the
+    ledger; --full re-verifies it from the first entry."""
+    from portal.services.ledger_check import (
+        check_against_checkpoint,
+        check_ledger,
+        checkpoint_dir,
+        latest_checkpoint,
+        read_checkpoint,
+    )
 
     started = time.perf_counter()
+    anchor, source = None, None
+    if checkpoint:
+        with open(checkpoint, encoding="utf-8") as handle:
+            raw = handle.read()
+        anchor, source = read_checkpoint(raw), checkpoint
+    elif not full:
+        anchor, source = latest_checkpoint(checkpoint_dir())
+        raw = json.dumps(anchor) if anchor else None
     with current_app.extensions["linli"].engine.connect() as connection:
-        result = check_ledger(connection)
-        if checkpoint:
-            with open(checkpoint, encoding="utf-8") as handle:
-                for finding in check_against_checkpoint(connection, handle.read()):
-                    result.findings.append(finding)
-                    result.finding_count += 1
+        problems = check_against_checkpoint(connection, raw) if source else []
+        since = anchor if anchor and not problems and not full else None
+        if not full and since is None:
+            click.echo("no signed checkpoint to start from: the whole chain is re-verified")
+        result = check_ledger(connection, since=since, workers=workers or os.cpu_count() or 1)
+        for finding in problems:
+            result.findings.append(finding)
+            result.finding_count += 1
     click.echo(f"{result.summary()} ({time.perf_counter() - started:.1f} s)")
     if not result.ok:
         for finding in result.findings:

@@ -40,6 +40,14 @@ def day(value: date | datetime | None, locale: str | None, with_year: bool = Fal
     return format_date(value, patterns[_key(locale)], locale=_babel_locale(locale))
 
 
+MONTH_PATTERNS = {"zh": "y年M月", "en": "MMM y"}
+
+
+def month(year: int, month_number: int, locale: str | None) -> str:
+    """2026年1月 / Jan 2026."""
+    return format_date(date(year, month_number, 1), MONTH_PATTERNS[_key(locale)], locale=_babel_locale(locale))
+
+
 def clock_time(moment: datetime, locale: str | None) -> str:
     return format_time(_local(moment), "HH:mm", locale=_babel_locale(locale))
 

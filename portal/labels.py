@@ -9,12 +9,21 @@ SERVICE_LABELS = {
     "emergency": _l("Emergency"),
     "visit": _l("Visit"),
 }
+# What an elder reads on her tiles and menus (web, SMS and voice): everyday names, with the 助X name that
+# posters use where it helps (review §1.4). Staff screens keep SERVICE_LABELS (助餐 助洁 助行 助浴).
+ELDER_SERVICE_LABELS = {
+    "meal": _l("Meals (food brought to you)"),
+    "cleaning": _l("Cleaning (tidying your home)"),
+    "escort": _l("Going out with you"),
+    "bathing": _l("Bathing (help with a bath)"),
+    "emergency": _l("Emergency"),
+}
 SERVICE_HINTS = {
     "meal": _l("Meals delivered or at the canteen"),
     "cleaning": _l("Help cleaning your home"),
     "escort": _l("Someone to go with you"),
     "bathing": _l("Help with a bath"),
-    "emergency": _l("Help right now"),
+    "emergency": _l("We tell the community and your family at once"),
 }
 TIER_LABELS = {
     "high_risk": _l("High risk"),
@@ -79,6 +88,7 @@ REQUEST_EVENT_LABELS = {
     "created": _l("Request sent"),
     "accepted": _l("Accepted by a volunteer"),
     "assigned": _l("Assigned by the community worker"),
+    "released": _l("The volunteer can no longer come: open again"),
     "in_progress": _l("Volunteer started"),
     "done": _l("Volunteer finished"),
     "confirmed": _l("Confirmed by the elder"),
@@ -92,6 +102,12 @@ REQUEST_EVENT_LABELS = {
     "stood_down": _l("Called off: pressed by mistake"),
     "coming": _l("Someone is on the way"),
     "resolved": _l("Emergency closed"),
+}
+CHECKIN_LABELS = {  # 每日问安, as a relative reads a day's answer
+    "ok": _l("Answered: she is fine"),
+    "emergency": _l("Asked for help (9)"),
+    "missed": _l("No answer"),
+    "calling": _l("Calling"),
 }
 AGE_BAND_LABELS = {  # services.statements.AGE_BANDS names its bands in English: these are what people read
     "under 40": _l("under 40"),

@@ -50,6 +50,8 @@ DEFAULT_POLICY: dict = {
         "daily_cap_minutes": 480,
         "yearly_cap_minutes": 60000,
         "redemption_age": 60,
+        # no balance is kept above this (the Nanjing scheme: 1,500 hours); what would exceed it is not minted
+        "storage_cap_minutes": 90000,
         "gift_to": ["relative", "donation_pool"],
     },
     "requests": {

@@ -26,4 +26,13 @@ def close(_exc=None) -> None:
     """teardown_appcontext: close the request's session if it opened one."""
     session = g.pop("db", None)
     if session is not None:
-        session.close()
+        try:
+            session.close()
+        except Exception as error:  # noqa: BLE001
+            from portal.db_outage import is_outage
+
+            if not is_outage(error):
+                raise
+            # the answer is already made; the database went away before the connection was
+            # returned (its rollback failed, so the pool drops that connection)
+            current_app.logger.warning("closing the request's session failed: the database is unavailable")

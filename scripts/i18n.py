@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -24,8 +25,15 @@ def pybabel(*args: str) -> None:
 
 
 def extract() -> None:
-    pybabel("extract", "-F", str(ROOT / "babel.cfg"), *KEYWORDS, "--no-wrap", "--sort-by-file",
-            "--project", "linli", "-o", str(POT), str(ROOT))
+    # Locations relative to the working copy, so that two clones (or worktrees) extract the same
+    # catalogue and a merge sees only the entries that really changed.
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--no-wrap", "--sort-by-file",
+                "--project", "linli", "-o", str(POT), ".")
+    finally:
+        os.chdir(here)
 
 
 def update() -> None:

@@ -1,17 +1,16 @@
-"""每日问安 on the phone: the daily call's TwiML (1 = fine, 9 = help) and a text of 1 as the answer."""
+"""每日问安 on the phone: the daily call's TwiML (1 = fine, 9 = help).
+
+A text of 1 (or 9) answers the call through the one "last question asked" model: the call is
+recorded as her pending question (services.checkins.asked) and portal.channels.sms_answers reads
+the digit, so a "1" answers whichever question was asked last — the 问安 call or a family order."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from portal.channels import twiml
-from portal.channels.inbound import inbound_handler
 from portal.channels.twilio_hooks import twilio_webhook
-from portal.conversation import keywords
-from portal.conversation.engine import normalize
+from portal.channels.voice_turns import remembered_turn
 from portal.db import utcnow
 from portal.i18n import translate_for
 from portal.models import CheckInDay, ElderProfile, Person
@@ -33,6 +32,7 @@ def _hang_up() -> Response:
 
 @bp.route("/twilio/voice/checkin/<int:day_id>", methods=["GET", "POST"])
 @twilio_webhook
+@remembered_turn
 def checkin_call(day_id: int):
     session = db()
     response = VoiceResponse()
@@ -45,6 +45,8 @@ def checkin_call(day_id: int):
                           action=f"{current_app.config['LINLI_PUBLIC_URL']}/twilio/voice/checkin/{day.id}/answer")
     text = checkins.greeting(elder, day.last_call_at, profile.gender)  # the hour the call was placed
     twiml.say(gather, text, elder.locale)
+    checkins.asked(session, day, utcnow())  # spoken now: the question she was asked last
+    commit()
     response.append(gather)
     twiml.say(response, text, elder.locale)  # once more, slowly: many elders need the second hearing
     response.redirect(f"{current_app.config['LINLI_PUBLIC_URL']}/twilio/voice/checkin/{day.id}/answer",
@@ -54,6 +56,7 @@ def checkin_call(day_id: int):
 
 @bp.route("/twilio/voice/checkin/<int:day_id>/answer", methods=["POST"])
 @twilio_webhook
+@remembered_turn
 def checkin_answer(day_id: int):
     session = db()
     day = session.get(CheckInDay, day_id)
@@ -75,13 +78,3 @@ def checkin_answer(day_id: int):
     return _twiml(response)
 
 
-@inbound_handler(25, "checkin-answer")
-def checkin_text_answer(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
-    """An elder may answer today's 问安 by texting 1 (9 and 救命 are the emergency keywords' own)."""
-    if person is None or normalize(text) not in keywords.YES:
-        return None
-    day = checkins.open_day_for(session, person.id, now)
-    if day is None:
-        return None
-    checkins.answer(session, day, "1", "sms", now)
-    return translate_for(person.locale, "Thank you, we have noted that you are well today.")

@@ -6,8 +6,8 @@ deduplicates and calls `dispatch_sms`. Priorities (lower runs first):
     10  global keywords: STOP / 退订, START, HELP / 帮助 (before any open conversation)
     20  door-code commands: 到 123456 / IN 123456, 走 123456 / OUT 123456
     15  emergency words anywhere in a text
-    25  a 1 that answers today's 每日问安 call
-    30  a short answer to the last question Linli asked that person (portal.channels.sms_answers)
+    30  a short answer to the last question Linli asked that person (portal.channels.sms_answers),
+        today's 每日问安 call included: one model answers every digit
     50  the request conversation
     100 fallback: the help text (the open conversation is kept)
 
@@ -30,7 +30,7 @@ _handlers: list[tuple[int, str, Handler]] = []
 # Modules that register handlers; each part of the product adds its own here.
 HANDLER_MODULES: list[str] = ["portal.channels.sms_keywords", "portal.channels.sms_conversation", "portal.channels.visits_sms",
                              "portal.channels.sms_unknown_emergency",
-                             "portal.channels.checkin_calls", "portal.channels.sms_answers"]
+                             "portal.channels.sms_answers"]
 
 
 def inbound_handler(priority: int, name: str):

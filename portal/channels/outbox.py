@@ -56,35 +56,43 @@ def _due_query(now: datetime, ids: list[int] | None, max_priority: int | None, s
     return query
 
 
+def claim_batch(session: Session, now: datetime, limit: int, ids: list[int] | None = None,
+                max_priority: int | None = None) -> list[OutboundMessage]:
+    """Take up to `limit` of the most urgent due messages for this sender (marked "sending",
+    committed once for all of them), most urgent first; [] when nothing is due."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for _ in range(20):  # on SQLite another sender may win the rows between the SELECT and the UPDATE
+        candidates = []
+        for status in SENDABLE:  # one index range each (an IN would sort the whole backlog)
+            query = _due_query(now, ids, max_priority, status).limit(limit)
+            if postgres:
+                query = query.with_for_update(skip_locked=True, of=OutboundMessage)
+            candidates.extend((row.priority, row.next_attempt_at, row.id) for row in session.execute(query))
+        if not candidates:
+            session.commit()
+            return []
+        chosen = [message_id for _priority, _at, message_id in sorted(candidates)[:limit]]
+        claimed = set(session.scalars(
+            update(OutboundMessage)
+            .where(OutboundMessage.id.in_(chosen), OutboundMessage.status.in_(SENDABLE))
+            .values(status="sending", attempts=OutboundMessage.attempts + 1, updated_at=now)
+            .returning(OutboundMessage.id)
+            .execution_options(synchronize_session=False)
+        ))
+        session.commit()
+        if claimed:
+            loaded = {message.id: message for message in session.scalars(
+                select(OutboundMessage).where(OutboundMessage.id.in_(claimed))
+                .execution_options(populate_existing=True))}
+            return [loaded[message_id] for message_id in chosen if message_id in loaded]
+    return []
+
+
 def claim_next(session: Session, now: datetime, ids: list[int] | None = None,
                max_priority: int | None = None) -> OutboundMessage | None:
     """Take the most urgent due message for this sender (marked "sending", committed), or None."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for _ in range(20):  # on SQLite another sender may win the row between the SELECT and the UPDATE
-        candidates = []
-        for status in SENDABLE:  # one index range each (an IN would sort the whole backlog)
-            query = _due_query(now, ids, max_priority, status).limit(1)
-            if postgres:
-                query = query.with_for_update(skip_locked=True, of=OutboundMessage)
-            row = session.execute(query).first()
-            if row is not None:
-                candidates.append((row.priority, row.next_attempt_at, row.id))
-        if not candidates:
-            session.commit()
-            return None
-        message_id = min(candidates)[2]
-        result = session.execute(
-            update(OutboundMessage)
-            .where(OutboundMessage.id == message_id, OutboundMessage.status.in_(SENDABLE))
-            .values(status="sending", attempts=OutboundMessage.attempts + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-        if result.rowcount == 1:
-            message = session.get(OutboundMessage, message_id)
-            session.refresh(message)
-            return message
-    return None
+    claimed = claim_batch(session, now, 1, ids, max_priority)
+    return claimed[0] if claimed else None
 
 
 def _scrub(message: OutboundMessage) -> None:
@@ -106,18 +114,27 @@ UNKNOWN_PREFIX = "unknown: "
 LOGIN_CODE_LOOKUP_AFTER = timedelta(seconds=10)
 
 
-def _record_sent(session: Session, message: OutboundMessage, sid: str, now: datetime) -> None:
+def _record_sent(session: Session, message: OutboundMessage, sid: str, now: datetime, commit: bool = True) -> None:
     message.status = "sent"
     message.provider_sid = sid
     message.sent_at = now
     message.last_error = None
     _scrub(message)
-    session.commit()
-    # Checked after our commit, as the callback side checks after its own: neither can miss the other.
-    early = session.get(EarlyStatusCallback, sid)
-    if early is not None:  # the provider's callback beat us to it: apply it now
-        apply_status(session, sid, early.status, now)
+    if commit:
+        session.commit()
+        apply_early_callbacks(session, [sid], now)
+
+
+def apply_early_callbacks(session: Session, sids: list[str], now: datetime) -> None:
+    """After the sids are committed: callbacks the provider sent before we saved them are applied.
+    Checked after our commit, as the callback side checks after its own: neither can miss the other."""
+    if not sids:
+        return
+    early_ones = list(session.scalars(select(EarlyStatusCallback).where(EarlyStatusCallback.provider_sid.in_(sids))))
+    for early in early_ones:  # the provider's callback beat us to it: apply it now
+        apply_status(session, early.provider_sid, early.status, now)
         session.delete(early)
+    if early_ones:
         session.commit()
 
 
@@ -147,30 +164,44 @@ def _look_up_unknown(session: Session, transport, message: OutboundMessage, now:
     return False  # the provider has no such message: send it
 
 
-def send_one(session: Session, transport, message: OutboundMessage, now: datetime) -> None:
-    """Send a claimed message and record the result."""
-    if (message.last_error or "").startswith(UNKNOWN_PREFIX) and _look_up_unknown(session, transport, message, now):
-        return
+def _done(session: Session, commit: bool) -> None:
+    if commit:
+        session.commit()
+
+
+def send_one(session: Session, transport, message: OutboundMessage, now: datetime, commit: bool = True,
+             stopped: set[str] | None = None) -> str | None:
+    """Send a claimed message and record the result; the provider's sid when it was sent.
+
+    `commit=False` (the sender's batches): the outcome is left in the session for one commit after
+    the batch (a crash before it leaves the rows "sending": looked up, never sent blindly again).
+    `stopped`: the batch's recipients who opted out, read once for the batch."""
+    if (message.last_error or "").startswith(UNKNOWN_PREFIX):
+        if commit is False:
+            session.commit()  # a lookup commits on its own: the batch's outcomes go first
+        if _look_up_unknown(session, transport, message, now):
+            return None
     if message.kind == "login_code" and now - message.created_at > timedelta(minutes=5):
         message.status, message.last_error = "failed", "expired before it could be sent"
         _scrub(message)
-        session.commit()
-        return
+        _done(session, commit)
+        return None
     emergency = message.kind == EMERGENCY_KIND
     # Opt-out: never stops an emergency alert (opt_out_applies is False for EMERGENCY_KIND).
-    if opt_out_applies(message.kind) and is_stopped(session, message.to_phone):
+    if opt_out_applies(message.kind) and (message.to_phone in stopped if stopped is not None
+                                          else is_stopped(session, message.to_phone)):
         # STOP arrived after this was queued: it never leaves.
         message.status, message.last_error = "opted_out", "the recipient opted out"
-        session.commit()
-        return
+        _done(session, commit)
+        return None
     # Quiet hours: never hold an emergency alert (nor anything urgent).
     quiet_end = quiet_hours_end(now, message.channel) if message.quiet_hours and not message.urgent and not emergency else None
     if quiet_end is not None:
         # A retry (or a late sender) landed inside the quiet hours: wait, without using up an attempt.
         message.status, message.next_attempt_at = "queued", quiet_end
         message.attempts = max(message.attempts - 1, 0)
-        session.commit()
-        return
+        _done(session, commit)
+        return None
     try:
         if message.channel == "call" and message.body.startswith(("https://", "http://", "/twilio/")):
             # A call whose body is a URL (or a path on Linli) is answered by the TwiML served there.
@@ -193,14 +224,15 @@ def send_one(session: Session, transport, message: OutboundMessage, now: datetim
                 message.next_attempt_at = now + LOGIN_CODE_LOOKUP_AFTER
         else:
             _retry_or_fail(message, str(exc), exc.retryable, now)
-        session.commit()
-        return
+        _done(session, commit)
+        return None
     except Exception as exc:  # a bug or an unexpected provider answer: keep the message, try later
         log.exception("sending message %s failed unexpectedly", message.id)
         _retry_or_fail(message, f"unexpected error: {type(exc).__name__}", True, now)
-        session.commit()
-        return
-    _record_sent(session, message, sid, now)
+        _done(session, commit)
+        return None
+    _record_sent(session, message, sid, now, commit)
+    return sid
 
 
 def release_stale(session: Session, now: datetime) -> int:

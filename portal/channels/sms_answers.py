@@ -19,9 +19,10 @@ from portal.clock import local_tz
 from portal.conversation import engine, understand
 from portal.conversation import keywords as words
 from portal.i18n import force_locale, gettext, msg, supported_locale
-from portal.models import Person, ServiceRequest, Visit
-from portal.services import DomainError, questions
+from portal.models import CheckInDay, Person, ServiceRequest, Visit
+from portal.services import DomainError, checkins, questions
 from portal.services import requests as service_requests
+from portal.services import visit_record_questions as record_questions
 from portal.services import visits as visit_service
 from portal.services.inbox import hotline_for
 
@@ -32,6 +33,7 @@ VOCABULARY = {
     "confirm_request": {"yes": words.VISITED, "no": words.NOT_VISITED},
     "confirm_visit": {"yes": words.VISITED, "no": words.NOT_VISITED},
     "rate": words.RATING,
+    "checkin": {"1": words.YES, "9": frozenset({"9"})},  # 每日问安: fine today / I need help
 }
 
 
@@ -59,6 +61,8 @@ def answers_last_question(session: Session, person: Person | None, text: str, no
     asked = questions.last_asked(session, person.id, now)
     if asked is None or asked.expired:
         return False
+    if asked.kind == record_questions.KIND:
+        return understand.read_choice(text, 9) is not None
     if asked.kind != "conversation":
         return meaning(asked.kind, text) is not None
     state = engine.load(session, person, "sms", now, adopt=False)
@@ -82,6 +86,8 @@ def last_question(session: Session, person: Person | None, text: str, now: datet
     asked = questions.last_asked(session, person.id, now)
     if asked is None or asked.kind == "conversation":
         return None
+    if asked.kind == record_questions.KIND:
+        return _visit_record(session, person, asked, text, now)
     said = meaning(asked.kind, text)
     if said is None:
         return None
@@ -93,7 +99,26 @@ def last_question(session: Session, person: Person | None, text: str, now: datet
         reply = _act(session, person, asked, said, now)
     except DomainError as error:
         reply = _error(person, error)
-    return reply + _still_open(session, person, now)
+    if asked.kind == "checkin" and said == "9":
+        return reply  # an emergency: nothing else in that text
+    return ask_again(session, person, now, reply) or reply  # a request conversation left half-way: asked again
+
+
+def _visit_record(session: Session, person: Person, asked: questions.Asked, text: str, now: datetime) -> str | None:
+    """The visit record, a digit per question: the next question, or thanks once it is saved. A longer
+    text that is not a number is not meant as an answer and goes on to the other handlers."""
+    choice = understand.read_choice(text, 9)
+    if choice is None and len(words.normalize(text)) > 4:
+        return None
+    try:
+        outcome = record_questions.answer(session, person, choice, now, "sms")
+    except DomainError as error:
+        questions.answered(session, person.id)
+        return _error(person, error)
+    if outcome.question is None:
+        return record_questions.thanks(outcome, person.locale)
+    text = record_questions.question_text(outcome.question, person.locale, "sms")
+    return (_say(person, msg("Please reply with one of the numbers.")) + "\n" + text) if outcome.repeated else text
 
 
 def _hotline(session: Session, person: Person) -> str:
@@ -101,6 +126,8 @@ def _hotline(session: Session, person: Person) -> str:
 
 
 def _act(session: Session, person: Person, asked: questions.Asked, said: str, now: datetime) -> str:
+    if asked.kind == "checkin":
+        return _checkin(session, person, asked, said, now)
     if asked.kind == "confirm_visit":
         visit = session.get(Visit, asked.subject_id)
         if visit is None:
@@ -136,10 +163,17 @@ def _act(session: Session, person: Person, asked: questions.Asked, said: str, no
     return _say(person, msg("Thank you! We have noted it. Take care!"))
 
 
-def _still_open(session: Session, person: Person, now: datetime) -> str:
-    """A request conversation left half-way is asked again after the answer."""
-    again = ask_again(session, person, now)
-    return "\n" + again if again else ""
+def _checkin(session: Session, person: Person, asked: questions.Asked, said: str, now: datetime) -> str:
+    """A text answering today's 问安 call: 1 she is fine, 9 she needs help (an emergency, at once)."""
+    day = session.get(CheckInDay, asked.subject_id)
+    if day is None:
+        raise DomainError(msg("There is nothing to confirm yet."))
+    if said == "9":
+        checkins.answer(session, day, "9", "sms", now)
+        return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
+                                "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, person))
+    checkins.answer(session, day, "1", "sms", now)
+    return _say(person, msg("Thank you, we have noted that you are well today."))
 
 
 def never_silenced(session: Session, person: Person | None, text: str, now: datetime) -> bool:

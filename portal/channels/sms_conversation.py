@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
 from portal.clock import local_tz
-from portal.conversation import engine, keywords, understand
+from portal.conversation import engine, keywords, slots, understand
 from portal.conversation.engine import CHECK, FLOWS, NoMatch
 from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
+from portal.db import utcnow
 from portal.i18n import force_locale, gettext, msg, supported_locale
 from portal.models import ElderProfile, Person
 from portal.services import DomainError, questions
 from portal.services import requests as service_requests
+from portal.services.sms_text import signed
 
 
 def _locale(person: Person) -> str:
@@ -38,26 +40,50 @@ def _hotline(session: Session, elder: ElderProfile) -> str:
     return service_requests.hotline_for(session, elder.community_id, current_app.config["LINLI_HOTLINE"])
 
 
-def render(state, person: Person) -> str:
-    """One text: the question and its numbered options (or the answers to check)."""
+def render(state, person: Person, now: datetime | None = None, form: str = "full") -> str:
+    """One text: the question and its numbered options (or the answers to check). Only the options that
+    can still be kept are listed and numbered (slots.offered): at 16:12 "今天" is not offered for lunch.
+
+    `form`: "full" (with how to answer), "short" (the options and 请回数字) or "options" (the question
+    and its options only) — the shorter forms follow another message in the same text (`composed`)."""
     flow = FLOWS[state.flow]
     with force_locale(_locale(person)):
         if state.step == CHECK:
             lines = [gettext("Please check:")]
-            lines += [f"{label}: {value}" for _name, label, value in engine.summary(flow, state.data)]
+            colon = ": " if _locale(person) == "en" else "："  # full-width in a Chinese text
+            lines += [f"{label}{colon}{value}" for _name, label, value in engine.summary(flow, state.data)]
             lines.append(gettext("Reply 1 to send it, 2 to start again, 3 to stop."))
             return "\n".join(lines)
-        step = flow.steps[state.step]
+        step = slots.offered(state, now or utcnow())
         lines = [str(step.question)]
         lines += [f"{index} {option.label}" for index, option in enumerate(step.options, start=1)]
-        if step.free == "date":
-            lines.append(gettext("Or write a date, like 11月25日."))
-        elif step.free == "time":
-            lines.append(gettext("Or write a time, like 9:30."))
-        elif step.free == "text":
-            lines.append(gettext("Or write it in a few words."))
-        lines.append(gettext("Reply with the number. Reply 取消 to stop."))
+        if form == "full":
+            if step.free == "date":
+                lines.append(gettext("Or write a date, like 11月25日."))
+            elif step.free == "time":
+                lines.append(gettext("Or write a time, like 9:30."))
+            elif step.free == "text":
+                lines.append(gettext("Or write it in a few words."))
+            lines.append(gettext("Reply with the number. Reply 取消 to stop."))
+        elif form == "short":
+            lines.append(gettext("Reply with the number."))
         return "\n".join(lines)
+
+
+ONE_SEGMENT = 70  # characters of a UCS-2 text in one segment, the 【邻里】 signature included
+CHECK_SEGMENTS = 134  # the check summary alone may take two segments (docs/messages-and-calls.md)
+
+
+def composed(lead: str, state, person: Person, now: datetime | None = None) -> str:
+    """Another message and then the question still waiting, as ONE text that is measured as one: the
+    question in its full form if the whole fits one segment, else shorter (how to answer, then the
+    "or write …" line, dropped first). The check summary is never shortened."""
+    forms = ("full",) if state.step == CHECK else ("full", "short", "options")
+    for form in forms:
+        text = f"{lead}\n{render(state, person, now, form)}"
+        if len(signed(text)) <= ONE_SEGMENT:
+            return text
+    return text
 
 
 def _say(person: Person, message: str, **variables) -> str:
@@ -76,18 +102,23 @@ def emergency_words(session: Session, person: Person | None, text: str, now: dat
                         "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, elder))
 
 
-def _asking(session: Session, person: Person, state, now: datetime) -> str:
-    """The text of the conversation's current question, recorded as the question asked last."""
+def _asking(session: Session, person: Person, state, now: datetime, lead: str | None = None) -> str:
+    """The text of the conversation's current question (after `lead`, as one text), recorded as the
+    question asked last."""
     questions.ask(session, person.id, "conversation", now, channel="sms", until=state.expires_at)
-    return render(state, person)
+    return composed(lead, state, person, now) if lead else render(state, person, now)
 
 
-def ask_again(session: Session, person: Person, now: datetime) -> str | None:
-    """The pending question of an open request conversation (after a help text or another answer)."""
+def ask_again(session: Session, person: Person, now: datetime, lead: str) -> str | None:
+    """`lead` (a help text, the answer to another question) and then the pending question of an open
+    request conversation, as one text (`composed`); None when no conversation is open."""
     if _elder(session, person) is None:
         return None
     state = engine.load(session, person, "sms", now, adopt=False)
-    return _asking(session, person, state, now) if state is not None and state.step != engine.DONE else None
+    if state is None or state.step == engine.DONE:
+        return None
+    questions.ask(session, person.id, "conversation", now, channel="sms", until=state.expires_at)
+    return composed(lead, state, person, now)
 
 
 def _stopped(session: Session, person: Person, state) -> str:
@@ -98,7 +129,9 @@ def _stopped(session: Session, person: Person, state) -> str:
 
 def _begin(session: Session, person: Person, said: understand.Understood, now: datetime) -> str:
     today = now.astimezone(local_tz()).date()
-    state = engine.begin(session, person, "sms", REQUEST_FLOW, now, said.answers(today))
+    state, too_late = slots.begin(session, person, "sms", REQUEST_FLOW, now, said.answers(today))
+    if too_late:  # a time named in the text had passed: said why, and the day asked with what is still open
+        return _asking(session, person, state, now, lead=_in_locale(person, slots.TOO_LATE))
     return _asking(session, person, state, now)
 
 
@@ -165,12 +198,13 @@ def conversation(session: Session, person: Person | None, text: str, now: dateti
                                 "2 to carry on."), current=_service_label(person, state.data["service"]),
                     new=_service_label(person, said.service))
     try:
-        engine.answer(session, state, text, now, allow_free=True)
+        slots.answer(session, state, text, now, allow_free=True)
     except NoMatch:
         return None  # the fallback help answers and asks the question again
     except DomainError as error:
-        return _in_locale(person, error.message) + "\n" + _asking(session, person, state, now)
-    engine.fill(session, state, said.answers(today, state.data.get("service")), now)
+        return _asking(session, person, state, now, lead=_in_locale(person, error.message))
+    if slots.fill(session, state, said.answers(today, state.data.get("service")), now):
+        return _asking(session, person, state, now, lead=_in_locale(person, slots.TOO_LATE))
     return _asking(session, person, state, now)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from portal.channels.inbound import inbound_handler
 from portal.channels.sms_conversation import ask_again
 from portal.conversation import engine, keywords
-from portal.i18n import translate_for
+from portal.i18n import supported_locale, translate_for
 from portal.models import Person
 from portal.services import outbox, questions
 from portal.services.inbox import hotline_for, set_contact_status
@@ -58,21 +58,37 @@ def unknown_number(session: Session, person: Person | None, text: str, now: date
 @inbound_handler(10, "stop")
 def stop(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
     """Exactly Twilio's opt-out words (and 退订 / TD): honoured as opt-out even in the middle of an order,
-    since the provider stops delivering to the number anyway; the reply says so."""
+    since the provider stops delivering to the number anyway (a provider-level opt-out cannot be
+    overridden). The reply says plainly that texts are stopped and how to get them back (START for
+    Twilio's words, which only START lifts), and that a half-finished order was not placed
+    (docs/messages-and-calls.md, "Opting out")."""
     if person is None or keywords.normalize(text) not in keywords.STOP:
         return None
     set_contact_status(session, person.phone, "stopped", now)
-    body = translate_for(
-        person.locale,
-        "Linli: you will get no more texts from us, except emergency alerts: those always come. "
-        "Send 订阅 or START to get the others again. Hotline %(hotline)s.",
-        hotline=hotline_for(session, person, default_hotline()),
-    )
+    hotline = hotline_for(session, person, default_hotline())
+    if keywords.normalize(text) in keywords.PROVIDER_STOP:
+        # Twilio blocks every later text to her (emergency alerts too) until she sends START, its own word.
+        body = translate_for(person.locale, "Linli: texts to this phone are stopped, visit notices too; emergency "
+                                            "alerts come by phone call. To get texts again, send START. "
+                                            "Hotline %(hotline)s.", hotline=hotline)
+    else:
+        body = translate_for(
+            person.locale,
+            "Linli: you will get no more texts from us, except emergency alerts: those always come. "
+            "Send 订阅 or START to get the others again. Hotline %(hotline)s.",
+            hotline=hotline,
+        )
     if drop_open_conversation(session, person, now):
-        body += translate_for(person.locale, "The order you were placing was not sent.")
+        body = opt_out_reply(person.locale, body, translate_for(person.locale, "The order you were placing was "
+                                                                               "not placed."))
     outbox.enqueue(session, person.phone, body, kind="opt_out_confirmation", person=person,
                    elder_quiet_hours=False, now=now)
     return ""  # the confirmation above is the only answer
+
+
+def opt_out_reply(locale: str, body: str, dropped: str) -> str:
+    """The confirmation and, when an order was half-way, that it was not placed: one text."""
+    return f"{body} {dropped}" if locale == "en" else f"{body.rstrip('。')}。{dropped}"
 
 
 @inbound_handler(10, "start")
@@ -89,7 +105,10 @@ def start(session: Session, person: Person | None, text: str, now: datetime) -> 
 def help_keyword(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
     if person is None or keywords.normalize(text) not in keywords.HELP:
         return None
-    return help_text(session, person) + _pending(session, person, now)
+    # half-way through an order the help is how to answer the question, which is asked again in the same text
+    lead = translate_for(person.locale, "Reply with the number of your choice. For an emergency, reply 救命. "
+                                        "Hotline %(hotline)s.", hotline=hotline_for(session, person, default_hotline()))
+    return ask_again(session, person, now, lead) or help_text(session, person)
 
 
 @inbound_handler(100, "fallback-help")
@@ -97,14 +116,14 @@ def fallback(session: Session, person: Person | None, text: str, now: datetime) 
     """Nothing understood the text: explain what can be sent. Any open conversation is left as it is."""
     if person is None:
         return None
-    return (translate_for(person.locale, "Sorry, we did not understand that.") + " " + help_text(session, person)
-            + _pending(session, person, now))
+    lead = translate_for(person.locale, "Sorry, we did not understand that. For an emergency, reply 救命.")
+    return ask_again(session, person, now, lead) or fallback_text(session, person)
 
 
-def _pending(session: Session, person: Person, now: datetime) -> str:
-    """The question still waiting for an answer, asked again after the help text."""
-    again = ask_again(session, person, now)
-    return "\n" + again if again else ""
+def fallback_text(session: Session, person: Person) -> str:
+    """Not understood, and no question waiting: what can be sent, as one text."""
+    space = " " if supported_locale(person.locale) == "en" else ""  # no space between Chinese sentences
+    return translate_for(person.locale, "Sorry, we did not understand that.") + space + help_text(session, person)
 
 
 def drop_open_conversation(session: Session, person: Person, now: datetime) -> bool:

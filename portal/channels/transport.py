@@ -102,6 +102,9 @@ class TwilioTransport:
         from twilio.rest import Client
 
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        # The SDK logs every request and response at INFO (eight lines a message): at outbox rates
+        # that is most of the sender's time and a flood in the log; its warnings still show.
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
         if api_base:
             # Lets tests point the SDK at a local fake of the API on loopback.
             self.client.api.base_url = api_base.rstrip("/")

@@ -1,4 +1,4 @@
-"""Text commands for visits: door-code check-in/out (priority 20).
+"""Text commands for visits: door-code check-in/out (priority 20), "记录" for the visit record (21).
 
 The elder's yes/no to "did this visit happen" is an answer to the last question asked
 (portal.channels.sms_answers)."""
@@ -15,6 +15,7 @@ from portal.conversation import keywords
 from portal.i18n import msg, translate_for
 from portal.models import Person, VolunteerProfile
 from portal.services import DomainError
+from portal.services import visit_record_questions as record_questions
 from portal.services import visits as visit_service
 
 DOOR_COMMAND = re.compile(r"^\s*(%s)\s*[:：]?\s*(\d{4,8})\s*$" % "|".join(
@@ -50,7 +51,25 @@ def door_code_command(session: Session, person: Person | None, text: str, now: d
             return _reply(person, msg("You are not checked in at this door code."))
         visit_service.check_out(session, visit, person, now, "sms",
                                 public_url=current_app.config["LINLI_PUBLIC_URL"])
-        return _reply(person, msg("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm."),
-                      minutes=visit.duration_minutes, name=elder.person.name)
+        reply = _reply(person, msg("Checked out: %(minutes)s minutes. We will ask %(name)s to confirm."),
+                       minutes=visit.duration_minutes, name=elder.person.name)
+        # the 探访记录 comes next by text, a digit per question, while she still remembers what she saw
+        first = record_questions.begin(session, person, visit, now, "sms")
+        if first is None:
+            return reply
+        return reply + "\n" + record_questions.question_text(first, person.locale, "sms")
     except DomainError as error:
         return _error(person, error)
+
+
+@inbound_handler(21, "visit-record")
+def visit_record_command(session: Session, person: Person | None, text: str, now: datetime) -> str | None:
+    """"记录" from a volunteer: the record of her last visit (checked out within the day), by text."""
+    if person is None or keywords.normalize(text) not in keywords.VISIT_RECORD \
+            or session.get(VolunteerProfile, person.id) is None:
+        return None
+    visit = record_questions.recordable(session, person, now)
+    first = record_questions.begin(session, person, visit, now, "sms") if visit is not None else None
+    if first is None:
+        return _reply(person, msg("There is no visit of the last day left to record. Thank you!"))
+    return record_questions.question_text(first, person.locale, "sms")

@@ -7,6 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from portal.channels import twiml
 from portal.channels.twilio_hooks import twilio_webhook
+from portal.channels.voice_turns import remembered_turn
 from portal.db import utcnow
 from portal.i18n import translate_for
 from portal.models import ElderProfile, Visit
@@ -28,6 +29,7 @@ def _twiml(response: VoiceResponse) -> Response:
 
 @bp.route("/twilio/voice/visit/<int:visit_id>", methods=["GET", "POST"])
 @twilio_webhook
+@remembered_turn
 def call_visit(visit_id: int):
     visit = db().get(Visit, visit_id)
     response = VoiceResponse()
@@ -48,6 +50,7 @@ def call_visit(visit_id: int):
 
 @bp.route("/twilio/voice/visit/<int:visit_id>/answer", methods=["POST"])
 @twilio_webhook
+@remembered_turn
 def call_visit_answer(visit_id: int):
     session = db()
     visit = session.get(Visit, visit_id)
@@ -101,6 +104,7 @@ def _person_or_sos(response: VoiceResponse, visit: Visit, digits: str) -> VoiceR
 
 @bp.route("/twilio/voice/visit/<int:visit_id>/sos", methods=["POST"])
 @twilio_webhook
+@remembered_turn
 def call_visit_sos(visit_id: int):
     """After a 9 in the visit call: 1, 9 again or nothing raises the alarm; any other key goes back."""
     visit = db().get(Visit, visit_id)

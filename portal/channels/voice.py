@@ -4,24 +4,23 @@ Keys are always the fallback for speech; speech heard with low confidence is con
 0 at any time, or a third failed answer, reaches a person (<Dial> the community worker); 9 at any
 time is 助急 (every menu says both); a 9 pressed in a menu asks "press 1 to confirm", and a second 9
 or silence after it goes through, so a real emergency is never held behind a question. Every answer
-is remembered by a digest of the call, URL and posted fields, so a Twilio retry of the same step gets
-the same TwiML and acts once; each reply carries a turn number in its action URL, so a person
-pressing the same key twice is two different turns.
+is remembered by a digest of the call, URL and posted fields (`voice_turns`), so a Twilio retry of
+the same step, or copies of it arriving at once, get the same TwiML and act once; each reply carries
+a turn number in its action URL, so a person pressing the same key twice is two different turns.
 
 Just over 400 lines: one webhook and its answers; the prompts it speaks are the part to move out.
 """
 from __future__ import annotations
 
-import hashlib
-
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from sqlalchemy import func, select
 from twilio.twiml.voice_response import VoiceResponse
 
-from portal.channels import twiml
+from portal.channels import twiml, visit_record_voice
 from portal.channels.twilio_hooks import twilio_webhook
+from portal.channels.voice_turns import current_digest, remembered_turn
 from portal.clock import local_tz
-from portal.conversation import engine, keywords, understand
+from portal.conversation import engine, keywords, slots, understand
 from portal.conversation.engine import CHECK, FLOWS, NoMatch
 from portal.conversation.flows import REQUEST_FLOW, SERVICE_OPTIONS
 from portal.db import utcnow
@@ -69,7 +68,9 @@ def _text(person, message) -> str:
 
 
 def _turn() -> int:
-    return (db().scalar(select(func.count(VoiceTurn.id)).where(VoiceTurn.call_sid == request.form.get("CallSid", "")))
+    """This call's turn number: the turns answered before this one, plus one."""
+    return (db().scalar(select(func.count(VoiceTurn.id)).where(VoiceTurn.call_sid == request.form.get("CallSid", ""),
+                                                               VoiceTurn.digest != (current_digest() or "")))
             or 0) + 1
 
 
@@ -100,7 +101,7 @@ def _step_text(person: Person, state) -> str:
             parts += [f"{label}, {value}." for _n, label, value in engine.summary(flow, state.data)]
             parts.append(gettext("To send it, press 1. To start again, press 2."))
             return " ".join(parts)
-        step = flow.steps[state.step]
+        step = slots.offered(state, utcnow())  # only the times that can still be kept, keys in that order
         parts = [str(step.question)]
         parts += [gettext("For %(label)s, press %(key)s.", label=option.label, key=index)
                   for index, option in enumerate(step.options, start=1)]
@@ -124,26 +125,6 @@ def _emergency(response: VoiceResponse, person: Person, elder: ElderProfile) -> 
     _dial_person(response, person, elder)
 
 
-def _remembered(view):
-    """Answer a replayed webhook (same call, URL and fields) with the TwiML already given."""
-
-    def wrapper(*args, **kwargs):
-        fields = sorted((k, v) for k, v in request.form.items(multi=True))
-        digest = hashlib.sha256(repr((request.full_path, fields)).encode()).hexdigest()
-        known = db().scalar(select(VoiceTurn).where(VoiceTurn.digest == digest))
-        if known is not None:
-            return Response(known.response, mimetype="text/xml")
-        twiml = str(view(*args, **kwargs))
-        db().add(VoiceTurn(digest=digest, call_sid=request.form.get("CallSid", "")[:64], response=twiml,
-                           created_at=utcnow()))
-        commit()
-        return Response(twiml, mimetype="text/xml")
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
-
 def _elder_caller() -> tuple[Person | None, ElderProfile | None]:
     """The registered elder calling and their profile; (None, None) for anyone else."""
     person = _caller()
@@ -161,13 +142,17 @@ def _hotline_only(response: VoiceResponse) -> VoiceResponse:
 
 @bp.route("", methods=["POST"])
 @twilio_webhook
-@_remembered
+@remembered_turn
 def incoming():
     """A call comes in: greet a known elder (without her name, which the voice may misread); anyone else
     hears the hotline."""
     response = VoiceResponse()
     person, elder = _elder_caller()
     if elder is None:
+        if visit_record_voice.has_a_visit_to_record(_caller()):
+            # a volunteer calling after a visit: the 探访 record, a key per question
+            response.redirect(url_for("visit_record_voice.start"), method="POST")
+            return response
         return _hotline_only(response)
     now = utcnow()
     _say(response, person, msg("Hello, this is Linli."))
@@ -230,7 +215,7 @@ def _continue(response: VoiceResponse, person: Person, now, fresh: bool = False)
 
 @bp.route("/answer", methods=["POST"])
 @twilio_webhook
-@_remembered
+@remembered_turn
 def answer():
     """Every <Gather> comes back here; `kind` says what was asked."""
     response = VoiceResponse()
@@ -275,7 +260,10 @@ def answer():
     if kind == "lowconf":
         pending = state.data.get("_pending")
         if digits == "1" and pending and pending.get("step") == state.step:
-            engine.record(db(), state, pending["step"], pending["value"], now)
+            try:
+                slots.record(db(), state, pending["step"], pending["value"], now)
+            except DomainError as error:  # its time passed while she was asked: the question again
+                twiml.say(response, _text(person, error.message), _locale(person))
         else:
             state.data = {k: v for k, v in state.data.items() if k != "_pending"}
         return _next(response, person, elder, state, now)
@@ -296,7 +284,7 @@ def answer():
         if digits == "2":
             return _continue(response, person, now, fresh=True)
         return _failed(response, person, elder, state, now)
-    step = FLOWS[state.flow].steps[state.step]
+    step = slots.offered(state, now)
     raw = digits or speech
     if not raw:
         return _failed(response, person, elder, state, now)
@@ -323,9 +311,13 @@ def answer():
                            answer=engine.display(FLOWS[state.flow], step.name, value))
         _gather(response, person, "lowconf", text)
         return response
-    engine.record(db(), state, step.name, value, now)
-    if said is not None:
-        engine.fill(db(), state, said.answers(today, state.data.get("service")), now)
+    try:
+        slots.record(db(), state, step.name, value, now)
+    except DomainError as error:  # a time that has passed: said why, and asked again with what is still open
+        twiml.say(response, _text(person, error.message), _locale(person))
+        return _next(response, person, elder, state, now)
+    if said is not None and slots.fill(db(), state, said.answers(today, state.data.get("service")), now):
+        twiml.say(response, _text(person, slots.TOO_LATE), _locale(person))
     return _next(response, person, elder, state, now)
 
 

@@ -22,9 +22,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.clock import local_tz
 from portal.conversation import keywords, understand
-from portal.i18n import _l, force_locale
+from portal.i18n import _l, current_locale, force_locale
 from portal.models import ConversationState, Person
 from portal.policy import policy
 from portal.services import DomainError
@@ -406,11 +407,8 @@ def display(flow: Flow, step_name: str, value: str | None) -> str:
     if value.startswith("note:"):
         return value[5:]
     step = flow.steps[step_name]
-    if step.free == "date":
-        day = date.fromisoformat(value)
-        from flask_babel import format_date
-
-        return format_date(day, "full")
+    if step.free == "date":  # the one date style, 12月2日（周三）, in a text, a call and a page alike
+        return formatting.day(date.fromisoformat(value), current_locale())
     for option in step.options:
         if option.value == value:
             return str(option.label)

@@ -9,18 +9,15 @@ from portal.clock import local_tz
 from portal.conversation import keywords as words
 from portal.conversation.engine import CHECK, Flow, Option, Step, register
 from portal.i18n import _l
+from portal.labels import ELDER_SERVICE_LABELS
 from portal.models import ConversationState, ElderProfile, Person
 from portal.services import DomainError
 from portal.services import requests as service_requests
 
 REQUEST_FLOW = "request"
 
-SERVICE_OPTIONS = (
-    Option("meal", _l("Meals"), words.SERVICES["meal"]),
-    Option("cleaning", _l("Cleaning"), words.SERVICES["cleaning"]),
-    Option("escort", _l("Escort"), words.SERVICES["escort"]),
-    Option("bathing", _l("Bathing"), words.SERVICES["bathing"]),
-)
+SERVICE_OPTIONS = tuple(Option(service, ELDER_SERVICE_LABELS[service], words.SERVICES[service])
+                        for service in ("meal", "cleaning", "escort", "bathing"))  # the elder's everyday names
 DAY_OPTIONS = (
     Option("today", _l("Today"), ("今天", "今日", "today")),
     Option("tomorrow", _l("Tomorrow"), ("明天", "明日", "tomorrow")),

@@ -11,7 +11,7 @@ a lone 一/二/三 read as 1/2/3):
   except emergency words, which are never argued with).
 
 Opt-out words are exactly the ones Twilio itself acts on (STOP, STOPALL, UNSUBSCRIBE, CANCEL,
-END, QUIT) plus 退订 / TD; no conversation word is one of them: the conversation backs out
+END, QUIT, REVOKE, OPTOUT) plus 退订 / TD; no conversation word is one of them: the conversation backs out
 with 取消 / 不办了, or starts again with 重来 / "start again".
 """
 from __future__ import annotations
@@ -54,8 +54,10 @@ _DIGIT_WORD = re.compile(r"\d+")
 
 # ------------------------------------------------------------------ global commands (whole text)
 
-# Exactly what Twilio treats as opt-out on its numbers, plus the Chinese operators' 退订 / TD.
-STOP = _words("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "退订", "td")
+# Exactly what Twilio treats as opt-out on its numbers (it blocks every later text to the number, Linli's
+# reply included, until she sends START), plus the Chinese operators' 退订 / TD (Linli's own list).
+PROVIDER_STOP = _words("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout")
+STOP = PROVIDER_STOP | _words("退订", "td")
 START = _words("start", "unstop", "订阅", "恢复", "恢复短信")
 HELP = _words("help", "info", "帮助", "?", "帮忙", "怎么用", "咋个用", "咋用", "啥子", "看不懂", "不会用", "不懂",
               "什么意思", "啥意思")
@@ -84,6 +86,8 @@ RATING = {  # the keys said first to last: 1 good, 2 so-so, 3 not good
 # Volunteers at the door: 签到 123456 / 签退 123456 (到 / 走, IN / OUT).
 CHECK_IN = frozenset({"签到", "到", "in"})
 CHECK_OUT = frozenset({"签退", "走", "out"})
+# a volunteer asks for the 探访 record of her last visit by text (a digit per question follows)
+VISIT_RECORD = _words("记录", "探访记录", "填记录", "record")
 # Voice: asking for a person instead of the menu.
 PERSON = _words("人工", "转人工", "工作人员", "找人", "真人", "社区", "网格员", "接线员", "operator", "person")
 

@@ -236,3 +236,20 @@ def understand(raw: str | None, today: date) -> Understood:
         said.diet = None  # "没有" inside a longer text is not an answer about food
     said.destination = words.find(text, words.DESTINATIONS)
     return said
+
+
+# ------------------------------------------------------------------ a numbered choice
+
+_CHOICE = re.compile(r"^(?:选|回|按|第)?(\d|[一二三四五六七八九])(?:个|号|项)?$")
+
+
+def read_choice(raw: str | None, count: int) -> int | None:
+    """A numbered answer (1 … count) to a short question: "2", "２", "二", "选2", "第2个"; None otherwise.
+    An emergency word is never a choice (the emergency handler answers it first)."""
+    if words.is_emergency(raw):
+        return None
+    found = _CHOICE.match(words.normalize(raw))
+    if found is None:
+        return None
+    value = _number(found.group(1))
+    return value if value is not None and 1 <= value <= count else None

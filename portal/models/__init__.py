@@ -8,10 +8,12 @@ from portal.models.compliance import (
     OBLIGATION_STATUSES,
     ComplianceSnapshot,
     ElderVisitStat,
+    ForecastRank,
     JobRun,
     MajorEvent,
     ObligationEvent,
     SchedulerHeartbeat,
+    StaleCount,
     VisitObligation,
 )
 from portal.models.elder import (
@@ -60,7 +62,7 @@ __all__ = [
     "REQUEST_STATUSES", "ConversationState", "PendingQuestion", "RequestDecline", "RequestEvent", "ServiceRequest", "VoiceTurn",
     "VISIT_METHODS", "WELLBEING_FLAGS", "FollowUp", "Visit", "VisitRecord", "Account", "AppendOnlyError", "Entry",
     "LedgerHead", "Transfer", "EMERGENCY_OUTCOMES", "EMERGENCY_STATES", "Emergency",
-    "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat",
+    "EXCUSE_REASONS", "MAJOR_EVENT_KINDS", "OBLIGATION_STATUSES", "ComplianceSnapshot", "ElderVisitStat", "ForecastRank", "StaleCount",
     "IMPORT_KINDS", "ImportBatch", "ImportMapping",
     "CHECKIN_STATUSES", "CheckInDay", "DailyCheckIn",
     "JobRun", "MajorEvent", "ObligationEvent", "SchedulerHeartbeat", "VisitObligation",

@@ -78,6 +78,33 @@ class ObligationEvent(Base):
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))
 
 
+class ForecastRank(Base):
+    """A period's open obligations per community in the forecast's order (longest unvisited first),
+    written by the hourly `forecast-ranks` job, so the dashboards read a few rows per community
+    instead of sorting every open obligation of the district on each request."""
+
+    __tablename__ = "forecast_ranks"
+
+    period: Mapped[str] = mapped_column(String(12), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("visit_obligations.id", ondelete="CASCADE"), index=True)
+    elder_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaleCount(Base):
+    """Per community, how many special-hardship and high-risk elders have gone unvisited longer
+    than the policy allows, counted by the hourly `forecast-ranks` job for the officer's overview
+    (the community's own list of them is read live)."""
+
+    __tablename__ = "stale_counts"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ElderVisitStat(Base):
     """The last counted visit per elder, so lists can show it without reading the visits table."""
 

@@ -81,6 +81,9 @@ class FamilyLink(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # texts the relative chose on the family month page (services/family_notices.py)
+    notify_visits: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    notify_checkins: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     family: Mapped[Person] = relationship(foreign_keys=[family_id], lazy="joined")
     elder: Mapped[Person] = relationship(foreign_keys=[elder_id], lazy="joined")

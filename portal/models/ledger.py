@@ -11,7 +11,8 @@ from portal.models.people import Person
 from portal.types import UTCDateTime
 
 ACCOUNT_KINDS = ("person", "issuance", "donation_pool")
-TRANSFER_KINDS = ("mint", "gift", "spend", "reversal")
+# allocation: a worker gives minutes from the community donation pool to a special-hardship elder
+TRANSFER_KINDS = ("mint", "gift", "spend", "reversal", "allocation")
 GENESIS_HASH = "0" * 64
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, event, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
+from sqlalchemy.orm.util import identity_key
 
 from portal.db import Base, utcnow
 from portal.types import UTCDateTime
@@ -32,8 +33,11 @@ class Person(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Loaded when asked for (one person's grants: a staff page, a scope check). Not with every
+    # Person a query returns: the signed-in person's grants ride in the session (web.auth), and the
+    # people on a page (elders of requests, visitors) rarely need theirs.
     grants: Mapped[list[RoleGrant]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="person", cascade="all, delete-orphan", lazy="select"
     )
 
     # flask-login protocol
@@ -93,3 +97,37 @@ class LoginCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# A role granted or taken away ends the person's sessions (the signed session carries the grants it
+# was opened with, checked only against this version), whichever code path changed the grant. One
+# UPDATE a flush for every person concerned (an import grants thousands), none for people created
+# in that same flush (they have no session yet).
+@event.listens_for(RoleGrant, "after_insert")
+@event.listens_for(RoleGrant, "after_delete")
+def _grants_changed(_mapper, _connection, grant: RoleGrant) -> None:
+    session = object_session(grant)
+    if session is not None:
+        session.info.setdefault("grants_changed_for", set()).add(grant.person_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_versions(session: Session, _flush_context) -> None:
+    changed = session.info.pop("grants_changed_for", None)
+    if not changed:
+        return
+    created = {obj.id for obj in session.new if isinstance(obj, Person)}
+    bumped = changed - created
+    if bumped:
+        people = Person.__table__
+        session.connection().execute(update(people).where(people.c.id.in_(sorted(bumped)))
+                                     .values(session_version=people.c.session_version + 1))
+        session.info.setdefault("versions_bumped_for", set()).update(bumped)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _reload_bumped_versions(session: Session, _flush_context) -> None:
+    for person_id in session.info.pop("versions_bumped_for", ()):
+        person = session.identity_map.get(identity_key(Person, person_id))
+        if person is not None:
+            session.expire(person, ["session_version"])

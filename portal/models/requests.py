@@ -42,6 +42,10 @@ class ServiceRequest(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     rating: Mapped[int | None] = mapped_column(Integer)
+    # who pays the visit with time-bank minutes (chosen on the check page); None: the community mints.
+    # A plain column (no foreign key) so the migration is a plain ADD COLUMN on SQLite too; the visit
+    # that serves the request copies it into visits.paid_by_id, which has its key.
+    paid_by_id: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     elder: Mapped[Person] = relationship(foreign_keys=[elder_id], lazy="joined")
@@ -129,3 +133,5 @@ class PendingQuestion(Base):
     channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # a run of short questions (the visit record by text or call): what was answered so far
+    answers: Mapped[dict | None] = mapped_column(JSON)

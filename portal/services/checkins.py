@@ -4,7 +4,9 @@ someone knowing.
 At the time she chose, Linli calls: 1 = fine today, 9 = an emergency. No answer → one retry
 `retry_minutes` later → no answer again → her paired volunteer and a family member are texted, and
 the worker's list shows the miss until someone records that they saw her. A week of misses with
-nobody recording a visit raises it to the street officer. She may also answer by texting 1.
+nobody recording a visit raises it to the street officer. She may also answer by texting 1 (or 9):
+the call is recorded as the question she was asked last (services.questions, kind "checkin"), so a
+bare digit answers it only while nothing else has been asked since (portal.channels.sms_answers).
 The job (`run_checkins`) is idempotent: a day has one row per elder, and each step happens once.
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ from portal.clock import local_tz
 from portal.i18n import msg, translate_for
 from portal.models import Area, CheckInDay, DailyCheckIn, ElderProfile, FamilyLink, Pairing, Person, RoleGrant
 from portal.policy import policy
-from portal.services import DomainError
+from portal.services import DomainError, family_notices, questions
 from portal.services.outbox import enqueue
 
 CHECKIN_KIND = "checkin"
@@ -78,13 +80,22 @@ def _call(session: Session, day: CheckInDay, elder: Person, now: datetime, attem
     # The elder chose the time: no quiet hours. Not urgent: the reminder lane is right for it.
     enqueue(session, elder.phone, CALL_PATH.format(day_id=day.id), kind=CHECKIN_KIND, person=elder, channel="call",
             elder_quiet_hours=False, dedupe_key=f"checkin:{day.id}:call:{attempt}", now=now)
+    asked(session, day, now)
+
+
+def asked(session: Session, day: CheckInDay, now: datetime) -> None:
+    """The 问安 call is the question she was asked last, open until the end of her day."""
+    end_of_day = datetime.combine(day.day + timedelta(days=1), time(0, 0), tzinfo=local_tz())
+    questions.ask(session, day.elder_id, "checkin", now, subject_id=day.id, channel="call", until=end_of_day)
 
 
 def _tell_missed(session: Session, day: CheckInDay, profile: ElderProfile, now: datetime) -> int:
     """Text her paired volunteer and one family member (or emergency contact)."""
     elder = profile.person
-    template = ("We could not reach %(name)s for today's check-in call. Please go and see her." if profile.gender == "f"
-                else "We could not reach %(name)s for today's check-in call. Please go and see him.")
+    # msg(): marked for extraction, or a catalogue update drops them as unused
+    template = (msg("We could not reach %(name)s for today's check-in call. Please go and see her.")
+                if profile.gender == "f"
+                else msg("We could not reach %(name)s for today's check-in call. Please go and see him."))
     recipients: list[tuple[str, str, Person | None]] = []
     pairing = session.scalar(select(Pairing).where(Pairing.elder_id == profile.person_id, Pairing.active)
                              .order_by(Pairing.id).limit(1))
@@ -100,6 +111,10 @@ def _tell_missed(session: Session, day: CheckInDay, profile: ElderProfile, now: 
         if contact:
             known = session.scalar(select(Person).where(Person.phone == contact["phone"]))
             recipients.append((contact["phone"], known.locale if known else "zh_Hans", known))
+    # and every other relative who asked to be told (family month page)
+    for other in family_notices.opted_in(session, profile.person_id, "notify_checkins"):
+        if all(phone != other.family.phone for phone, _locale, _person in recipients):
+            recipients.append((other.family.phone, other.family.locale, other.family))
     told = 0
     for phone, locale, person in recipients:
         if enqueue(session, phone, translate_for(locale, template, name=elder.name), kind="checkin_missed",
@@ -184,6 +199,7 @@ def answer(session: Session, day: CheckInDay, digit: str, via: str, now: datetim
     else:
         return day.status
     day.answered_at, day.answered_via = now, via
+    questions.answered_if(session, day.elder_id, "checkin", day.id)
     session.flush()
     return day.status
 

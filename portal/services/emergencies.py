@@ -88,7 +88,9 @@ def stand_down(session: Session, request: ServiceRequest, elder: Person, now: da
     if emergency.state == "stood_down":
         return emergency
     if not can_stand_down(emergency, now):
-        raise DomainError(_l("It is too late to call it off here. Please call the community hotline."))
+        raise DomainError(_l("It is too late to call it off here. Please call the community hotline %(hotline)s.",
+                             hotline=service_requests.hotline_for(session, request.community_id,
+                                                                  service_requests.NATIONAL_HOTLINE)))
     emergency.state, emergency.stood_down_at = "stood_down", now
     request.status, request.closed_at = "cancelled", now
     session.add(RequestEvent(request_id=request.id, kind="stood_down", at=now, actor_id=elder.id, channel="web"))

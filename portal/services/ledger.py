@@ -267,12 +267,15 @@ def credit_visit(session: Session, visit: Visit, now: datetime) -> Transfer | No
     day_room = max(rules["daily_cap_minutes"] - _credited_between(session, visit.volunteer_id, day_start, day_end), 0)
     year_room = max(rules["yearly_cap_minutes"]
                     - _credited_between(session, visit.volunteer_id, year_start, year_end), 0)
-    credited = min(value, day_room, year_room)
+    # a balance is not stored above the cap (the Nanjing scheme: 1,500 hours); the rest is not minted
+    storage_room = max(rules.get("storage_cap_minutes", 90_000) - balance_of(session, visit.volunteer_id), 0)
+    credited = min(value, day_room, year_room, storage_room)
     visit.credited_minutes = credited
     visit.uncredited_minutes = value - credited
     visit.uncredited_reason = None
     if value - credited > 0:
-        visit.uncredited_reason = "daily_cap" if day_room <= year_room else "yearly_cap"
+        visit.uncredited_reason = min((day_room, "daily_cap"), (year_room, "yearly_cap"),
+                                      (storage_room, "storage_cap"))[1]
     if credited <= 0:
         session.flush()
         return None
@@ -361,11 +364,20 @@ def give(session: Session, giver: Person, recipient: str, raw_amount, now: datet
 
 # ---------------------------------------------------------------- spending
 
+def holds_allocation(session: Session, person_id: int) -> bool:
+    """The community pool gave this elder minutes (a worker's allocation): she may spend them on her care."""
+    return session.scalar(
+        select(Transfer.id).join(Account, Account.id == Transfer.to_account_id)
+        .where(Transfer.kind == "allocation", Account.key == f"person:{person_id}").limit(1)) is not None
+
+
 def can_pay_for(session: Session, payer: Person, elder_id: int, today: date) -> bool:
-    """A person of redemption age pays for their own care; anyone pays for a linked relative's."""
+    """A person of redemption age (or holding minutes the community pool allocated to her) pays for
+    her own care; anyone pays for a linked relative's."""
     if payer.id == elder_id:
         birth = person_birth_date(session, payer.id)
-        return birth is not None and age_on(birth, today) >= policy()["time_bank"]["redemption_age"]
+        return (birth is not None and age_on(birth, today) >= policy()["time_bank"]["redemption_age"]) \
+            or holds_allocation(session, payer.id)
     return are_relatives(session, payer.id, elder_id)
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hmac
 import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, and_, case, cast, exists, func, or_, select
 
 from portal.models import Account, Entry, LedgerHead, Transfer
 from portal.models.ledger import GENESIS_HASH
@@ -21,6 +25,8 @@ class CheckResult:
     accounts: int
     findings: list[str]
     finding_count: int
+    # Set when the chain was verified from a signed checkpoint on (the daily check), not from entry 1.
+    since: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -28,109 +34,223 @@ class CheckResult:
 
     def summary(self) -> str:
         state = "ok" if self.ok else f"{self.finding_count} problem(s)"
+        scope = (f"; chain verified from the checkpoint of {self.since['at']} (entry {self.since['entry_id']})"
+                 if self.since else "")
         return (f"ledger {state}: {self.entries} entries, {self.transfers} transfers, "
-                f"{self.accounts} accounts; chain intact" if self.ok else
-                f"ledger {state}: {self.entries} entries, {self.transfers} transfers, {self.accounts} accounts")
+                f"{self.accounts} accounts; chain intact{scope}" if self.ok else
+                f"ledger {state}: {self.entries} entries, {self.transfers} transfers, {self.accounts} accounts{scope}")
 
 
-def check_ledger(connection, max_findings: int = 50) -> CheckResult:
-    """One streamed pass over the entries (in chain order) with their transfers.
+class _Findings:
+    def __init__(self, limit: int):
+        self.limit, self.items, self.count = limit, [], 0
 
-    Checks: the hash chain and its head, ids without gaps, every transfer written as exactly
-    −amount from its source and +amount to its target, no visit or transfer credited or reversed
-    twice, and every cached balance equal to the sum of its entries.
-    """
-    findings: list[str] = []
-    count = 0
+    def __call__(self, text: str) -> None:
+        self.count += 1
+        if len(self.items) < self.limit:
+            self.items.append(text)
 
-    def find(text: str) -> None:
-        nonlocal count
-        count += 1
-        if len(findings) < max_findings:
-            findings.append(text)
+    def merge(self, items: list[str], count: int) -> None:
+        for text in items:
+            if len(self.items) < self.limit:
+                self.items.append(text)
+        self.count += count
 
+
+def _verify_chain_range(connection, low: int, high: int, prev: str, limit: int) -> dict:
+    """Entries `low`..`high` in chain order: ids without gaps, each following the one before it
+    (`prev` is the hash of entry low-1: the checkpoint's, or as recorded in the row before a chunk),
+    each hash the keyed hash of its content."""
+    find = _Findings(limit)
     et, tt = Entry.__table__, Transfer.__table__
+    postgres = connection.dialect.name == "postgresql"
+    # PostgreSQL gives the microseconds since the epoch itself (exact: extract() is numeric), which
+    # saves building a datetime per row; elsewhere the stored time is converted here.
+    created = (cast(func.extract("epoch", tt.c.created_at) * 1_000_000, BigInteger) if postgres
+               else tt.c.created_at)
     query = (
         select(et.c.id, et.c.transfer_id, et.c.account_id, et.c.amount, et.c.prev_hash, et.c.hash,
-               tt.c.kind, tt.c.amount, tt.c.from_account_id, tt.c.to_account_id, tt.c.visit_id,
-               tt.c.reverses_id, tt.c.created_at)
+               tt.c.kind, tt.c.visit_id, tt.c.reverses_id, created)
         .select_from(et.outerjoin(tt, tt.c.id == et.c.transfer_id))
+        .where(et.c.id >= low, et.c.id <= high)
         .order_by(et.c.id)
     )
-    sums: dict[int, int] = {}
-    seen_transfers: set[int] = set()
-    seen_visits: set[int] = set()
-    seen_reversed: set[int] = set()
-    prev = GENESIS_HASH
-    expected_id = 0
     keyed = chain_hasher().hexdigest
+    expected_id = low - 1
     entries = 0
-    # The transfer being read: its id, and what its entries must look like.
     current = None
-    tail = kind = ""
-    sides: set = set()
-    matched = 0
-
-    def close() -> None:
-        if current is not None and (matched != 2 or sides):
-            find(f"transfer {current}: entries do not balance or do not match the transfer")
-
+    kind = tail = ""
     result = connection.execute(query, execution_options={"stream_results": True, "yield_per": 20_000})
-    for entry_id, transfer_id, account_id, amount, prev_hash, digest, t_kind, t_amount, source, target, \
-            visit_id, reverses_id, created in result:
+    for entry_id, transfer_id, account_id, amount, prev_hash, digest, t_kind, visit_id, reverses_id, created \
+            in result:
         entries += 1
         expected_id += 1
         if entry_id != expected_id:
             find(f"entry {entry_id}: expected entry {expected_id} (a row is missing or inserted)")
             expected_id = entry_id
         if transfer_id != current:
-            close()
-            current, matched = transfer_id, 0
-            if transfer_id in seen_transfers:
-                find(f"transfer {transfer_id}: entries are not together in the chain")
-            seen_transfers.add(transfer_id)
-            if t_amount is None:
+            current = transfer_id
+            if t_kind is None:
                 find(f"transfer {transfer_id}: entries without a transfer")
-                sides, kind, tail = set(), "", ""
+                kind = tail = ""
             else:
-                if t_amount <= 0:
-                    find(f"transfer {transfer_id}: amount {t_amount} is not positive")
-                sides = {(source, -t_amount), (target, t_amount)}
                 kind = t_kind
-                tail = f"|{visit_id or ''}|{reverses_id or ''}|{created_us(created) if created else 0}"
-                if visit_id is not None:
-                    if visit_id in seen_visits:
-                        find(f"visit {visit_id}: credited more than once")
-                    seen_visits.add(visit_id)
-                if reverses_id is not None:
-                    if reverses_id in seen_reversed:
-                        find(f"transfer {reverses_id}: reversed more than once")
-                    seen_reversed.add(reverses_id)
-        matched += 1
-        sides.discard((account_id, amount))
+                moment = (created if postgres else created_us(created)) if created is not None else 0
+                tail = f"|{visit_id or ''}|{reverses_id or ''}|{moment}"
         if prev_hash != prev:
             find(f"entry {entry_id}: does not follow the entry before it (chain broken)")
         if keyed(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()) != digest:
             find(f"entry {entry_id}: its content does not match its hash (changed after it was written)")
         prev = digest
-        sums[account_id] = sums.get(account_id, 0) + amount
-    close()
+    if expected_id < high:
+        find(f"entry {expected_id + 1}: expected entry {expected_id + 1} (a row is missing or inserted)")
+    return {"entries": entries, "last_id": expected_id, "last_hash": prev, "findings": find.items,
+            "count": find.count}
 
+
+def _chunk_worker(url: str, low: int, high: int, limit: int) -> dict:
+    """One process's share of the full re-verification: its own connection; its chunk starts from
+    the hash recorded in the entry before it (the link itself is checked by the chunk before)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            prev = GENESIS_HASH if low == 1 else connection.execute(
+                select(Entry.__table__.c.hash).where(Entry.__table__.c.id == low - 1)).scalar()
+            return _verify_chain_range(connection, low, high, prev or "", limit)
+    finally:
+        engine.dispose()
+
+
+# Below this many entries one process is quicker than starting several.
+PARALLEL_FROM = 50_000
+
+
+def _verify_chain(connection, first: int, last: int, prev: str, limit: int, workers: int) -> list[dict]:
+    """The chain from `first` to `last`, in one pass or in `workers` processes over id ranges."""
+    span = last - first + 1
+    url = connection.engine.url
+    parallel = (workers > 1 and span >= PARALLEL_FROM and url.database not in (None, "", ":memory:")
+                and "fork" in multiprocessing.get_all_start_methods())
+    if not parallel:
+        return [_verify_chain_range(connection, first, last, prev, limit)]
+    pieces = workers * 2
+    bounds = [first + span * i // pieces for i in range(pieces)] + [last + 1]
+    rendered = url.render_as_string(hide_password=False)
+    # fork: the children inherit the chain key, which never travels as an argument
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_chunk_worker, rendered, low, high - 1, limit)
+                   for low, high in zip(bounds, bounds[1:]) if high > low]
+        results = [future.result() for future in futures]
+    if first > 1 or prev != GENESIS_HASH:  # the first chunk started from the recorded hash: check the anchor
+        recorded = connection.execute(select(Entry.__table__.c.prev_hash)
+                                      .where(Entry.__table__.c.id == first)).scalar()
+        if recorded is not None and recorded != prev:
+            results.insert(0, {"entries": 0, "last_id": first - 1, "last_hash": prev, "count": 1, "findings": [
+                f"entry {first}: does not follow the entry before it (chain broken)"]})
+    return results
+
+
+def _transfer_findings(connection, find, after_entry: int) -> None:
+    """Every transfer written as exactly −amount from its source and +amount to its target, its two
+    entries next to each other in the chain; transfers with entries after `after_entry` only."""
+    et, tt = Entry.__table__, Transfer.__table__
+    outgoing = func.sum(case((and_(et.c.account_id == tt.c.from_account_id, et.c.amount == -tt.c.amount), 1),
+                             else_=0))
+    incoming = func.sum(case((and_(et.c.account_id == tt.c.to_account_id, et.c.amount == tt.c.amount), 1),
+                             else_=0))
+    query = (
+        select(tt.c.id, tt.c.amount, func.count(et.c.id), func.min(et.c.id), func.max(et.c.id), outgoing, incoming)
+        .select_from(tt.join(et, et.c.transfer_id == tt.c.id))
+        .group_by(tt.c.id, tt.c.amount)
+        .having(or_(func.count(et.c.id) != 2, func.max(et.c.id) - func.min(et.c.id) != 1, outgoing != 1,
+                    incoming != 1, tt.c.amount <= 0))
+        .order_by(tt.c.id)
+    )
+    new_transfers = select(et.c.transfer_id).where(et.c.id > after_entry)
+    if after_entry:
+        # bounds as values (not subqueries), so the planner reads only the new transfers' range
+        first_new = connection.execute(select(func.min(et.c.transfer_id)).where(et.c.id > after_entry)).scalar()
+        query = query.where(tt.c.id >= (first_new or 0), tt.c.id.in_(new_transfers))
+    for transfer_id, amount, count, low, high, out, into in connection.execute(query):
+        if amount <= 0:
+            find(f"transfer {transfer_id}: amount {amount} is not positive")
+        if count == 2 and high - low != 1:
+            find(f"transfer {transfer_id}: entries are not together in the chain")
+        if count != 2 or out != 1 or into != 1:
+            find(f"transfer {transfer_id}: entries do not balance or do not match the transfer")
+    for column, text in ((tt.c.visit_id, "visit {}: credited more than once"),
+                         (tt.c.reverses_id, "transfer {}: reversed more than once")):
+        duplicates = select(column).where(column.is_not(None)).group_by(column).having(func.count() > 1)
+        if after_entry:  # the new transfers' visits and reversals, against the whole ledger
+            duplicates = duplicates.where(column.in_(select(column).where(tt.c.id.in_(new_transfers))))
+        for value, in connection.execute(duplicates.order_by(column)):
+            find(text.format(value))
+    lonely = select(func.count()).select_from(tt).where(~exists().where(et.c.transfer_id == tt.c.id))
+    if after_entry:  # transfers written since the checkpoint (ids after the last one it covers)
+        covered = connection.execute(select(func.max(et.c.transfer_id)).where(et.c.id <= after_entry)).scalar()
+        lonely = lonely.where(tt.c.id > (covered or 0))
+    lonely = connection.execute(lonely).scalar_one()
+    if lonely:
+        find(f"{lonely} transfer(s) have no entries")
+
+
+def _balance_findings(connection, find) -> int:
+    """Every cached balance equal to the sum of its account's entries (summed by the database)."""
+    et, at = Entry.__table__, Account.__table__
+    sums = select(et.c.account_id, func.sum(et.c.amount).label("total")).group_by(et.c.account_id).subquery()
+    total = func.coalesce(sums.c.total, 0)
+    for account_id, balance, summed in connection.execute(
+            select(at.c.id, at.c.balance, total).select_from(at.outerjoin(sums, sums.c.account_id == at.c.id))
+            .where(at.c.balance != total).order_by(at.c.id)):
+        find(f"account {account_id}: cached balance {balance} but its entries sum to {summed}")
+    return connection.execute(select(func.count()).select_from(at)).scalar_one()
+
+
+def check_ledger(connection, max_findings: int = 50, since: dict | None = None, workers: int = 1) -> CheckResult:
+    """Verify the ledger: the keyed hash chain and its head, ids without gaps, every transfer written
+    as exactly −amount from its source and +amount to its target, no visit or transfer credited or
+    reversed twice, and every cached balance equal to the sum of its entries.
+
+    `since` (a signed checkpoint, already checked against the ledger by `check_against_checkpoint`):
+    the chain is re-verified only after it — the daily check; everything else is still checked, by
+    the database. `workers` > 1 re-verifies the chain in that many processes, each chunk starting
+    from the hash recorded in the entry before it.
+    """
+    find = _Findings(max_findings)
     head = connection.execute(select(LedgerHead.__table__.c.last_entry_id, LedgerHead.__table__.c.last_hash)
                               .where(LedgerHead.__table__.c.id == 1)).first()
-    if head is not None and (head[0] != expected_id or head[1] != prev):
-        find(f"the chain ends at entry {expected_id}, but the ledger head says {head[0]} (entries removed or added)")
-    if head is None and entries:
+    last_id = connection.execute(select(func.max(Entry.__table__.c.id))).scalar() or 0
+    first, prev = 1, GENESIS_HASH
+    if since is not None:
+        first, prev = int(since["entry_id"]) + 1, str(since["hash"])
+    chunks = _verify_chain(connection, first, max(last_id, first - 1), prev, max_findings, workers) \
+        if last_id >= first else [{"entries": 0, "last_id": first - 1, "last_hash": prev, "findings": [], "count": 0}]
+    for chunk in chunks:
+        find.merge(chunk["findings"], chunk["count"])
+    entries = sum(chunk["entries"] for chunk in chunks)
+    end_id, end_hash = chunks[-1]["last_id"], chunks[-1]["last_hash"]
+    if head is not None and (head[0] != end_id or head[1] != end_hash):
+        find(f"the chain ends at entry {end_id}, but the ledger head says {head[0]} (entries removed or added)")
+    if head is None and (entries or last_id):
         find("the ledger head is missing")
-    transfers = connection.execute(select(func.count()).select_from(tt)).scalar_one()
-    if transfers != len(seen_transfers):
-        find(f"{transfers - len(seen_transfers)} transfer(s) have no entries")
-    accounts = 0
-    for account_id, balance in connection.execute(select(Account.__table__.c.id, Account.__table__.c.balance)):
-        accounts += 1
-        if balance != sums.get(account_id, 0):
-            find(f"account {account_id}: cached balance {balance} but its entries sum to {sums.get(account_id, 0)}")
-    return CheckResult(entries, transfers, accounts, findings, count)
+    _transfer_findings(connection, find, first - 1)
+    transfers = connection.execute(select(func.count()).select_from(Transfer.__table__)).scalar_one()
+    accounts = _balance_findings(connection, find)
+    return CheckResult(entries, transfers, accounts, find.items, find.count, since)
+
+
+def latest_checkpoint(folder: Path) -> tuple[dict | None, str | None]:
+    """The newest signed checkpoint in `folder` (the nightly job's files), or None and why not."""
+    files = sorted(folder.glob("ledger-*.json")) if folder.is_dir() else []
+    for path in reversed(files):
+        raw = path.read_text(encoding="utf-8")
+        checkpoint = read_checkpoint(raw)
+        if checkpoint is not None:
+            return checkpoint, str(path)
+    return None, None
 
 
 # ---------------------------------------------------------------- checkpoints outside the database
@@ -151,6 +271,26 @@ def make_checkpoint(connection, now: datetime) -> dict:
 
 def checkpoint_json(checkpoint: dict) -> str:
     return json.dumps(checkpoint, sort_keys=True)
+
+
+def checkpoint_dir(instance_path: str | None = None) -> Path:
+    """Where the nightly job writes the signed checkpoints (LINLI_CHECKPOINT_DIR, or the instance
+    folder's ledger-checkpoints); the operator archives them elsewhere as well."""
+    return Path(os.environ.get("LINLI_CHECKPOINT_DIR")
+                or Path(instance_path or os.environ.get("LINLI_INSTANCE_PATH", "instance")) / "ledger-checkpoints")
+
+
+def read_checkpoint(raw: str) -> dict | None:
+    """A checkpoint whose signature holds (made with this LINLI_LEDGER_KEY), or None."""
+    try:
+        checkpoint = json.loads(raw)
+        entry_id, last_hash, at = int(checkpoint["entry_id"]), str(checkpoint["hash"]), str(checkpoint["at"])
+        signature = str(checkpoint["signature"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not hmac.compare_digest(signature, _signature(entry_id, last_hash, at)):
+        return None
+    return {"entry_id": entry_id, "hash": last_hash, "at": at, "signature": signature}
 
 
 def check_against_checkpoint(connection, raw: str) -> list[str]:

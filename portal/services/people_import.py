@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.i18n import _l
 from portal.models import (
@@ -304,10 +304,12 @@ def check_sheet(session: Session, importer: Person | None, kind: str, header: li
     by_phone: dict[str, Person] = {}
     by_hash: dict[str, Person] = {}
     for chunk in _chunks(phones):
-        by_phone.update((p.phone, p) for p in session.scalars(select(Person).where(Person.phone.in_(chunk))))
+        by_phone.update((p.phone, p) for p in session.scalars(select(Person).where(Person.phone.in_(chunk))
+                                                              .options(selectinload(Person.grants))))
     for chunk in _chunks(hashes):
         by_hash.update((p.id_number_hash, p) for p in
-                       session.scalars(select(Person).where(Person.id_number_hash.in_(chunk))))
+                       session.scalars(select(Person).where(Person.id_number_hash.in_(chunk))
+                                       .options(selectinload(Person.grants))))
     model = ElderProfile if kind == "elders" else VolunteerProfile
     person_ids = [p.id for p in by_phone.values()]
     profiles = {}

@@ -21,6 +21,7 @@ from portal.models import (
     Area,
     ElderProfile,
     FamilyLink,
+    OutboundMessage,
     Person,
     RequestDecline,
     RequestEvent,
@@ -215,8 +216,10 @@ def cancel(session: Session, request: ServiceRequest, person: Person, channel: s
     if request.status not in ("open", "accepted"):
         raise DomainError(_l("This request can no longer be cancelled."))
     if now - request.created_at > timedelta(minutes=policy()["requests"]["undo_minutes"]):
-        raise DomainError(_l("The time to undo has passed. Please call the community hotline to change it."))
+        raise DomainError(_l("The time to undo has passed. To change it, call the community hotline %(hotline)s.",
+                             hotline=hotline_for(session, request.community_id, NATIONAL_HOTLINE)))
     _close(session, request, "cancelled", now, person, channel)
+    stop_volunteer_notices(session, request, now)
     if request.volunteer is not None:
         _tell(session, request.volunteer, msg("Request %(ref)s was cancelled. You do not need to go."), now,
               key=f"req:{request.id}:vol-cancel", ref=request.reference)
@@ -233,14 +236,50 @@ def refuse(session: Session, request: ServiceRequest, elder: Person, channel: st
     if elder.id != request.elder_id:
         raise DomainError(_l("You cannot refuse this request."))
     if not refusable(request, now):
-        raise DomainError(_l("This order can no longer be refused. Please call the community hotline."))
+        raise DomainError(_l("This order can no longer be refused. Please call the community hotline %(hotline)s.",
+                             hotline=hotline_for(session, request.community_id, NATIONAL_HOTLINE)))
     _close(session, request, "refused", now, elder, channel)
+    stop_volunteer_notices(session, request, now)
     _tell(session, request.placed_by, msg("%(elder)s does not want %(service)s (reference %(ref)s). Nothing will happen."),
           now, key=f"req:{request.id}:family:refused", elder=elder.name, service=_service(request),
           ref=request.reference)
     if request.volunteer is not None:
         _tell(session, request.volunteer, msg("Request %(ref)s was cancelled. You do not need to go."), now,
               key=f"req:{request.id}:vol-cancel", ref=request.reference)
+
+
+def stop_volunteer_notices(session: Session, request: ServiceRequest, now: datetime,
+                           person_id: int | None = None) -> int:
+    """Texts to volunteers about this request that have not left yet (new-request alerts, reminders,
+    a worker's assignment) are not sent: the request is closed, or she was taken off it."""
+    query = (update(OutboundMessage)
+             .where(OutboundMessage.status == "queued",
+                    OutboundMessage.dedupe_key.like(f"req:{request.id}:vol:%")
+                    | (OutboundMessage.dedupe_key == f"req:{request.id}:vol-assigned"))
+             .values(status="cancelled", last_error=f"request {request.status}", updated_at=now)
+             .execution_options(synchronize_session=False))
+    if person_id is not None:
+        query = query.where(OutboundMessage.person_id == person_id)
+    return session.execute(query).rowcount or 0
+
+
+def release_volunteer(session: Session, volunteer: Person, now: datetime) -> int:
+    """A volunteer who can no longer serve (deactivated) is taken off the requests she accepted and
+    has not started: each goes back to open for others, and she is told, once per request."""
+    accepted = session.scalars(select(ServiceRequest).where(ServiceRequest.volunteer_id == volunteer.id,
+                                                            ServiceRequest.status == "accepted")
+                               .order_by(ServiceRequest.id)).all()
+    for request in accepted:
+        request.status, request.volunteer_id, request.accepted_at = "open", None, None
+        _event(session, request, "released", now, note=volunteer.name)
+        stop_volunteer_notices(session, request, now, person_id=volunteer.id)
+        _tell(session, volunteer, msg("You no longer need to go for request %(ref)s (%(elder)s); someone else will "
+                                      "go. Thank you!"),
+              now, key=f"req:{request.id}:vol-off:{volunteer.id}", ref=request.reference, elder=request.elder.name)
+        session.flush()
+        _alert_volunteers(session, request, now, round_=f"released-{volunteer.id}")
+    session.flush()
+    return len(accepted)
 
 
 def _close(session: Session, request: ServiceRequest, status: str, now: datetime, actor: Person | None,
@@ -403,6 +442,8 @@ def serve_at_the_door(session: Session, visit, volunteer: Person, now: datetime)
     if request is None:
         return None
     visit.request_id = request.id
+    if request.paid_by_id is not None and request.paid_by_id != volunteer.id:
+        visit.paid_by_id = request.paid_by_id  # paid with minutes, as chosen on the check page
     if request.service in policy()["services"]:
         visit.service_type = request.service
     start(session, request, volunteer, now)
@@ -548,6 +589,7 @@ def expire_unaccepted(session: Session, now: datetime) -> int:
     )).all()
     for request in rows:
         _close(session, request, "expired", now, None, None)
+        stop_volunteer_notices(session, request, now)
         _tell(session, request.elder, msg("No volunteer could be found yet for %(service)s (reference %(ref)s); we "
               "will contact you again. If it is urgent, call %(hotline)s."), now,
               key=f"req:{request.id}:elder:expired", quiet=True, service=_service(request), ref=request.reference,

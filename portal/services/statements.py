@@ -32,18 +32,22 @@ def initial(name: str | None) -> str:
     return f"{name[0]}*" if name else ""
 
 
-def history(session: Session, person_id: int, start: datetime | None = None, end: datetime | None = None
-            ) -> list[HistoryRow]:
+def history(session: Session, person_id: int, start: datetime | None = None, end: datetime | None = None,
+            account: tuple[int | None, int] | None = None) -> list[HistoryRow]:
     """The account's entries between `start` and `end` (all when not given), oldest first, with the
-    balance after each. A fixed number of queries whatever the number of rows."""
-    account_id = session.scalar(select(Account.id).where(Account.key == f"person:{person_id}"))
+    balance after each. A fixed number of queries whatever the number of rows. `account`: the
+    account's id and its opening balance at `start`, when the caller has read them already."""
+    account_id, balance = account if account is not None else (
+        session.scalar(select(Account.id).where(Account.key == f"person:{person_id}")), None)
     if account_id is None:
         return []
     query = (select(Entry.amount, Transfer).join(Transfer, Transfer.id == Entry.transfer_id)
              .where(Entry.account_id == account_id).order_by(Entry.id))
-    balance = 0
-    if start is not None:
-        balance = opening_balance(session, account_id, start)
+    if start is None:
+        balance = 0
+    else:
+        if balance is None:
+            balance = opening_balance(session, account_id, start)
         query = query.where(Transfer.created_at >= start)
     if end is not None:
         query = query.where(Transfer.created_at < end)
@@ -91,16 +95,31 @@ class Statement:
     closing: int
     earned: int
     given: int
+    # minutes of this month's visits that were not credited, by reason (daily, yearly or storage cap)
+    uncredited: dict[str, int]
 
 
 def monthly_statement(session: Session, person_id: int, year: int, month: int) -> Statement:
     start, end = month_bounds(year, month)
     account_id = session.scalar(select(Account.id).where(Account.key == f"person:{person_id}"))
     opening = opening_balance(session, account_id, start) if account_id is not None else 0
-    rows = history(session, person_id, start, end)
+    rows = history(session, person_id, start, end, account=(account_id, opening))
     closing = opening + sum(r.minutes for r in rows)
     earned = sum(r.minutes for r in rows if r.minutes > 0)
-    return Statement(year, month, opening, rows, closing, earned, -sum(r.minutes for r in rows if r.minutes < 0))
+    uncredited = dict(session.execute(
+        select(Visit.uncredited_reason, func.sum(Visit.uncredited_minutes))
+        .where(Visit.volunteer_id == person_id, Visit.checked_in_at >= start, Visit.checked_in_at < end,
+               Visit.uncredited_minutes > 0, Visit.uncredited_reason.is_not(None))
+        .group_by(Visit.uncredited_reason)).all())
+    return Statement(year, month, opening, rows, closing, earned, -sum(r.minutes for r in rows if r.minutes < 0),
+                     uncredited)
+
+
+def adjacent_months(year: int, month: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The month before and the month after (year, month)."""
+    before = (year - 1, 12) if month == 1 else (year, month - 1)
+    after = (year + 1, 1) if month == 12 else (year, month + 1)
+    return before, after
 
 
 def community_totals(session: Session, community_ids: list[int]) -> list[dict]:

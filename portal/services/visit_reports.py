@@ -11,6 +11,7 @@ from portal.i18n import msg, translate_for
 from portal.models import Area
 from portal.services.compliance import community_rows, month_window, totals
 from portal.services.compliance.worklist import WorklistFilter, worklist_query
+from portal.services.ledger_check import make_checkpoint
 from portal.services.spreadsheets import write_table
 
 HEADERS = [msg("Street"), msg("Community"), msg("Elders to visit"), msg("Visited"), msg("Not visited yet"),
@@ -37,7 +38,18 @@ def report_rows(session: Session, period: str, community_ids: list[int], now: da
     total = totals(rows)
     body.append([translate_for(locale, "Total"), "", total.due, total.done, total.open, total.missed, total.excused,
                  "" if total.rate is None else f"{total.rate * 100:.1f}%"])
+    body.append([])
+    body.append(ledger_checkpoint_row(session, now, locale))
     return [translate_for(locale, header) for header in HEADERS], body
+
+
+def ledger_checkpoint_row(session: Session, now: datetime, locale: str = "zh_Hans") -> list:
+    """The time bank's signed checkpoint as the report prints it: the published figure anchors the
+    ledger outside the database (`linli ledger check --against` takes these four values back)."""
+    checkpoint = make_checkpoint(session.connection(), now)
+    return [translate_for(locale, "Ledger checkpoint (signed)"),
+            translate_for(locale, "entry %(entry)s", entry=checkpoint["entry_id"]),
+            checkpoint["at"], checkpoint["hash"], checkpoint["signature"]]
 
 
 def build_report(session: Session, period: str, community_ids: list[int], fmt: str, now: datetime,

@@ -21,7 +21,7 @@ from portal.models import (
 )
 from portal.models.visits import WELLBEING_FLAGS
 from portal.policy import policy
-from portal.services import DomainError, questions
+from portal.services import DomainError, family_notices, questions
 from portal.services import requests as service_requests
 from portal.services.door import read_door_token
 from portal.services.ledger import credit_visit
@@ -295,6 +295,7 @@ def _verify(session: Session, visit: Visit, verifier_id: int, how: str, now: dat
     credit_visit(session, visit, now)
     service_requests.confirmed_by_visit(session, visit, now)
     events.visit_verified.send(visit, session=session, now=now)
+    family_notices.visit_confirmed(session, visit, now)
     return visit
 
 

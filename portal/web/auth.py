@@ -6,11 +6,15 @@ import hmac
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from portal.access import public, signed_in
 from portal.db import utcnow
 from portal.i18n import _
-from portal.models import Person
+from portal.models import Person, RoleGrant
 from portal.services import DomainError, audit
 from portal.services.login import check_password, request_code, verify_code
 from portal.services.phones import normalize_phone
@@ -38,14 +42,57 @@ def _binding() -> str:
 def session_is_current(cookie_session, person: Person) -> bool:
     """The signed-in session is still valid: same session version (no logout, role or phone change
     since) and same client binding."""
-    return (cookie_session.get("sv") == (person.session_version or 0)
+    return _version_is_current(cookie_session, person.session_version)
+
+
+def _version_is_current(cookie_session, version: int | None) -> bool:
+    return (cookie_session.get("sv") == (version or 0)
             and hmac.compare_digest(str(cookie_session.get("bind", "")), _binding()))
+
+
+def _remember_person(person: Person) -> None:
+    """The signed session carries the person's version and role grants, so a signed-in page checks
+    one small row instead of loading the person and their grants (two queries) every time. Every
+    change of a grant bumps the version (models.people), so the grants here are never stale."""
+    session["sv"] = person.session_version or 0
+    session["grants"] = [[grant.id, grant.role, grant.area_id] for grant in person.grants]
+
+
+def signed_in_person(db_session, person_id: int):
+    """The signed-in person for this request, or None when the session has ended (version bumped by
+    a logout, a role or phone change; deactivated; another client). One query: the version row."""
+    row = db_session.execute(select(Person.session_version, Person.active, Person.locale)
+                             .where(Person.id == person_id)).first()
+    if row is None or not row.active or not _version_is_current(session, row.session_version):
+        return None
+    grants = session.get("grants")
+    known = db_session.identity_map.get(identity_key(Person, person_id))
+    if known is not None:  # this request already loaded them (a page that looked people up first)
+        return known
+    if not isinstance(grants, list):  # a session from before the grants rode in it
+        person = db_session.get(Person, person_id)
+        _remember_person(person)
+        return person
+    person = Person(id=person_id, active=row.active, session_version=row.session_version, locale=row.locale)
+    make_transient_to_detached(person)  # as if loaded: the other columns load only if a page asks
+    db_session.add(person)
+    loaded = []
+    for grant_id, role, area_id in grants:
+        grant = db_session.identity_map.get(identity_key(RoleGrant, grant_id))
+        if grant is None:
+            grant = RoleGrant(id=grant_id, person_id=person_id, role=role, area_id=area_id)
+            make_transient_to_detached(grant)
+            db_session.add(grant)
+        set_committed_value(grant, "person", person)
+        loaded.append(grant)
+    set_committed_value(person, "grants", loaded)
+    return person
 
 
 def keep_current_session(person: Person) -> None:
     """After a change the person made themselves (a role their own request gave them), this session
     goes on; every other one has ended."""
-    session["sv"] = person.session_version or 0
+    _remember_person(person)
 
 
 def _pending(key: str):
@@ -64,7 +111,7 @@ def _finish_login(person: Person):
     session.pop("login_started", None)
     next_url = _safe_next(session.pop("login_next", None))
     login_user(person)
-    session["sv"] = person.session_version or 0
+    _remember_person(person)
     session["bind"] = _binding()
     audit.record(db(), person.id, "login", "person", person.id, ip=client_ip())
     commit()

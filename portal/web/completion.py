@@ -19,9 +19,10 @@ from portal.clock import local_tz
 from portal.db import utcnow
 from portal.i18n import _, _l
 from portal.models import MAJOR_EVENT_KINDS, Area, ElderProfile, Person, VisitObligation, VolunteerProfile
-from portal.services import DomainError, audit, compliance, scheduler_status
+from portal.services import DomainError, audit, compliance, scheduler_status, visit_sheets
 from portal.services.compliance import worklist
 from portal.services.scope import community_worker_ids, staff_community_ids
+from portal.services.visit_records import HEADINGS
 from portal.services.visit_reports import REPORT_MIMETYPES, worklist_report
 from portal.web import client_ip, commit, db, wants_partial
 from portal.web.downloads import visit_report_download
@@ -413,32 +414,28 @@ def export_list(fmt: str):
 @bp.route("/sheet")
 @allow(*WORKER)
 def sheet():
-    """A printable A4 sheet for door-to-door rounds: names, addresses, a signature column. No door codes."""
+    """The printable A4 sheet for door-to-door rounds, filled in by hand (the date, time in and out, tick
+    boxes for the 探访 record headings, the elder's mark) and keyed back in at visits_worker.key_in.
+    No door codes."""
     now = utcnow()
     period = _period_arg(now)
     ids = staff_community_ids(db(), current_user)
-    window = compliance.month_window(period)
-    query = (select(VisitObligation, ElderProfile.address)
-             .join(ElderProfile, ElderProfile.person_id == VisitObligation.elder_id)
-             .join(Person, Person.id == VisitObligation.elder_id)
-             .where(VisitObligation.community_id.in_(ids or [-1]),
-                    VisitObligation.window_start < window.end, VisitObligation.window_end > window.start,
-                    VisitObligation.status.in_(compliance.OPEN)))
     title = None
     volunteer = request.args.get("volunteer", "")
     community = request.args.get("community", "")
+    assigned_to = chosen_community = None
     if volunteer.isdigit():
         person = db().get(Person, int(volunteer))
         # only someone who can be given this area's visits: no names from another area in the title
         if person is None or not any(person.id == pid for people in _assignees(ids).values() for pid, _name in people):
             abort(404)
-        query = query.where(VisitObligation.assigned_to_id == person.id)
-        title = person.name
+        assigned_to, title = person.id, person.name
     elif community.isdigit() and int(community) in ids:
-        query = query.where(VisitObligation.community_id == int(community))
-        title = db().get(Area, int(community)).name
-    rows = db().execute(query.order_by(ElderProfile.address, Person.name)).all()
+        chosen_community = int(community)
+        title = db().get(Area, chosen_community).name
+    rows = visit_sheets.sheet_rows(db(), ids, period, assigned_to=assigned_to, community=chosen_community)
     audit.record(db(), current_user.id, "print", "visit_sheet", period, ip=client_ip(),
                  volunteer=volunteer or None, community=community or None, elders=len(rows))
     commit()
-    return render_template("completion/sheet.html", rows=rows, period=period, title=title, now=now)
+    return render_template("completion/sheet.html", rows=rows, period=period, title=title, now=now,
+                           headings=HEADINGS, volunteer=assigned_to, community=chosen_community)

@@ -9,12 +9,12 @@ from portal.access import allow, signed_in
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import FamilyLink
-from portal.services import DomainError, audit, compliance, visit_records
+from portal.services import DomainError, audit, compliance, family_notices, visit_records
 from portal.services.family_month import approved_link, elder_month
 from portal.services.people import request_family_link
 from portal.web import client_ip, commit, db
 from portal.web.auth import keep_current_session
-from portal.web.forms import FamilyLinkForm, show_error
+from portal.web.forms import FamilyLinkForm, FamilyNotificationsForm, show_error
 
 bp = Blueprint("family", __name__, url_prefix="/family")
 
@@ -46,9 +46,39 @@ def month(elder_id: int):
     audit.record(db(), current_user.id, "view", "elder", elder_id, elder_id=elder_id, ip=client_ip(),
                  page="family_month", period=period)
     commit()
+    return _month_page(link, seen, period, now, FamilyNotificationsForm(formdata=None, obj=link))
+
+
+def _month_page(link: FamilyLink, seen, period: str, now, form: FamilyNotificationsForm):
     return render_template("family/month.html", link=link, month=seen, now=now, record_headings=visit_records,
-                           previous=compliance.previous_month(period),
+                           previous=compliance.previous_month(period), form=form,
+                           first_contact=_first_contact(link),
                            following=None if period == compliance.current_month(now) else compliance.next_month(period))
+
+
+def _first_contact(link: FamilyLink) -> bool:
+    """The first approved relative is always texted when the daily call gets no answer."""
+    first = db().scalar(select(FamilyLink.id).where(FamilyLink.elder_id == link.elder_id,
+                                                    FamilyLink.status == "approved").order_by(FamilyLink.id).limit(1))
+    return first == link.id
+
+
+@bp.route("/elders/<int:elder_id>/notifications", methods=["POST"])
+@allow("family")
+def notifications(elder_id: int):
+    """Choose the texts about this elder: only with an approved link to her (else 404)."""
+    link = approved_link(db(), current_user.id, elder_id)
+    if link is None:
+        abort(404)
+    form = FamilyNotificationsForm()
+    if not form.validate_on_submit():
+        now = utcnow()
+        period = compliance.current_month(now)
+        return _month_page(link, elder_month(db(), elder_id, period, now), period, now, form)
+    family_notices.set_switches(db(), link, form.notify_visits.data, form.notify_checkins.data)
+    commit()
+    flash(_("Saved. We will text you as you chose."))
+    return redirect(url_for("family.month", elder_id=elder_id), code=303)
 
 
 @bp.route("/link", methods=["GET", "POST"])

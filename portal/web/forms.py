@@ -13,6 +13,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -289,6 +292,24 @@ class GiftForm(FlaskForm):
                               message=_l("Please enter a whole number of minutes."), render_kw={"inputmode": "numeric"})
 
 
+class FamilyNotificationsForm(FlaskForm):
+    """The texts a relative chose to get about her elder."""
+
+    notify_visits = BooleanField(_l("Text me when a visit is confirmed, or when the month's visit is missed"))
+    notify_checkins = BooleanField(_l("Text me when she does not answer the daily check-in call"))
+
+
+class PoolAllocationForm(FlaskForm):
+    """A worker gives minutes from her community's donation pool to a special-hardship elder."""
+
+    elder = choice_field(_l("To which elder?"), coerce=int,
+                         message=_l("Please choose an elder from the list."))
+    amount = WholeNumberField(_l("Minutes"), [InputRequired(message=REQUIRED),
+                                              NumberRange(min=1, message=MORE_THAN_ZERO)],
+                              message=_l("Please enter a whole number of minutes."), render_kw={"inputmode": "numeric"})
+    reason = StringField(_l("Why (optional)"), [Optional(), at_most(200)], filters=[strip])
+
+
 # ---------------------------------------------------------------- visits
 
 DOOR_CODE = Regexp(r"^[0-9]{4,8}$", message=_l("That door code is not right. Please check the card on the door."))
@@ -450,3 +471,42 @@ class CheckInSeenForm(FlaskForm):
     """Someone saw her after a missed 问安 call."""
 
     day_id = IntegerField(validators=[InputRequired(), record_ids], widget=HiddenInput())
+
+
+# ---------------------------------------------------------------- a paper visit sheet keyed back in
+
+def numbered_choices(choices) -> list[SelectChoice]:
+    """A blank first, then "1 Well", "2 Unwell" …: the numbers printed beside the sheet's tick boxes, so
+    typing the number on the keyboard picks the answer."""
+    return select_choices([("", "—")] + [(value, f"{n} {label}") for n, (value, label) in enumerate(choices, start=1)])
+
+
+class SheetRowForm(Form):
+    """One elder's row of a keyed-in visit sheet (a plain Form: the sheet's CSRF token covers it). The view
+    sets the visitor choices to the worker's own volunteers; the elder is checked against the sheet."""
+
+    elder_id = IntegerField(widget=HiddenInput(), validators=[InputRequired(), record_ids])
+    volunteer_id = SelectField(_l("Visitor"), validators=[Optional()],
+                               invalid_choice_message=_l("Please choose a volunteer from the list."))
+    # typed as on paper, digits first ("14", "0930"); services/visit_sheets reads them
+    day = StringField(_l("Day"), [Optional(), at_most(10)], filters=[strip],
+                      render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 10})
+    start = StringField(_l("Arrived at"), [Optional(), at_most(5)], filters=[strip],
+                        render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 5, "placeholder": "0930"})
+    end = StringField(_l("Left at"), [Optional(), at_most(5)], filters=[strip],
+                      render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 5, "placeholder": "1030"})
+    skip = BooleanField(_l("Skip this row"))
+
+
+for _heading in HEADINGS:
+    setattr(SheetRowForm, _heading.key,
+            SelectField(_heading.question, choices=numbered_choices(_heading.choices), validators=[Optional()],
+                        invalid_choice_message=NOT_A_CHOICE))
+
+
+class SheetEntryForm(FlaskForm):
+    """A whole paper visit sheet keyed in on one page: one row per elder of the sheet."""
+
+    day = StringField(_l("Day for rows without their own"), [Optional(), at_most(10)], filters=[strip],
+                      render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 10})
+    rows = FieldList(FormField(SheetRowForm), max_entries=1000)

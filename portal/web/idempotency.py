@@ -74,16 +74,30 @@ def claim_or_replay():
         time.sleep(0.05)  # the first submit is still running (or just released the key)
 
 
-def remember(response):
-    """after_request: keep a redirect for the repeats; release the key otherwise."""
-    key = g.pop("idempotency_key", None)
-    if key is not None:
+def _key_released_or_kept(key: str, response) -> bool:
+    """Keep a redirect for the repeats, or release the key. False when the database is away (a
+    restart): the page still answers (503), and the key's row is left to the housekeeping."""
+    from portal.db_outage import is_outage
+
+    try:
         with _engine().begin() as connection:
             if 300 <= response.status_code < 400 and response.location:
                 connection.execute(update(IdempotencyKey).where(IdempotencyKey.key == key)
                                    .values(status=response.status_code, location=response.location))
             else:
                 connection.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key))
+    except Exception as error:  # noqa: BLE001
+        if not is_outage(error):
+            raise
+        return False
+    return True
+
+
+def remember(response):
+    """after_request: keep a redirect for the repeats; release the key otherwise."""
+    key = g.pop("idempotency_key", None)
+    if key is not None and not _key_released_or_kept(key, response):
+        current_app.logger.warning("idempotency key %s left claimed: the database was unavailable", key)
     if response.mimetype == "text/html" and not response.direct_passthrough and response.status_code < 400:
         body = response.get_data(as_text=True)
         if 'name="csrf_token"' in body:
@@ -94,10 +108,16 @@ def remember(response):
 
 def release_on_error(_exc=None) -> None:
     """teardown_request: a submit that failed with an error leaves its key free for a retry."""
+    from portal.db_outage import is_outage
+
     key = g.pop("idempotency_key", None)
     if key is not None:
-        with _engine().begin() as connection:
-            connection.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key))
+        try:
+            with _engine().begin() as connection:
+                connection.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key))
+        except Exception as error:  # noqa: BLE001 - a restart must not turn the answer into a 500
+            if not is_outage(error):
+                raise
 
 
 def init_idempotency(app) -> None:

@@ -20,6 +20,8 @@ from portal.web.downloads import visit_report_download
 
 bp = Blueprint("officer_visits", __name__, url_prefix="/officer/visits")
 OFFICER = ("officer", "admin")
+# Names per community in the dashboard's forecast; the community's list has them all.
+FORECAST_NAMES = 5
 
 
 def month_labels(period: str, first: bool) -> tuple[str, str]:
@@ -66,7 +68,7 @@ def index():
     rows = compliance.community_rows(session, period, community_ids)
     last_rows = {r.community_id: r for r in compliance.community_rows(session, last, community_ids)}
     streets = compliance.street_rows(rows)
-    stale = compliance.stale_counts(session, community_ids, now)
+    stale = compliance.stale_counts_overview(session, community_ids, now)  # counted hourly
     street_stale: dict = {}
     for row in rows:
         street_stale[row.street_id] = street_stale.get(row.street_id, 0) + stale.get(row.community_id, 0)
@@ -84,7 +86,7 @@ def index():
         chart=trend_chart(compliance.trend(session, community_ids, now)),
         stale=stale, street_stale=street_stale, stale_total=sum(stale.values()),
         stale_days=policy()["compliance"]["stale_visit_days"],
-        forecast=compliance.forecast(session, period, community_ids, now),
+        forecast=compliance.forecast(session, period, community_ids, now, names_each=FORECAST_NAMES),
         area_ids=staff_area_ids(current_user),
     )
 

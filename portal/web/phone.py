@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
 from portal.access import public
@@ -54,7 +55,8 @@ class CallScreen:
 
 
 def _people():
-    return db().scalars(select(Person).where(Person.active).order_by(Person.id).limit(60)).all()
+    return db().scalars(select(Person).where(Person.active).order_by(Person.id).limit(60)
+                        .options(selectinload(Person.grants))).all()
 
 
 def _chosen(value: str | None) -> tuple[str, Person | None, str]:

@@ -19,7 +19,7 @@ from portal.db import utcnow
 from portal.i18n import _
 from portal.models import ElderProfile, ServiceRequest
 from portal.policy import policy
-from portal.services import DomainError, emergencies
+from portal.services import DomainError, emergencies, spending
 from portal.services import requests as service_requests
 from portal.services.audit import record as audit
 from portal.web import bounded_int_arg, client_ip, commit, db, render_page, wants_partial
@@ -114,10 +114,7 @@ def step():
         other = form.other.data
         try:
             # a ticked tile posts its option's value; only typed text is read like a text message
-            engine.answer(db(), state, other or form.answer.data, utcnow(), allow_free=True, by_value=not other)
-            if not slots.still_possible(state.data, utcnow()):
-                raise DomainError(_("That time has passed or is too soon for a volunteer to come. "
-                                    "Please choose a later time."))
+            slots.answer(db(), state, other or form.answer.data, utcnow(), allow_free=True, by_value=not other)
         except NoMatch:
             form.answer.errors.append(_("Please choose one of the answers."))
         except DomainError as problem:
@@ -149,7 +146,7 @@ def _step_context(flow, state) -> dict:
     now = utcnow()
     current = flow.steps[state.step]
     stored = state.data.get(current.name)
-    options = slots.open_options(current, {k: v for k, v in state.data.items() if k != current.name}, now)
+    options = slots.offered(state, now).options
     chosen, typed = stored, ""
     if stored and current.free == "date":
         today = now.astimezone(local_tz()).date()
@@ -181,9 +178,19 @@ def check():
     if state.step != CHECK:
         engine.go_to(db(), state, CHECK, utcnow())
     form = DecisionForm()
+    elder_id = state.data.get("_elder_id") or current_user.id
+    today = utcnow().astimezone(local_tz()).date()
     if form.validate_on_submit():
+        # 用时间支付: the one who orders may pay with her minutes (her own care from the redemption
+        # age or with pool minutes a worker allocated to her; a relative's with her credit)
+        pay = request.form.get("pay") == "minutes"
         try:
+            if pay:
+                spending.check_payer(db(), current_user, elder_id, today)
             reference = engine.finish(db(), current_user, state, utcnow())
+            if pay:
+                spending.pay_request_with_minutes(db(), current_user, service_requests.by_reference(db(), reference),
+                                                  today)
         except DomainError as problem:
             db().rollback()
             form.form_errors.append(str(problem.message))
@@ -193,7 +200,8 @@ def check():
             return redirect(url_for("requests.placed", reference=reference), code=303)
     back = engine.previous(flow, state)
     return render_template("requests/check.html", state=state, rows=_check_rows(flow, state.data), form=form,
-                           elder=_for_whom(state), back_url=url_for("requests.step", step=back))
+                           elder=_for_whom(state), back_url=url_for("requests.step", step=back),
+                           minutes=spending.spendable_balance(db(), current_user, elder_id, today))
 
 
 def _check_rows(flow, data: dict) -> list[tuple[str, str, str]]:

@@ -83,5 +83,7 @@ def register_template_helpers(app) -> None:
         day=lambda value, with_year=False: formatting.day(value, _locale(), with_year),
         time_range=lambda start, end: formatting.time_range(start, end, _locale()),
         percent=lambda fraction: formatting.percent(fraction, _locale()),
+        local_day=lambda value: formatting.day(value, _locale()),
+        month_name=lambda year_month: formatting.month(year_month[0], year_month[1], _locale()),
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
     )

@@ -10,11 +10,12 @@ from portal.clock import local_tz
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import Area, ElderProfile, Visit
-from portal.services import DomainError, ledger, statements
+from portal.policy import policy
+from portal.services import DomainError, ledger, spending, statements
 from portal.services.audit import record as audit
 from portal.services.scope import staff_community_ids
 from portal.web import client_ip, commit, db
-from portal.web.forms import GiftForm, select_choices, show_error
+from portal.web.forms import GiftForm, PoolAllocationForm, select_choices, show_error
 
 bp = Blueprint("timebank", __name__, url_prefix="/time-bank")
 
@@ -57,8 +58,13 @@ def statement(year: int, month: int):
     audit(db(), current_user.id, "print", "time_statement", f"{year}-{month:02d}",
           elder_id=current_user.id if db().get(ElderProfile, current_user.id) else None, ip=client_ip())
     commit()
+    before, after = statements.adjacent_months(year, month)
+    now = utcnow().astimezone(local_tz())
     return render_template("timebank/statement.html", person=current_user,
-                           statement=statements.monthly_statement(db(), current_user.id, year, month))
+                           statement=statements.monthly_statement(db(), current_user.id, year, month),
+                           before=before if before[0] >= 2000 else None,
+                           after=after if after <= (now.year, now.month) else None,
+                           storage_cap_hours=policy()["time_bank"].get("storage_cap_minutes", 90_000) // 60)
 
 
 @bp.route("/gift", methods=["GET", "POST"])
@@ -123,3 +129,54 @@ def outstanding():
     totals = statements.community_totals(session, community_ids)
     names = {a.id: a.name for a in session.query(Area).filter(Area.id.in_(community_ids or [-1]))}
     return render_template("timebank/outstanding.html", bands=bands, totals=totals, names=names)
+
+
+# ---------------------------------------------------------------- the community donation pool
+
+def _pool_page(form: PoolAllocationForm | None):
+    session = db()
+    community_ids = staff_community_ids(session, current_user)
+    return render_template("timebank/pool.html", pools=spending.pool_overview(session, community_ids),
+                           form=form, back_url=url_for("worker.home") if current_user.has_role("worker")
+                           else url_for("officer.home"))
+
+
+def _allocation_form() -> PoolAllocationForm:
+    """Only a worker allocates, and only to special-hardship elders of her own communities."""
+    form = PoolAllocationForm()
+    elders = spending.pool_elders(db(), staff_community_ids(db(), current_user))
+    form.elder.choices = select_choices([(profile.person_id, f"{profile.person.name} · {profile.address or ''}")
+                                         for profile in elders])
+    return form
+
+
+@bp.route("/pool")
+@allow("worker", "officer", "admin")
+def pool():
+    """The donation pool of each community in scope: its balance and what was allocated, to whom."""
+    return _pool_page(_allocation_form() if current_user.has_role("worker") else None)
+
+
+@bp.route("/pool/allocate", methods=["POST"])
+@allow("worker")
+def allocate():
+    session = db()
+    form = _allocation_form()
+    if not form.validate_on_submit():
+        return _pool_page(form)
+    try:
+        transfer = spending.allocate(session, current_user, form.elder.data, form.amount.data, form.reason.data,
+                                     utcnow())
+    except LookupError:
+        session.rollback()
+        abort(404)
+    except DomainError as error:
+        session.rollback()
+        show_error(form, error)
+        return _pool_page(form)
+    audit(session, current_user.id, "allocate", "time_bank_pool", transfer.id, elder_id=form.elder.data,
+          ip=client_ip(), minutes=transfer.amount)
+    name = transfer.to_account.person.name
+    commit()
+    flash(_("%(minutes)s minutes from the pool went to %(name)s.", minutes=transfer.amount, name=name))
+    return redirect(url_for("timebank.pool"), code=303)

@@ -223,14 +223,21 @@ def visit_status_label(visit: Visit) -> str:
 
 def transfer_kind_label(kind: str) -> str:
     return {"mint": _("Visit credit"), "gift": _("Gift"), "spend": _("Paid with credits"),
-            "reversal": _("Correction")}.get(kind, kind)
+            "reversal": _("Correction"), "allocation": _("From the community pool")}.get(kind, kind)
+
+
+def transfer_party(counterpart: str) -> str:
+    """The other side of a transfer as a person reads it: a name, the donation pool, or the community."""
+    return {"donation_pool": _("the community donation pool"), "issuance": _("the community")}.get(counterpart,
+                                                                                                   counterpart)
 
 
 def uncredited_label(reason: str | None) -> str:
-    return {"daily_cap": _("over the daily limit"), "yearly_cap": _("over the yearly limit")}.get(reason or "", "")
+    return {"daily_cap": _("over the daily limit"), "yearly_cap": _("over the yearly limit"),
+            "storage_cap": _("over the storage limit")}.get(reason or "", "")
 
 
 @bp.app_context_processor
 def _visit_helpers():
     return {"visit_status": visit_status_label, "flag_labels": flag_labels, "transfer_kind": transfer_kind_label,
-            "uncredited_label": uncredited_label}
+            "uncredited_label": uncredited_label, "transfer_party": transfer_party}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -12,11 +12,12 @@ from portal.clock import local_tz
 from portal.db import utcnow
 from portal.i18n import _
 from portal.models import Area, ElderProfile, FollowUp, Person, Transfer, Visit, VolunteerProfile
-from portal.services import DomainError, audit, ledger, statements, visit_records
+from portal.services import DomainError, audit, compliance, ledger, statements, visit_records, visit_sheets
 from portal.services import visits as visit_service
 from portal.services.scope import staff_community_ids
-from portal.web import client_ip, commit, db, governed_or_404
-from portal.web.forms import ReverseForm, WorkerVisitForm, select_choices, show_error
+from portal.services.visit_records import HEADINGS
+from portal.web import bounded_int_arg, client_ip, commit, db, governed_or_404
+from portal.web.forms import ReverseForm, SheetEntryForm, WorkerVisitForm, numbered_choices, select_choices, show_error
 from portal.web.visits import flag_labels
 
 bp = Blueprint("visits_worker", __name__, url_prefix="/worker/visits")
@@ -147,3 +148,107 @@ def person_history(person_id: int):
     return render_template("visits/person_history.html", person=person,
                            balance=ledger.balance_of(session, person_id),
                            rows=list(reversed(statements.history(session, person_id))))
+
+
+# ---------------------------------------------------------------- a paper visit sheet keyed back in
+
+SHEET_ROWS = 1000  # one page; a longer sheet is keyed in per visitor or per community
+
+
+def _month_arg(now: datetime) -> str:
+    period = request.args.get("period") or compliance.current_month(now)
+    try:
+        compliance.month_window(period, now)
+    except DomainError:
+        return compliance.current_month(now)
+    return period
+
+
+def _blank(row) -> bool:
+    return not (row.day.data or row.start.data or row.end.data or any(getattr(row, h.key).data for h in HEADINGS))
+
+
+def _read_row(row, reachable: dict, sheet_day: str, period: str):
+    """(day, start, end) of one filled-in row, or the problem that stops it from being entered."""
+    if row.elder_id.data not in reachable:
+        return _("That record does not exist.")
+    errors = [_("%(label)s: %(error)s", label=field.label.text, error=error)
+              for field in row if field.errors for error in field.errors]
+    if errors:
+        return "; ".join(errors)
+    if not (row.day.data or sheet_day):
+        return _("Please enter the date of the visit.")
+    if not (row.start.data and row.end.data):
+        return _("Please enter when the visit started and ended.")
+    if not row.volunteer_id.data:
+        return _("Please choose a volunteer from the list.")
+    try:
+        return (visit_sheets.read_day(row.day.data or sheet_day, period), visit_sheets.read_clock(row.start.data),
+                visit_sheets.read_clock(row.end.data))
+    except DomainError as error:
+        return str(error.message)
+
+
+@bp.route("/key-in", methods=["GET", "POST"])
+@allow(*WORKER)
+def key_in():
+    """A month's paper visit sheet keyed back in on one page (services/visit_sheets): one row per elder,
+    keyboard only; nothing is written while a row that is not skipped has a problem."""
+    session = db()
+    now = utcnow()
+    ids = _communities()
+    period = _month_arg(now)
+    community = bounded_int_arg("community")
+    sheet = visit_sheets.sheet_rows(session, ids, period, assigned_to=bounded_int_arg("volunteer"),
+                                    community=community if community in ids else None, open_only=False)
+    # every elder the worker may key in this month, whichever sheet the rows came from
+    reachable = {o.elder_id: o for o, _address in visit_sheets.sheet_rows(session, ids, period, open_only=False)}
+    volunteers = session.scalars(select(VolunteerProfile).where(VolunteerProfile.community_id.in_(ids or [-1]),
+                                                                VolunteerProfile.active)).all()
+    ours = {v.person_id for v in volunteers}
+    if request.method == "GET":
+        form = SheetEntryForm(data={"rows": [
+            {"elder_id": o.elder_id, "volunteer_id": str(o.assigned_to_id) if o.assigned_to_id in ours else ""}
+            for o, _address in sheet[:SHEET_ROWS]]})
+    else:
+        form = SheetEntryForm()
+    visitors = select_choices([("", "—")] + [(str(v.person_id), v.person.name) for v in volunteers])
+    answers = {h.key: numbered_choices(h.choices) for h in HEADINGS}  # built in the request: translated
+    for row in form.rows:
+        row.form.volunteer_id.choices = visitors
+        for key, choices in answers.items():
+            getattr(row.form, key).choices = choices
+    page = {"form": form, "period": period, "reachable": reachable, "problems": {}, "headings": HEADINGS}
+    if request.method == "GET" or not form.validate_on_submit() and form.csrf_token.errors:
+        return render_template("visits/key_in.html", **page)
+    entries, problems = [], {}
+    for number, row in enumerate((entry.form for entry in form.rows), start=1):
+        if row.skip.data or (row.elder_id.data in reachable and not row.errors and _blank(row)):
+            continue
+        read = _read_row(row, reachable, form.day.data, period)
+        if isinstance(read, str):
+            problems[number] = read
+            continue
+        day, start, end = read
+        entries.append(visit_sheets.SheetEntry(
+            number, session.get(ElderProfile, row.elder_id.data), session.get(Person, int(row.volunteer_id.data)),
+            _local(day, start), _local(day, end),
+            {h.key: getattr(row, h.key).data for h in HEADINGS if getattr(row, h.key).data}))
+    visits = []
+    if not problems:
+        visits, problems = visit_sheets.enter_sheet(session, current_user, entries, now,
+                                                    public_url=current_app.config["LINLI_PUBLIC_URL"])
+    if problems or not visits:
+        session.rollback()
+        if not problems:
+            form.form_errors.append(_("Nothing was entered: fill in at least one row."))
+        return render_template("visits/key_in.html", **{**page, "problems": problems})
+    for visit in visits:
+        audit.record(session, current_user.id, "create", "visit", visit.id, elder_id=visit.elder_id, ip=client_ip(),
+                     via="paper_sheet", period=period)
+    audit.record(session, current_user.id, "create", "visit_sheet", period, ip=client_ip(), visits=len(visits),
+                 skipped=sum(1 for entry in form.rows if entry.form.skip.data))
+    commit()
+    flash(_("%(count)s visits from the paper sheet are recorded. Each elder will be asked to confirm hers.",
+            count=len(visits)))
+    return redirect(url_for("visits_worker.index"), code=303)

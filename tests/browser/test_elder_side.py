@@ -192,3 +192,48 @@ def test_an_empty_step_sent_with_javascript_shows_its_message(live_server, playw
     finally:
         context.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_emergency_page_one_tap_its_state_and_called_off_within_two_minutes(live_server, playwright_driver,
+                                                                                 javascript):
+    """She taps 紧急求助 once: the page says who is being told and offers "按错了，取消" (two minutes);
+    she takes it back and the page says it is called off — at 320 px, at the smallest and largest
+    text sizes, with JavaScript on and off (issue 11, point 9)."""
+    live_server.reset_limits()
+    base = live_server.url
+    context, profile = open_chromium(playwright_driver, {"width": 320, "height": 640}, javascript=javascript)
+    label = "emergency-" + ("js" if javascript else "nojs")
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        sign_in(page, None, base, ELDER)
+        page.wait_for_url(re.compile(r"/elder/$"))
+        page.get_by_role("button", name=re.compile("紧急求助")).click()  # one tap: no question first
+        page.wait_for_url(re.compile(r"/requests/emergency/[^/]+$"))
+        assert page.locator("h1").inner_text() == "我们正在叫人来帮您"
+        assert page.locator(".emergency-state").inner_text() == "已通知社区和家人"
+        assert page.get_by_role("link", name="拨打120急救").is_visible()
+        call_off = page.get_by_role("button", name="按错了，取消")
+        assert call_off.is_visible()
+        problems = []
+        for size in ("normal", "xlarge"):
+            page.context.add_cookies([{"name": "linli_size", "value": size, "url": base}])
+            page.reload()
+            problems += page_problems(page, size, label)
+        shot(page, f"{label}-alerted")
+        url = page.url
+        page.get_by_role("button", name="按错了，取消").click()
+        page.wait_for_url(url)
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "已取消"
+        assert "我们已告诉刚才通知到的人：是按错了" in page.locator("body").inner_text()
+        assert page.locator(".emergency-state").inner_text() == "已取消"
+        assert page.get_by_role("button", name="按错了，取消").count() == 0
+        assert page.get_by_role("link", name="拨打120急救").count() == 0
+        problems += page_problems(page, "xlarge", label)
+        shot(page, f"{label}-called-off")
+        assert not problems, "\n".join(problems)
+    finally:
+        page.context.add_cookies([{"name": "linli_size", "value": "normal", "url": base}])
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)

@@ -65,7 +65,7 @@ def test_elder_signs_in_and_sees_her_tiles(chromium, live_server, viewport):
     assert "王秀英" in page.get_by_role("heading", level=1).inner_text()
     tiles = page.locator(".tiles .tile")  # four links that start a request, 助急 a button that calls for help
     assert tiles.count() == 5
-    for name in ("助餐", "助洁", "助行", "助浴", "紧急求助"):
+    for name in ("助餐（送饭）", "助洁（打扫卫生）", "陪同出门", "助浴（洗澡）", "紧急求助"):
         assert page.locator(".tiles .tile", has_text=name).is_visible(), name
     assert page.locator("button.tile", has_text="紧急求助").count() == 1
     checker.check(elder=True)
@@ -142,7 +142,7 @@ def test_son_asks_to_link_and_the_elder_approves(chromium, live_server, playwrig
     page.goto(f"{base}/family/")
     card = page.locator(".card", has_text="138****0001")
     assert card.is_visible()
-    assert card.locator("p", has_text=re.compile(r"^等待确认$")).is_visible()
+    assert card.locator("p", has_text=re.compile(r"^待审核$")).is_visible()
     assert page.locator(".card h2", has_text="王秀英").count() == 0
     checker.check()
 

@@ -355,7 +355,7 @@ def test_volunteer_accepts_visits_and_the_elder_confirms_then_worker_and_officer
         officer_checker.check()
         shot(officer_page, "officer-visits")
         with officer_page.expect_download() as info:
-            officer_page.get_by_role("link", name="下载 Excel").click()
+            officer_page.get_by_role("link", name="导出探访台账（Excel）").click()
         data = info.value.path().read_bytes()
         officer_checker.assert_clean()
     _assert_report_lists_wang(data)

@@ -9,9 +9,19 @@ import pytest
 from sqlalchemy import select
 
 from portal.channels import outbox
-from portal.channels.checkin_calls import checkin_text_answer
-from portal.models import CheckInDay, DailyCheckIn, ElderProfile, FamilyLink, OutboundMessage, Pairing, Person
-from portal.services import checkins
+from portal.channels.inbound import dispatch_sms
+from portal.models import (
+    CheckInDay,
+    DailyCheckIn,
+    ElderProfile,
+    FamilyLink,
+    OutboundMessage,
+    Pairing,
+    Person,
+    ServiceRequest,
+)
+from portal.services import checkins, questions
+from portal.services import requests as service_requests
 from portal.services.demo import seed_demo
 from tests.channels.helpers import TOKEN, post_signed, shanghai
 from tests.factories import PASSWORD, make_elder, make_staff
@@ -70,7 +80,8 @@ def test_a_day_of_daily_calls_for_the_demos_elders_living_alone(app, client, ses
         elif elder.person_id == answers_retry.person_id and calls_seen[elder.person_id] == 2:
             digit = "1"
         elif elder.person_id == texter.person_id:
-            assert checkin_text_answer(session, texter.person, "1", now) == "收到，知道您今天挺好，谢谢！"
+            with app.test_request_context():
+                assert dispatch_sms(session, texter.person, "1", now) == "收到，知道您今天挺好，谢谢！"
             session.commit()
             return
         if digit:
@@ -229,3 +240,68 @@ class TestThePhoneSimulatorPlaysTheElder:
         session.expire_all()
         day = session.scalar(select(CheckInDay).where(CheckInDay.elder_id == alone.person_id))
         assert day.status == "ok" and day.answered_via == "call"
+
+
+# --- one model for every digit: the 问安 call is the question asked last -------------------
+
+def _text(app, session, person, body, now):
+    with app.test_request_context():
+        reply = dispatch_sms(session, person, body, now)
+        session.commit()
+        return reply
+
+
+@pytest.mark.parametrize("asked_last", ["checkin", "family order"])
+def test_a_1_answers_whichever_question_was_asked_last(app, session, world, transport, alone, asked_last):
+    call_at = shanghai(*DAY, 9, 1)
+    order_at = call_at + timedelta(minutes=10 if asked_last == "family order" else -10)
+    steps = [("order", order_at), ("call", call_at)]
+    for what, at in sorted(steps, key=lambda step: step[1]):
+        with app.app_context():
+            if what == "order":
+                order = service_requests.create_request(session, alone, world.family_a, "web", "cleaning", {},
+                                                        at + timedelta(days=1), at)
+            else:
+                checkins.run_checkins(session, at)
+            session.commit()
+    assert questions.last_asked(session, alone.person_id, call_at + timedelta(minutes=15)).kind == (
+        "checkin" if asked_last == "checkin" else "refuse")
+    reply = _text(app, session, alone.person, "1", call_at + timedelta(minutes=20))
+    session.expire_all()
+    day = session.scalar(select(CheckInDay).where(CheckInDay.elder_id == alone.person_id))
+    if asked_last == "checkin":
+        assert reply == "收到，知道您今天挺好，谢谢！" and day.status == "ok" and day.answered_via == "sms"
+    else:
+        assert "照常" in reply and day.status == "calling"  # the order is kept; the call is still unanswered
+    assert session.get(ServiceRequest, order.id).status == "open"
+
+
+def test_a_text_of_9_after_the_call_is_an_emergency_and_a_key_on_the_call_closes_the_question(
+        app, session, world, transport, alone):
+    call_at = shanghai(*DAY, 9, 1)
+    checkins.run_checkins(session, call_at)
+    session.commit()
+    reply = _text(app, session, alone.person, "9", call_at + timedelta(minutes=3))
+    assert "120" in reply
+    session.expire_all()
+    day = session.scalar(select(CheckInDay).where(CheckInDay.elder_id == alone.person_id))
+    assert day.status == "emergency"
+    assert session.scalar(select(ServiceRequest).where(ServiceRequest.service == "emergency",
+                                                       ServiceRequest.elder_id == alone.person_id)) is not None
+    # another day: she presses 1 on the call, and a later "1" answers nothing of it
+    next_day = call_at + timedelta(days=1)
+    checkins.run_checkins(session, next_day)
+    session.commit()
+    day = session.scalar(select(CheckInDay).where(CheckInDay.elder_id == alone.person_id,
+                                                  CheckInDay.day == next_day.astimezone(checkins.local_tz()).date()))
+    checkins.answer(session, day, "1", "call", next_day + timedelta(minutes=1))
+    session.commit()
+    assert questions.last_asked(session, alone.person_id, next_day + timedelta(minutes=2)) is None
+
+
+def test_the_question_of_the_call_closes_at_the_end_of_her_day(app, session, world, transport, alone):
+    call_at = shanghai(*DAY, 9, 1)
+    checkins.run_checkins(session, call_at)
+    session.commit()
+    assert not questions.last_asked(session, alone.person_id, shanghai(*DAY, 23, 59)).expired
+    assert questions.last_asked(session, alone.person_id, shanghai(2026, 11, 25, 0, 1)).expired

@@ -42,7 +42,7 @@ def test_a_registered_elder_is_rejected_and_called_back_with_the_menu(client, se
     # greeting names Linli, not her: a name the voice may misread is not the first thing she hears)
     menu = post_signed(client, "/twilio/voice", {"CallSid": "CA2", "From": "+8610690000000", "To": elder.phone,
                                                  "Direction": "outbound-api"}).get_data(as_text=True)
-    assert "您好，这里是邻里。" in menu and "<Gather" in menu and "助餐请按1" in menu
+    assert "您好，这里是邻里。" in menu and "<Gather" in menu and "助餐（送饭）请按1" in menu
 
 
 def test_at_most_one_callback_per_ten_minutes_per_number(client, session, world):

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from portal.channels import outbox, sms_webhook
 from portal.db import utcnow
+from portal.i18n import translate_for
 from portal.models import ContactStatus, InboundMessage, OutboundMessage, Person
 from portal.services.outbox import enqueue
 from portal.services.sms_text import signed
-from portal.i18n import translate_for
 from tests.channels.helpers import PUBLIC_URL, TOKEN, new_sid, post_signed, reply_of, text
 
 
@@ -137,7 +137,7 @@ def test_stop_opts_out_and_start_opts_back_in(client, session, world, transport)
     session.expire_all()
     assert session.get(ContactStatus, elder.phone).status == "stopped"
     confirmation = [m for m in transport.messages_to(elder.phone) if m.kind == "opt_out_confirmation"]
-    assert len(confirmation) == 1 and "订阅" in confirmation[0].body
+    assert len(confirmation) == 1 and "要恢复请回START" in confirmation[0].body  # only START lifts Twilio's block
 
     # Nothing else reaches the phone: not at enqueue time, not what was queued before STOP.
     assert enqueue(session, elder.phone, "活动通知", kind="notice") is None

@@ -128,7 +128,22 @@ def test_quit_in_the_middle_of_an_order_opts_out_as_twilio_does_and_says_so(app,
     assert session.get(ContactStatus, person.phone).status == "stopped"
     assert state_of(session, person) is None
     confirmation = session.scalar(select(OutboundMessage).where(OutboundMessage.kind == "opt_out_confirmation"))
-    assert "订阅" in confirmation.body and "没有提交" in confirmation.body
+    # plainly: texts are stopped, START (the only word that lifts Twilio's block) brings them back, the
+    # hotline with its number, and the half-finished order was not placed — one text, one segment
+    assert confirmation.body.startswith("【邻里】本机短信已停发") and "要恢复请回START" in confirmation.body
+    assert "热线12349" in confirmation.body and confirmation.body.endswith("订到一半的服务没有下单。")
+    assert len(confirmation.body) <= 70
+
+
+def test_tuiding_mid_order_stops_linlis_own_texts_and_says_the_order_was_not_placed(app, session, world):
+    person = world.elder_a.person
+    sms(app, session, person, "订餐")
+    assert sms(app, session, person, "退订") == ""
+    session.expire_all()
+    assert session.get(ContactStatus, person.phone).status == "stopped" and state_of(session, person) is None
+    confirmation = session.scalar(select(OutboundMessage).where(OutboundMessage.kind == "opt_out_confirmation"))
+    assert "回“订阅”可恢复" in confirmation.body and "紧急求助提醒照常" in confirmation.body
+    assert confirmation.body.endswith("订到一半的服务没有下单。") and len(confirmation.body) <= 70
 
 
 def test_the_conversation_backs_out_with_words_no_provider_reserves(app, session, world):

@@ -119,6 +119,13 @@ def every_prompt(app, session, world, client) -> list[Call]:
     call = Call(client, person, "CA-visit")
     call.post(f"/twilio/voice/visit/{visit.id}")
     calls.append(call)
+    # the volunteer gives the 探访 record of that visit by call, a key per question (needs: part two)
+    call = Call(client, world.volunteer_a.person, "CA-record")
+    assert "/twilio/voice/record" in call.ring()
+    call.post("/twilio/voice/record")
+    for key in ["1"] * 10 + ["2", "1"]:
+        call.press(key)
+    calls.append(call)
     return calls
 
 

@@ -105,6 +105,9 @@ FUZZED_FORMS = {
     "CheckInOptInForm": "test_fuzz_daily_checkin_forms",
     "CheckInSeenForm": "test_fuzz_daily_checkin_forms",
     "ElderDailyCallForm": "no free text: one of four times or stop (tests/web/test_elder_daily_call.py)",
+    "SheetEntryForm": "tests/web/test_visit_sheet_entry.py::test_fuzz_sheet_entry_never_half_saves",
+    "FamilyNotificationsForm": "no free text: two check boxes, scope-checked (tests/web/test_family_month.py)",
+    "PoolAllocationForm": "test_fuzz_plain_html_forms (timebank.allocate)",
 }
 from tests.admin.fuzz_registry import ADMIN_FUZZED_FORMS  # noqa: E402
 
@@ -346,6 +349,7 @@ def _plain_routes(world, reference, emergency):
                                              ["responder_id", "responder_name"]),
         "worker_requests.emergency_resolve": ("worker", "/worker/requests/",
                                               f"/worker/requests/{emergency}/emergency/resolve", ["outcome"]),
+        "timebank.allocate": ("worker", "/time-bank/pool", "/time-bank/pool/allocate", ["elder", "amount", "reason"]),
     }
 
 
@@ -377,7 +381,8 @@ def test_fuzz_plain_html_forms(world, browser, app, session):
     @given(st.sampled_from(sorted(routes)), submissions(["answer", "other", "code", "recipient", "amount",
                                                          "volunteer_id", "elder_id", "day", "start", "end",
                                                          "notes", "flags", "kind", "occurred_at", "note",
-                                                         "responder_id", "responder_name", "outcome"]))
+                                                         "responder_id", "responder_name", "outcome", "elder",
+                                                         "reason"]))
     @example("visits_worker.new", [("day", "2026-02-30"), ("start", "25:00"), ("notes", "\x00")])
     @example("timebank.gift", [("recipient", "pool"), ("amount", "9" * 30)])
     @example("worker_requests.assign", [("volunteer_id", "abc")])
@@ -408,6 +413,7 @@ FUZZED_FORMS.update({
     "worker_requests.assign": "test_fuzz_plain_html_forms",
     "worker_requests.emergency_coming": "test_fuzz_plain_html_forms",
     "worker_requests.emergency_resolve": "test_fuzz_plain_html_forms",
+    "timebank.allocate": "test_fuzz_plain_html_forms",
 })
 
 

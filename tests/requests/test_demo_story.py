@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from portal.i18n import translate_for
 from portal.channels.twilio_hooks import sign
+from portal.i18n import translate_for
 from portal.models import Person, RequestEvent, ServiceRequest
 from portal.policy import policy
 from portal.services.demo import DEMO_PASSWORD
@@ -121,7 +121,7 @@ def order_meal_on_the_web(browser):
         response = browser.post("/requests/step", {"answer": answer})
         assert response.status_code == 303, response.get_data(as_text=True)
     check = browser.get("/requests/check").get_data(as_text=True)
-    assert "午餐" in check and "少盐" in check and "三天" in check
+    assert "午饭" in check and "少盐" in check and "三天" in check
     response = browser.post("/requests/check", {})
     assert response.status_code == 303
     return browser.get(response.headers["Location"]).get_data(as_text=True)
@@ -159,12 +159,12 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     assert any(web_meal.reference in body for body in Phone(app, transport, LI_NA).received())
 
     # 2. ... by text.
-    assert "1 午餐" in wang_phone.text("订餐")
+    assert "1 午饭" in wang_phone.text("订餐")
     assert "哪天" in wang_phone.text("1")
     assert "几天" in wang_phone.text("明天")
     assert translate_for("zh_Hans", "Anything about the food?") in wang_phone.text("3")
     check = wang_phone.text("少盐")
-    assert "午餐" in check and "少盐" in check and "回1确认" in check.replace(" ", "")
+    assert "午饭" in check and "少盐" in check and "回1确认" in check.replace(" ", "")
     sent = wang_phone.text("1")
     sms_meal = requests_of(session, wang.id)[1]
     assert f"编号{sms_meal.reference}" in sent and "0817-12349" in sent
@@ -175,7 +175,7 @@ def test_wang_xiuying_orders_on_three_channels_her_son_orders_she_refuses_li_na_
     for key in ("1", "1", "2", "2", "2"):
         said, xml = wang_phone.press(key)
         assert "<Gather" in xml
-    assert "午餐" in said and "少盐" in said and "按1" in said  # the answers read back
+    assert "午饭" in said and "少盐" in said and "按1" in said  # the answers read back
     said, xml = wang_phone.press("1")
     voice_meal = requests_of(session, wang.id)[2]
     # the reference is read digit by digit, twice
@@ -395,7 +395,7 @@ def test_answering_1_to_several_questions_in_a_row_is_not_a_loop(app, session, t
     morning = datetime.now(local_tz()).replace(hour=8, minute=0, second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
     monkeypatch.setattr("portal.channels.sms_webhook.utcnow", lambda: morning)
     wang_phone = Phone(app, transport, WANG)
-    assert "1 午餐" in wang_phone.text("订餐")
+    assert "1 午饭" in wang_phone.text("订餐")
     for answer in ("1", "1", "1", "1"):  # lunch, today, just that day, nothing special
         assert wang_phone.text(answer)
     assert "编号" in wang_phone.text("1")

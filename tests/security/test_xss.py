@@ -163,8 +163,20 @@ def scenario_checkin_opt_in_form(world, browser, app, session):
     pages.assert_escaped("CheckInOptInForm.call_time")
 
 
+def scenario_sheet_entry_form(world, browser, app, session):
+    """A keyed-in paper sheet: the day and the times typed are shown back in their boxes."""
+    browser.login(world.worker_a.phone, PASSWORD)
+    pages = Pages()
+    for value in (PAYLOAD, ATTR_PAYLOAD):
+        pages.add("sheet again", browser.post("/worker/visits/key-in", {
+            "day": value, "rows-0-elder_id": str(world.elder_a.person_id), "rows-0-day": value,
+            "rows-0-start": value, "rows-0-end": value}, page="/worker/visits/key-in"))
+    pages.assert_escaped("SheetEntryForm day, start, end")
+
+
 SCENARIOS = {
     "CheckInOptInForm": scenario_checkin_opt_in_form,
+    "SheetEntryForm": scenario_sheet_entry_form,
     "ElderForm": scenario_elder_form,
     "VolunteerForm": scenario_volunteer_form,
     "FamilyLinkForm": scenario_family_link_form,
@@ -269,6 +281,27 @@ def scenario_gift(world, browser, app, session):
     pages.assert_escaped("timebank.gift amount")
 
 
+def scenario_pool_allocation(world, browser, app, session):
+    """The worker's reason for a pool allocation, shown in the pool's list."""
+    from portal.services import ledger
+    from portal.services import visits as visit_service
+    from tests.timebank.helpers import visit
+
+    done = visit(session, world.volunteer_a.person, world.elder_a)
+    visit_service.verify_by_worker(session, done, world.worker_a, done.checked_out_at)
+    ledger.give(session, world.volunteer_a.person, "pool", 30, done.checked_out_at)
+    session.commit()
+    _login(browser, world.worker_a, PASSWORD)
+    pages = Pages()
+    pages.add("form again", browser.post("/time-bank/pool/allocate", {"elder": PAYLOAD, "amount": PAYLOAD,
+                                                                      "reason": PAYLOAD}, page="/time-bank/pool"))
+    allocated = browser.post("/time-bank/pool/allocate", {"elder": str(world.elder_a.person_id), "amount": "10",
+                                                          "reason": PAYLOAD}, page="/time-bank/pool")
+    assert allocated.status_code == 303, allocated.get_data(as_text=True)
+    pages.add("pool", browser.get("/time-bank/pool"))
+    pages.assert_escaped("timebank.allocate reason")
+
+
 def scenario_reverse(world, browser, app, session):
     """The worker's reason for a correction, shown in the person's history."""
     from portal.models import Transfer
@@ -336,6 +369,7 @@ SCENARIOS.update({
     "CheckOutForm": scenario_visit_check_out,
     "WorkerVisitForm": scenario_worker_visit,
     "ReverseForm": scenario_reverse,
+    "PoolAllocationForm": scenario_pool_allocation,
     "SimulatorTextForm": scenario_phone_simulator,
     "SimulatorCallForm": scenario_phone_simulator,
 })
@@ -351,6 +385,7 @@ ROUTE_SCENARIOS = {
     "timebank.gift": scenario_gift,
     "timebank.gift_confirm": "covered by the gift scenario (the same fields)",
     "visits_worker.reverse": scenario_reverse,
+    "timebank.allocate": scenario_pool_allocation,
     "worker_requests.emergency_coming": scenario_emergency_coming,
     "visits.check_in": scenario_check_in,
     "phone.text": "dev tool only (LINLI_DEV_TOOLS, refused in production); its thread is autoescaped",
@@ -364,11 +399,11 @@ ROUTE_SCENARIOS = {
         "completion.assign", "completion.excuse", "completion.deactivate", "completion.bulk_assign",
         "completion.undo", "visits.record", "main.set_language",
         "main.set_text_size", "auth.logout", "elder.decide_link", "elder.daily_call", "worker.pair_elder", "worker.verify",
-        "worker.decide_link", "worker.reissue_card", "checkins.seen")},
+        "worker.decide_link", "worker.reissue_card", "checkins.seen", "family.notifications")},
     # FlaskForm classes: covered by SCENARIOS above.
     **{name: "FlaskForm, see SCENARIOS" for name in (
         "auth.login", "auth.code", "auth.password", "family.link", "worker.new_elder", "worker.edit_elder",
-        "worker.new_volunteer", "checkins.opt_in")},
+        "worker.new_volunteer", "checkins.opt_in", "visits_worker.key_in")},
 }
 from tests.admin import xss_scenarios as admin_pages  # noqa: E402
 

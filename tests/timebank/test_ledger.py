@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from portal.models import AppendOnlyError, Entry, FamilyLink, Transfer
-from portal.services import DomainError, ledger
+from portal.models import Account, AppendOnlyError, Entry, FamilyLink, Transfer
+from portal.services import DomainError, ledger, spending
 from portal.services import visits as visit_service
 from portal.services.ledger_check import check_ledger
 from tests.factories import make_elder, make_person, make_volunteer
@@ -225,6 +225,7 @@ action = st.one_of(
               st.sampled_from(["mother", "pool", "self", "stranger"])),
     st.tuples(st.just("spend"), st.integers(0, 20), st.just("")),
     st.tuples(st.just("reverse"), st.integers(0, 20), st.just("")),
+    st.tuples(st.just("allocate"), st.integers(-5, 200), st.just("")),
 )
 
 
@@ -270,6 +271,8 @@ def test_random_sequences_keep_every_invariant(app, world, session, actions):
                 assert option in ("mother", "pool") and isinstance(value, int) and 0 < value <= before
             elif kind == "spend" and visits:
                 ledger.choose_to_pay(session, volunteer, session.get(Visit, visits[value % len(visits)]), moment)
+            elif kind == "allocate":
+                spending.allocate(session, world.worker_a, world.elder_a.person_id, value, None, moment)
             elif kind == "reverse":
                 ids = session.scalars(select(Transfer.id).order_by(Transfer.id)).all()
                 if ids:
@@ -280,8 +283,9 @@ def test_random_sequences_keep_every_invariant(app, world, session, actions):
         session.expire_all()
         result = check_ledger(session.connection())
         assert result.ok, result.findings
-        for person_id in (volunteer.id, mother_id, helper_id):
+        for person_id in (volunteer.id, mother_id, helper_id, world.elder_a.person_id):
             assert ledger.balance_of(session, person_id) >= 0
+        assert (session.scalar(select(func.min(Account.balance)).where(Account.kind == "donation_pool")) or 0) >= 0
         per_visit = session.execute(select(Transfer.visit_id, func.count()).where(Transfer.visit_id.is_not(None))
                                     .group_by(Transfer.visit_id)).all()
         assert all(count == 1 for _, count in per_visit)

@@ -279,7 +279,9 @@ def _today():
 
 
 def test_opt_out_words_are_exactly_twilios_and_never_conversation_words():
-    assert keywords.STOP == {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "退订", "td"}
+    # Twilio's default opt-out words (REVOKE and OPTOUT joined STOP ... QUIT), plus 退订 / TD
+    assert keywords.PROVIDER_STOP == {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+    assert keywords.STOP == keywords.PROVIDER_STOP | {"退订", "td"}
     conversation = keywords.CANCEL | keywords.RESTART | keywords.YES | keywords.NO | keywords.MENU
     assert not keywords.STOP & conversation
     assert not keywords.STOP & keywords.START

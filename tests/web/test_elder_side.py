@@ -95,8 +95,8 @@ def test_change_shows_the_earlier_answer_ticked_and_the_check_rows_read_as_answe
     for answer in ("lunch", "tomorrow", "3", "low_salt"):
         assert browser.post("/requests/step", {"answer": answer}).status_code == 303
     check = browser.get("/requests/check").get_data(as_text=True)
-    assert texts(check, cls="summary-answer") == ["助餐", "午餐", "12月2日（周三）", "三天", "少盐"]
-    for step, want in (("date", "明天"), ("meals", "午餐"), ("diet", "少盐")):
+    assert texts(check, cls="summary-answer") == ["助餐（送饭）", "午饭", "12月2日（周三）", "三天", "少盐"]
+    for step, want in (("date", "明天"), ("meals", "午饭"), ("diet", "少盐")):
         page = browser.get(f"/requests/step?step={step}").get_data(as_text=True)
         assert checked(page) == [want], step
 

@@ -1,6 +1,8 @@
 import pytest
 from sqlalchemy import create_engine
 
+from tests.page_text import texts
+
 
 def test_health_ok(client):
     response = client.get("/healthz")
@@ -39,8 +41,9 @@ def test_language_switch_refuses_foreign_redirects(browser):
 def test_elder_home_has_the_five_tiles_and_the_hotline(world, browser):
     browser.login(world.elder_a.person.phone)
     html = browser.get("/elder/").get_data(as_text=True)
-    for label in ("助餐", "助洁", "助行", "助浴", "紧急求助"):
-        assert label in html
+    # everyday names on her tiles, with the 助X name of the posters where it helps (review §1.4)
+    assert texts(html, cls="tile-title") == ["助餐（送饭）", "助洁（打扫卫生）", "陪同出门", "助浴（洗澡）", "紧急求助"]
+    assert "马上通知社区和家人" in html and "助行" not in html
     assert 'href="tel:' in html
 
 

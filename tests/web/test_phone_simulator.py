@@ -89,7 +89,7 @@ def test_a_call_from_wang_xiuying_is_greeted_and_keys_walk_the_request_flow(app,
         assert action.startswith("/twilio/voice/answer")
         page = browser.post("/dev/phone/call", {"person": wang.id, "call_sid": call_sid, "action": action,
                                                 "digits": key}, page="/dev/phone").get_data(as_text=True)
-    assert "午餐" in page and "少盐" in page  # the answers read back before sending
+    assert "午饭" in page and "少盐" in page  # the answers read back before sending
     action = html.unescape(page.split('name="action" value="')[1].split('"')[0])
     page = browser.post("/dev/phone/call", {"person": wang.id, "call_sid": call_sid, "action": action,
                                             "digits": "1"}, page="/dev/phone").get_data(as_text=True)

@@ -44,7 +44,13 @@ from portal.services.compliance.figures import (
     street_rows,
     totals,
 )
-from portal.services.compliance.forecast import forecast, stale_counts, stale_elders
+from portal.services.compliance.forecast import (
+    forecast,
+    refresh_forecast_ranks,
+    stale_counts,
+    stale_counts_overview,
+    stale_elders,
+)
 from portal.services.compliance.history import OPEN
 from portal.services.compliance.periods import (
     Window,
@@ -87,10 +93,12 @@ __all__ = [
     "plan_visits",
     "previous_month",
     "reassign",
+    "refresh_forecast_ranks",
     "record_major_event",
     "record_visit",
     "run_escalation",
     "stale_counts",
+    "stale_counts_overview",
     "stale_elders",
     "street_rows",
     "totals",

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.i18n import _l, msg
+from portal.i18n import _l
 from portal.models import (
     EXCUSE_REASONS,
     MAJOR_EVENT_KINDS,
@@ -17,16 +17,16 @@ from portal.models import (
     ObligationEvent,
     OutboundMessage,
     Pairing,
-    Person,
     VisitObligation,
     VolunteerProfile,
 )
 from portal.policy import policy
 from portal.services import DomainError
+from portal.services import requests as service_requests
 from portal.services.compliance.assignment import assign, pick_visitor
 from portal.services.compliance.completion import silence_reminders
 from portal.services.compliance.history import OPEN, log_event, set_status
-from portal.services.compliance.notices import notify_assignee, send_to
+from portal.services.compliance.notices import notify_assignee, taken_off
 from portal.services.compliance.periods import is_closed
 from portal.services.scope import community_worker_ids
 
@@ -70,20 +70,6 @@ def reassign(session: Session, obligation: VisitObligation, person_id: int, acto
     notify_assignee(session, obligation, now, f"obl:{obligation.id}:assigned:{person_id}:{now:%Y%m%d%H%M}")
     if previous_id is not None and previous_id != person_id:
         taken_off(session, obligation, previous_id, now)
-
-
-def taken_off(session: Session, obligation: VisitObligation, person_id: int, now: datetime) -> None:
-    """The visitor taken off a visit is told so, and her reminders about it that have not left stop."""
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.dedupe_key.like(f"obl:{obligation.id}:%"), OutboundMessage.person_id == person_id,
-               OutboundMessage.status == "queued")
-        .values(status="cancelled", last_error="taken off the visit", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    send_to(session, session.get(Person, person_id),
-            msg("You no longer need to visit %(elder)s this time; someone else will go. Thank you!"),
-            f"obl:{obligation.id}:off:{person_id}:{now:%Y%m%d%H%M}", now, elder=obligation.elder.name)
 
 
 REASSIGNED = "reassigned by a worker"
@@ -179,3 +165,5 @@ def deactivate_volunteer(session: Session, volunteer: VolunteerProfile, actor_id
         pairing.active, pairing.ended_at = False, now
     session.flush()
     events.volunteer_deactivated.send(volunteer, session=session, now=now, actor_id=actor_id)
+    # the requests she accepted go back to others too, and she is told
+    service_requests.release_volunteer(session, volunteer.person, now)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import Session
 
-from portal.models import Area, ComplianceSnapshot, VisitObligation
+from portal.models import Area, ComplianceSnapshot, FamilyLink, VisitObligation
+from portal.services import family_notices
 from portal.services.compliance.figures import Figures, live_figures
 from portal.services.compliance.history import OPEN, bulk_status
 from portal.services.compliance.periods import is_closed
@@ -23,9 +24,20 @@ def close_periods(session: Session, now: datetime) -> dict:
     for period, cadence in ended:
         if is_closed(session, period):
             continue
+        # relatives who asked to hear of a missed visit (read before the rows change)
+        missing = session.execute(
+            select(VisitObligation.id, VisitObligation.elder_id, VisitObligation.window_start,
+                   VisitObligation.window_end).join(FamilyLink, and_(
+                FamilyLink.elder_id == VisitObligation.elder_id, FamilyLink.status == "approved",
+                FamilyLink.notify_visits.is_(True)))
+            .where(VisitObligation.period == period, VisitObligation.status.in_(OPEN),
+                   VisitObligation.window_end <= now, VisitObligation.cadence != "event")
+            .distinct()).all()
         summary["missed"] += bulk_status(
             session, and_(VisitObligation.period == period, VisitObligation.status.in_(OPEN),
                           VisitObligation.window_end <= now), "missed", now, "period ended")
+        for obligation_id, elder_id, start, end in missing:
+            family_notices.visit_missed(session, elder_id, obligation_id, start, end, now)
         if cadence == "event":
             continue
         snapshot(session, period, now)

@@ -11,7 +11,7 @@ from portal.i18n import msg
 from portal.models import VisitObligation
 from portal.policy import policy
 from portal.services.compliance.assignment import assign, pick_visitor
-from portal.services.compliance.notices import elder_names, notify_assignee, officers_for, send_to
+from portal.services.compliance.notices import elder_names, notify_assignee, officers_for, send_to, taken_off
 from portal.services.compliance.periods import local_date
 from portal.services.scope import community_workers
 
@@ -81,8 +81,12 @@ def _reassign_and_tell_officers(session: Session, period: str, by_community: dic
             exclude = (obligation.assigned_to_id,) if obligation.assigned_role == "volunteer" else ()
             person_id, role = pick_visitor(session, obligation, now, exclude=exclude)
             if person_id and person_id != obligation.assigned_to_id:
+                previous_id = obligation.assigned_to_id if obligation.assigned_role == "volunteer" else None
                 assign(session, obligation, person_id, role, now, reason=f"escalation day {step_day}")
                 notify_assignee(session, obligation, now, f"obl:{obligation.id}:escalated:d{step_day}")
+                if previous_id is not None:
+                    taken_off(session, obligation, previous_id, now,
+                              f"obl:{obligation.id}:off:{previous_id}:escalated:d{step_day}")
                 reassigned += 1
         community = open_ones[0].community
         for officer in officers_for(session, community):

@@ -4,18 +4,20 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
-from portal.models import Area, ElderProfile, ElderVisitStat, Person, VisitObligation
+from portal.models import Area, ElderProfile, ElderVisitStat, ForecastRank, Person, StaleCount, VisitObligation
 from portal.policy import policy
 from portal.services.compliance.figures import CommunityRow, community_rows
 from portal.services.compliance.history import OPEN
-from portal.services.compliance.periods import month_window
+from portal.services.compliance.periods import current_month, month_window
 
 
-def forecast(session: Session, period: str, community_ids: list[int], now: datetime) -> list[dict] | None:
-    """From mid-period: at the current pace, how many elders per community will be missed, and who."""
+def forecast(session: Session, period: str, community_ids: list[int], now: datetime,
+             names_each: int | None = None) -> list[dict] | None:
+    """From mid-period: at the current pace, how many elders per community will be missed, and who
+    (at most `names_each` names per community: a district overview names the first few, not all)."""
     window = month_window(period)
     if not window.start <= now < window.end:
         return None
@@ -33,7 +35,7 @@ def forecast(session: Session, period: str, community_ids: list[int], now: datet
             wanted[row.community_id] = (row, will_miss)
     if not wanted:
         return []
-    names = _longest_unvisited(session, period, {cid: n for cid, (_row, n) in wanted.items()})
+    names = _longest_unvisited(session, period, {cid: min(n, names_each or n) for cid, (_row, n) in wanted.items()})
     result = []
     for row, will_miss in sorted(wanted.values(), key=lambda item: (item[0].street, item[0].community)):
         result.append({"community": row.community, "community_id": row.community_id, "will_miss": will_miss,
@@ -41,28 +43,77 @@ def forecast(session: Session, period: str, community_ids: list[int], now: datet
     return result
 
 
-def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) -> dict[int, list[str]]:
-    """The names for every community in one query: open obligations ranked per community (the
-    longest unvisited first), cut at the largest number any community needs."""
+# How far past the longest list a community needs the stored order is read: obligations completed
+# since the job ranked them drop out, and the next in line take their place.
+RANK_MARGIN = 5
+
+
+def _ranked_open(period: str, community_ids: list[int]):
+    """A period's open obligations ranked per community, the longest unvisited first (never-visited
+    first, then the oldest last visit, then by name)."""
     rank = func.row_number().over(
         partition_by=VisitObligation.community_id,
-        order_by=(ElderVisitStat.last_visit_at.is_not(None), ElderVisitStat.last_visit_at, Person.name),
+        order_by=(ElderVisitStat.last_visit_at.is_not(None), ElderVisitStat.last_visit_at, Person.name,
+                  VisitObligation.id),
     ).label("rank")
-    ranked = (
-        select(VisitObligation.community_id, Person.name, rank)
+    query = (
+        select(VisitObligation.community_id, VisitObligation.id.label("obligation_id"),
+               VisitObligation.elder_id, Person.name, rank)
         .join(Person, Person.id == VisitObligation.elder_id)
         .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == Person.id)
-        .where(VisitObligation.period == period, VisitObligation.community_id.in_(list(wanted)),
-               VisitObligation.status.in_(OPEN))
-        .subquery()
+        .where(VisitObligation.period == period, VisitObligation.status.in_(OPEN))
     )
+    if community_ids is not None:
+        query = query.where(VisitObligation.community_id.in_(community_ids))
+    return query.subquery()
+
+
+def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
+    """Rank this month's open obligations once for the whole district (the hourly job), replacing
+    what the last run stored; earlier months' ranks are dropped. Running it twice leaves the same rows."""
+    period = current_month(now)
+    session.execute(delete(ForecastRank).where(ForecastRank.period != period))
+    session.execute(delete(ForecastRank).where(ForecastRank.period == period))
+    ranked = _ranked_open(period, None)
+    session.execute(insert(ForecastRank).from_select(
+        ["period", "community_id", "rank", "obligation_id", "elder_id", "computed_at"],
+        select(literal(period), ranked.c.community_id, ranked.c.rank, ranked.c.obligation_id,
+               ranked.c.elder_id, literal(now, ForecastRank.computed_at.type))))
+    stored = session.scalar(select(func.count()).select_from(ForecastRank).where(ForecastRank.period == period))
+    communities = list(session.scalars(select(Area.id).where(Area.level == "community")))
+    counts = stale_counts(session, communities, now)
+    session.execute(delete(StaleCount))
+    if communities:  # every community, none unvisited included: a missing row means "not counted"
+        session.execute(insert(StaleCount), [{"community_id": community_id, "count": counts.get(community_id, 0),
+                                              "computed_at": now} for community_id in communities])
+    return {"period": period, "ranked": stored, "stale": sum(counts.values())}
+
+
+def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) -> dict[int, list[str]]:
+    """The names for every community in one query: from the order the hourly job stored (still-open
+    obligations only), or, before the job has ranked this period, ranked here."""
+    longest = max(wanted.values())
+    # Driven by the stored ranks (a primary-key range per community); whether each is still open is
+    # read per row, not filtered on, so the planner never starts from the obligations' status.
+    rows = [(community_id, name) for community_id, name, status in session.execute(
+        select(ForecastRank.community_id, Person.name, VisitObligation.status)
+        .join(VisitObligation, VisitObligation.id == ForecastRank.obligation_id)
+        .join(Person, Person.id == ForecastRank.elder_id)
+        .where(ForecastRank.period == period,
+               or_(*(and_(ForecastRank.community_id == community_id, ForecastRank.rank <= count + RANK_MARGIN)
+                     for community_id, count in sorted(wanted.items()))))
+        .order_by(ForecastRank.community_id, ForecastRank.rank)) if status in OPEN]
+    if not rows and session.scalar(select(ForecastRank.rank).where(ForecastRank.period == period).limit(1)) is None:
+        ranked = _ranked_open(period, list(wanted))
+        rows = session.execute(
+            select(ranked.c.community_id, ranked.c.name)
+            .where(ranked.c.rank <= longest)
+            .order_by(ranked.c.community_id, ranked.c.rank)).all()
     names: dict[int, list[str]] = {}
-    for community_id, name, position in session.execute(
-            select(ranked.c.community_id, ranked.c.name, ranked.c.rank)
-            .where(ranked.c.rank <= max(wanted.values()))
-            .order_by(ranked.c.community_id, ranked.c.rank)):
-        if position <= wanted[community_id]:
-            names.setdefault(community_id, []).append(name)
+    for community_id, name in rows:
+        chosen = names.setdefault(community_id, [])
+        if len(chosen) < wanted[community_id]:
+            chosen.append(name)
     return names
 
 
@@ -98,3 +149,22 @@ def stale_counts(session: Session, community_ids: list[int], now: datetime) -> d
         .where(_stale(community_ids, now))
         .group_by(ElderProfile.community_id)
     ).all())
+
+
+# The overview's counts are at most this old; older (the job stopped), they are counted live.
+STALE_COUNTS_FRESH = timedelta(hours=2)
+
+
+def stale_counts_overview(session: Session, community_ids: list[int], now: datetime) -> dict[int, int]:
+    """`stale_counts` for the officer's overview: as the hourly job counted them, or live when the job
+    has not run for a while. A community without a stored row had none."""
+    computed = session.scalar(select(func.min(StaleCount.computed_at)))
+    if computed is None or now - computed > STALE_COUNTS_FRESH:
+        return stale_counts(session, community_ids, now)
+    stored = dict(session.execute(select(StaleCount.community_id, StaleCount.count)
+                                  .where(StaleCount.community_id.in_(community_ids or [-1]))).all())
+    missing = [community_id for community_id in community_ids if community_id not in stored]
+    counts = {community_id: count for community_id, count in stored.items() if count}
+    if missing:  # a community created since the last count
+        counts.update(stale_counts(session, missing, now))
+    return counts

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import formatting
 from portal.i18n import msg, translate_for
-from portal.models import Area, Person, RoleGrant, VisitObligation
+from portal.models import Area, OutboundMessage, Person, RoleGrant, VisitObligation
 from portal.services.compliance.periods import local_date
 from portal.services.outbox import enqueue
 
@@ -55,3 +55,20 @@ def officers_for(session: Session, community: Area) -> list[Person]:
     return []
 
 
+
+
+def taken_off(session: Session, obligation: VisitObligation, person_id: int, now: datetime,
+              dedupe_key: str | None = None) -> None:
+    """The visitor taken off a visit (a worker's reassignment, the escalation ladder, her deactivation)
+    is told so in her language, and her reminders about it that have not left stop. `dedupe_key` makes
+    the text once-only for a job that may run again."""
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.dedupe_key.like(f"obl:{obligation.id}:%"), OutboundMessage.person_id == person_id,
+               OutboundMessage.status == "queued")
+        .values(status="cancelled", last_error="taken off the visit", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    send_to(session, session.get(Person, person_id),
+            msg("You no longer need to visit %(elder)s this time; someone else will go. Thank you!"),
+            dedupe_key or f"obl:{obligation.id}:off:{person_id}:{now:%Y%m%d%H%M}", now, elder=obligation.elder.name)

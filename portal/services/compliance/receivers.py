@@ -15,7 +15,7 @@ from portal.models import VisitObligation, VolunteerProfile
 from portal.services.compliance.assignment import assign, pick_visitor
 from portal.services.compliance.completion import record_visit
 from portal.services.compliance.history import OPEN, log_event
-from portal.services.compliance.notices import notify_assignee
+from portal.services.compliance.notices import notify_assignee, taken_off
 from portal.services.compliance.periods import is_closed
 
 _connected = False
@@ -35,6 +35,8 @@ def on_volunteer_deactivated(volunteer, session: Session, now: datetime, **_kwar
         person_id, role = pick_visitor(session, obligation, now, exclude=(volunteer.person_id,))
         assign(session, obligation, person_id, role, now, reason="volunteer deactivated")
         notify_assignee(session, obligation, now, f"obl:{obligation.id}:assigned:{person_id}:deactivated")
+        taken_off(session, obligation, volunteer.person_id, now,
+                  f"obl:{obligation.id}:off:{volunteer.person_id}:deactivated")
     session.flush()
 
 

@@ -18,8 +18,11 @@ def trend(session: Session, community_ids: list[int], now: datetime, months: int
     for _ in range(months - 1):
         keys.append(previous_month(keys[-1]))
     keys.reverse()
+    # closed for these communities (scoped like every officer read, so a replica or a district's own
+    # partition can answer it)
     closed = set(session.scalars(select(ComplianceSnapshot.period)
-                                 .where(ComplianceSnapshot.period.in_(keys)).distinct()))
+                                 .where(ComplianceSnapshot.period.in_(keys),
+                                        ComplianceSnapshot.area_id.in_(community_ids or [-1])).distinct()))
     frozen = _snapshot_totals(session, closed, community_ids) if closed else {}
     result = []
     for key in keys:
