@@ -273,8 +273,10 @@ def baseline_ledger_check(url: str) -> float:
 
 
 def _forecast_refresh():
-    try:
-        from portal.services.compliance import forecast as forecast_module
+    import importlib
+
+    try:  # the module: `compliance.forecast` itself is the re-exported function
+        forecast_module = importlib.import_module("portal.services.compliance.forecast")
     except ImportError:
         return None
     return getattr(forecast_module, "refresh_forecast_ranks", None)
