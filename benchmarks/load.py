@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -254,15 +255,20 @@ def report(name: str, figures: Figures, elapsed: float) -> None:
           f"p99 {percentile(figures.latencies, 0.99) * 1000:.0f} ms; errors {len(figures.errors)}")
     for _, problem in figures.errors[:5]:
         print(f"    error: {problem}")
+    if figures.errors:
+        # "GET 500", "POST 503", "GET ConnectionResetError": what a person saw, for benchmarks/run.py
+        kinds = Counter(f"{problem.split()[0]} {problem.rsplit(': ', 1)[-1]}" for _, problem in figures.errors)
+        print("  error kinds: " + ", ".join(f"{kind} ×{n}" for kind, n in kinds.most_common()))
 
 
 # ---------------------------------------------------------------- scenarios
 
 
 def scenario_load(args) -> bool:
-    print(f"load: {args.users} users for {args.seconds} s against gunicorn (2 workers), SQLite")
     workdir = Path(tempfile.mkdtemp(prefix="linli-load-"))
-    url = f"sqlite:///{workdir / 'load.sqlite3'}"
+    url = args.database_url or f"sqlite:///{workdir / 'load.sqlite3'}"
+    print(f"load: {args.users} users for {args.seconds} s against gunicorn (2 workers), "
+          f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}")
     try:
         prepare_database(url)
         personas = make_personas(url)
@@ -350,9 +356,9 @@ def scenario_pg_restart(args) -> bool:
         end = restart_window.get("end", 0)
         print(f"  restart took {end - restart_window.get('start', end):.1f} s")
         late = [problem for at, problem in figures.errors if at > end + 2]
-        import portal.models  # noqa: F401
         from sqlalchemy import select
 
+        import portal.models  # noqa: F401
         from portal.db import make_engine
         from portal.models import Person
 
@@ -412,14 +418,14 @@ def scenario_sms_outage(args) -> bool:
     """The provider answers 503 for a minute of (simulated) time while messages are queued and
     retried; once it is back every message is delivered exactly once. The HTTP calls are real
     (the Twilio SDK against a local fake API); the clock is stepped so the run takes seconds."""
-    import portal.models  # noqa: F401
     from sqlalchemy import func, select
 
+    import portal.models  # noqa: F401
     from portal.channels import outbox
-    from portal.services.outbox import enqueue
     from portal.channels.transport import TwilioTransport
     from portal.db import Base, make_engine, make_session_factory, utcnow
     from portal.models import OutboundMessage, Person
+    from portal.services.outbox import enqueue
 
     count, outage = 30, timedelta(seconds=60)
     print(f"sms-outage: {count} messages, the provider down for {outage.seconds} s (stepped clock)")
@@ -529,6 +535,8 @@ def main() -> int:
     parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="load")
     parser.add_argument("--users", type=int, default=100, help="concurrent users (at most 200)")
     parser.add_argument("--seconds", type=float, default=60, help="how long to load (at most 300)")
+    parser.add_argument("--database-url", default="",
+                        help="the load scenario's database (an empty scratch one; default SQLite in a temp dir)")
     args = parser.parse_args()
     args.users = max(1, min(args.users, 200))
     args.seconds = max(1.0, min(args.seconds, 300.0))

@@ -74,7 +74,7 @@ def main() -> None:
         first = None
         deadline = time.monotonic() + 30
         while first is None and time.monotonic() < deadline:
-            first = next((c for c in list(fake.created) if (c["form"].get("Body") or "").startswith("紧急")), None)
+            first = next((c for c in list(fake.created) if "紧急求助" in (c["form"].get("Body") or "")), None)
             time.sleep(0.005)
         before = sum(1 for c in fake.created if first and c["monotonic"] < first["monotonic"])
         if first is None:
