@@ -129,6 +129,17 @@ def end(session: Session, state: ConversationState) -> None:
     session.flush()
 
 
+def end_all(session: Session, person: Person, now: datetime) -> int:
+    """End every open conversation of the person, whatever channel opened it (取消 by text also stops
+    an order left at the check on a call or in a web draft). Finished ones (DONE) are kept, so a retry
+    still cannot place them twice. Returns how many were ended."""
+    ended = session.execute(delete(ConversationState).where(ConversationState.person_id == person.id,
+                                                            ConversationState.step != DONE,
+                                                            ConversationState.expires_at > now))
+    session.flush()
+    return ended.rowcount or 0
+
+
 def path(flow: Flow, data: dict) -> list[str]:
     """The steps this set of answers walks through, in order (up to the first unanswered one)."""
     steps, name = [], flow.first

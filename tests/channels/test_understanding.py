@@ -11,6 +11,8 @@ from sqlalchemy import select
 from portal.channels import sms_webhook
 from portal.channels.inbound import dispatch_sms
 from portal.channels.twilio_hooks import sign
+from portal.conversation import engine
+from portal.conversation.flows import REQUEST_FLOW
 from portal.models import (
     ContactStatus,
     ConversationState,
@@ -23,7 +25,8 @@ from portal.models import (
 from portal.services import questions
 from portal.services import requests as service_requests
 from portal.services import visits as visit_service
-from tests.channels.helpers import TOKEN, reply_of, text
+from portal.services.sms_text import signed
+from tests.channels.helpers import SHANGHAI, TOKEN, reply_of, text
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
 
@@ -245,6 +248,48 @@ def test_the_pending_question_is_asked_again_after_help(app, session, world):
     for word in ("帮助", "咋个用", "今天天气好不好"):
         reply = sms(app, session, person, word)
         assert "救命" in reply and reply.rstrip().splitlines()[-1].startswith("请回数字") and "午" in reply
+
+
+def order_at_check(app, session, person, channel, now=NOW):
+    """A meal order walked to its check step by text, then left on `channel` (as if a call had opened it)."""
+    for answer in ("明天中午送饭", "1", "1"):
+        sms(app, session, person, answer, now=now)
+    state = state_of(session, person)
+    assert state.step == "check", state.data
+    state.channel = channel
+    session.commit()
+    return state
+
+
+def test_cancel_by_text_ends_every_open_order_whatever_channel_opened_it(app, session, world):
+    person = world.elder_a.person
+    order_at_check(app, session, person, "voice", NOW - timedelta(minutes=5))  # left at the check on a call
+    with app.app_context():
+        engine.begin(session, person, "sms", REQUEST_FLOW, NOW - timedelta(minutes=2), {"service": "bathing"})
+        session.commit()
+    assert "没有下单" in sms(app, session, person, "取消")
+    session.expire_all()
+    assert session.scalars(select(ConversationState).where(ConversationState.person_id == person.id)).all() == []
+    reply = sms(app, session, person, "明天打扫卫生")
+    assert "请核对" not in reply and "助餐" not in reply, reply
+    assert state_of(session, person).data["service"] == "cleaning"
+
+
+@pytest.mark.parametrize("answer", ["2", "1"])
+def test_another_service_named_at_the_check_asks_whether_to_switch(app, session, world, answer):
+    person = world.elder_a.person
+    order_at_check(app, session, person, "sms")
+    reply = sms(app, session, person, "明天打扫卫生")
+    assert "没看懂" not in reply and "改成" in reply and "助洁" in reply, reply
+    assert len(signed(reply)) <= 70
+    assert state_of(session, person).data["service"] == "meal"
+    reply = sms(app, session, person, answer)
+    state = state_of(session, person)
+    if answer == "2":  # carry on: the check again
+        assert "请核对" in reply and state.step == "check" and state.data["service"] == "meal"
+    else:  # change: the new order, with the day the text already gave
+        tomorrow = (NOW.astimezone(SHANGHAI).date() + timedelta(days=1)).isoformat()
+        assert state.data == {"service": "cleaning", "date": tomorrow} and state.step == "half_day", state.data
 
 
 # --- 15. a call takes over a half-finished text conversation ----------------------------
