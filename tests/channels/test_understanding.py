@@ -321,3 +321,25 @@ def test_texts_to_the_elder_read_as_sentences_with_the_sender_and_the_weekday(ap
     accepted = next(body for body in told if "会来" in body)
     assert accepted.startswith("【邻里】") and "会来给您送饭" in accepted and "12月2日（周三）" in accepted
     assert len(accepted) <= 70
+
+
+@pytest.mark.parametrize("answer", ["2", "1"])
+def test_on_a_call_another_service_said_at_the_check_asks_whether_to_switch(app, session, world, client, answer):
+    from tests.channels.test_voice_prompts import Call
+
+    person = world.elder_a.person
+    now = datetime.now(UTC)
+    order_at_check(app, session, person, "voice", now)
+    call = Call(client, person, f"CA-check-switch-{answer}")
+    call.ring()
+    assert "核对" in call.prompts[-1][0] or "确认" in call.prompts[-1][0], call.prompts[-1][0]
+    call.press(speech="明天打扫卫生")
+    assert "改成" in call.prompts[-1][0] and "打扫卫生" in call.prompts[-1][0], call.prompts[-1][0]
+    assert state_of(session, person).data["service"] == "meal"
+    call.press(answer)
+    state = state_of(session, person)
+    if answer == "2":
+        assert state.step == "check" and state.data["service"] == "meal" and "_switch" not in state.data
+    else:
+        tomorrow = (now.astimezone(SHANGHAI).date() + timedelta(days=1)).isoformat()
+        assert state.data == {"service": "cleaning", "date": tomorrow} and state.step == "half_day", state.data
