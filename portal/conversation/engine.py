@@ -103,7 +103,7 @@ def load(session: Session, person: Person, channel: str, now: datetime, adopt: b
         session.delete(own)
         session.flush()
     other.channel = channel
-    other.data = {k: v for k, v in other.data.items() if k not in ("_retries", "_pending")}
+    other.data = {k: v for k, v in other.data.items() if k not in ("_retries", "_pending", "_switch")}
     touch(other, now)
     session.flush()
     return other

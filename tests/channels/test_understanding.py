@@ -343,3 +343,16 @@ def test_on_a_call_another_service_said_at_the_check_asks_whether_to_switch(app,
     else:
         tomorrow = (now.astimezone(SHANGHAI).date() + timedelta(days=1)).isoformat()
         assert state.data == {"service": "cleaning", "date": tomorrow} and state.step == "half_day", state.data
+
+
+def test_a_switch_question_asked_on_a_call_is_not_answered_by_a_text_that_takes_over(app, session, world):
+    person = world.elder_a.person
+    sms(app, session, person, "订餐")
+    sms(app, session, person, "我要洗澡")  # 改成助浴吗? — then the call takes the order over and hangs up
+    state = state_of(session, person)
+    assert "_switch" in state.data
+    state.channel = "voice"
+    session.commit()
+    sms(app, session, person, "1")  # a text taking it over answers the meal question, not the switch
+    state = state_of(session, person)
+    assert state.data["service"] == "meal" and "_switch" not in state.data, state.data
