@@ -126,8 +126,9 @@ def ask_again(session: Session, person: Person, now: datetime, lead: str) -> str
     return composed(lead, state, person, now)
 
 
-def _stopped(session: Session, person: Person, state) -> str:
+def _stopped(session: Session, person: Person, state, now: datetime) -> str:
     engine.end(session, state)
+    engine.end_all(session, person, now)  # and any other open order, say one left on a call
     questions.answered(session, person.id)
     return _say(person, msg("All right, we stopped. Nothing was ordered."))
 
@@ -175,7 +176,7 @@ def conversation(session: Session, person: Person | None, text: str, now: dateti
     step = FLOWS[state.flow].steps.get(state.step)
     yes_no_step = step is not None and {o.value for o in step.options} == {"yes", "no"}
     if word in keywords.CANCEL and not (yes_no_step and word in keywords.NO_OR_CANCEL):
-        return _stopped(session, person, state)
+        return _stopped(session, person, state, now)
     if state.step == CHECK:
         if word in keywords.YES:
             questions.answered(session, person.id)
@@ -191,17 +192,13 @@ def conversation(session: Session, person: Person | None, text: str, now: dateti
             state = engine.begin(session, person, "sms", REQUEST_FLOW, now)
             return _asking(session, person, state, now)
         if word == "3":
-            return _stopped(session, person, state)
+            return _stopped(session, person, state, now)
+        if said.service not in (None, state.data.get("service")):
+            return _ask_to_switch(session, person, state, text, said.service, now)
         return None
     if step.name != "service" and said.service not in (None, state.data.get("service")) \
             and engine.match_option(step, text) is None:
-        # Another service named in the middle of a question: ask before throwing the answers away.
-        state.data = {**state.data, "_switch": text}
-        engine.touch(state, now)
-        questions.ask(session, person.id, "conversation", now, channel="sms", until=state.expires_at)
-        return _say(person, msg("You are ordering %(current)s. Change to %(new)s instead? Reply 1 to change, "
-                                "2 to carry on."), current=_service_label(person, state.data["service"]),
-                    new=_service_label(person, said.service))
+        return _ask_to_switch(session, person, state, text, said.service, now)
     try:
         slots.answer(session, state, text, now, allow_free=True)
     except NoMatch:
@@ -211,6 +208,17 @@ def conversation(session: Session, person: Person | None, text: str, now: dateti
     if slots.fill(session, state, said.answers(today, state.data.get("service")), now):
         return _asking(session, person, state, now, lead=_in_locale(person, slots.TOO_LATE))
     return _asking(session, person, state, now)
+
+
+def _ask_to_switch(session: Session, person: Person, state, text: str, service: str, now: datetime) -> str:
+    """Another service named during a question (the check too): ask before throwing the answers away.
+    1 starts the new order with what the text said ("明天打扫卫生" keeps 明天); 2 asks the question again."""
+    state.data = {**state.data, "_switch": text}
+    engine.touch(state, now)
+    questions.ask(session, person.id, "conversation", now, channel="sms", until=state.expires_at)
+    return _say(person, msg("You are ordering %(current)s. Change to %(new)s instead? Reply 1 to change, "
+                            "2 to carry on."), current=_service_label(person, state.data["service"]),
+                new=_service_label(person, service))
 
 
 def _in_locale(person: Person, message) -> str:

@@ -128,9 +128,5 @@ def fallback_text(session: Session, person: Person) -> str:
 
 def drop_open_conversation(session: Session, person: Person, now: datetime) -> bool:
     """Opting out ends any half-finished order (nothing more can be texted about it)."""
-    state = engine.load(session, person, "sms", now, adopt=False)
     questions.answered(session, person.id)
-    if state is None:
-        return False
-    engine.end(session, state)
-    return True
+    return engine.end_all(session, person, now) > 0

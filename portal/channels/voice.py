@@ -289,8 +289,14 @@ def answer():
         return _continue(response, person, now)
     if kind == "switch":
         wanted = request.args.get("service", "")
+        switch = state.data.get("_switch") or ""
+        state.data = {k: v for k, v in state.data.items() if k != "_switch"}
         if (digits == "1" or (not digits and speech in keywords.YES)) and wanted in {o.value for o in SERVICE_OPTIONS}:
-            state = engine.begin(db(), person, "voice", REQUEST_FLOW, now, {"service": wanted})
+            said = understand.understand(switch, today).answers(today) if switch else {}
+            data = said if said.get("service") == wanted else {"service": wanted}  # what was said (明天) kept
+            state, too_late = slots.begin(db(), person, "voice", REQUEST_FLOW, now, data)
+            if too_late:
+                twiml.say(response, _text(person, slots.TOO_LATE), _locale(person))
         return _next(response, person, elder, state, now)
     if kind == "lowconf":
         pending = state.data.get("_pending")
@@ -318,6 +324,9 @@ def answer():
             return response
         if digits == "2":
             return _continue(response, person, now, fresh=True)
+        said = understand.understand(heard, today) if speech and not digits else None
+        if said is not None and said.service not in (None, state.data.get("service")):
+            return _ask_to_switch(response, person, state, heard, said.service)
         return _failed(response, person, elder, state, now)
     step = slots.offered(state, now)
     raw = digits or speech
@@ -326,12 +335,7 @@ def answer():
     said = understand.understand(heard, today) if speech and not digits else None
     if said is not None and step.name != "service" and said.service not in (None, state.data.get("service")) \
             and engine.match_option(step, speech) is None:
-        with force_locale(supported_locale(person.locale)):
-            text = gettext("You are ordering %(current)s. Change to %(new)s instead? To change, press 1. "
-                           "To carry on, press 2.", current=_service_label(state.data["service"]),
-                           new=_service_label(said.service))
-        _gather(response, person, "switch", text, service=said.service)
-        return response
+        return _ask_to_switch(response, person, state, heard, said.service)
     try:
         value = engine.parse(step, raw, today, allow_free=bool(speech and not digits))
     except NoMatch:
@@ -354,6 +358,18 @@ def answer():
     if said is not None and slots.fill(db(), state, said.answers(today, state.data.get("service")), now):
         twiml.say(response, _text(person, slots.TOO_LATE), _locale(person))
     return _next(response, person, elder, state, now)
+
+
+def _ask_to_switch(response: VoiceResponse, person: Person, state, heard: str, service: str) -> VoiceResponse:
+    """Another service named during a question (the check too): ask before throwing the answers away;
+    1 starts the new order with what was said ("明天打扫卫生" keeps 明天), 2 asks the question again."""
+    state.data = {**state.data, "_switch": heard}
+    with force_locale(supported_locale(person.locale)):
+        text = gettext("You are ordering %(current)s. Change to %(new)s instead? To change, press 1. "
+                       "To carry on, press 2.", current=_service_label(state.data["service"]),
+                       new=_service_label(service))
+    _gather(response, person, "switch", text, service=service)
+    return response
 
 
 def _service_label(service: str) -> str:

@@ -103,7 +103,7 @@ def load(session: Session, person: Person, channel: str, now: datetime, adopt: b
         session.delete(own)
         session.flush()
     other.channel = channel
-    other.data = {k: v for k, v in other.data.items() if k not in ("_retries", "_pending")}
+    other.data = {k: v for k, v in other.data.items() if k not in ("_retries", "_pending", "_switch")}
     touch(other, now)
     session.flush()
     return other
@@ -127,6 +127,17 @@ def begin(session: Session, person: Person, channel: str, flow_name: str, now: d
 def end(session: Session, state: ConversationState) -> None:
     session.delete(state)
     session.flush()
+
+
+def end_all(session: Session, person: Person, now: datetime) -> int:
+    """End every open conversation of the person, whatever channel opened it (取消 by text also stops
+    an order left at the check on a call or in a web draft). Finished ones (DONE) are kept, so a retry
+    still cannot place them twice. Returns how many were ended."""
+    ended = session.execute(delete(ConversationState).where(ConversationState.person_id == person.id,
+                                                            ConversationState.step != DONE,
+                                                            ConversationState.expires_at > now))
+    session.flush()
+    return ended.rowcount or 0
 
 
 def path(flow: Flow, data: dict) -> list[str]:

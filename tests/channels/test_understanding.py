@@ -11,6 +11,8 @@ from sqlalchemy import select
 from portal.channels import sms_webhook
 from portal.channels.inbound import dispatch_sms
 from portal.channels.twilio_hooks import sign
+from portal.conversation import engine
+from portal.conversation.flows import REQUEST_FLOW
 from portal.models import (
     ContactStatus,
     ConversationState,
@@ -23,7 +25,8 @@ from portal.models import (
 from portal.services import questions
 from portal.services import requests as service_requests
 from portal.services import visits as visit_service
-from tests.channels.helpers import TOKEN, reply_of, text
+from portal.services.sms_text import signed
+from tests.channels.helpers import SHANGHAI, TOKEN, reply_of, text
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
 
@@ -247,6 +250,48 @@ def test_the_pending_question_is_asked_again_after_help(app, session, world):
         assert "救命" in reply and reply.rstrip().splitlines()[-1].startswith("请回数字") and "午" in reply
 
 
+def order_at_check(app, session, person, channel, now=NOW):
+    """A meal order walked to its check step by text, then left on `channel` (as if a call had opened it)."""
+    for answer in ("明天中午送饭", "1", "1"):
+        sms(app, session, person, answer, now=now)
+    state = state_of(session, person)
+    assert state.step == "check", state.data
+    state.channel = channel
+    session.commit()
+    return state
+
+
+def test_cancel_by_text_ends_every_open_order_whatever_channel_opened_it(app, session, world):
+    person = world.elder_a.person
+    order_at_check(app, session, person, "voice", NOW - timedelta(minutes=5))  # left at the check on a call
+    with app.app_context():
+        engine.begin(session, person, "sms", REQUEST_FLOW, NOW - timedelta(minutes=2), {"service": "bathing"})
+        session.commit()
+    assert "没有下单" in sms(app, session, person, "取消")
+    session.expire_all()
+    assert session.scalars(select(ConversationState).where(ConversationState.person_id == person.id)).all() == []
+    reply = sms(app, session, person, "明天打扫卫生")
+    assert "请核对" not in reply and "助餐" not in reply, reply
+    assert state_of(session, person).data["service"] == "cleaning"
+
+
+@pytest.mark.parametrize("answer", ["2", "1"])
+def test_another_service_named_at_the_check_asks_whether_to_switch(app, session, world, answer):
+    person = world.elder_a.person
+    order_at_check(app, session, person, "sms")
+    reply = sms(app, session, person, "明天打扫卫生")
+    assert "没看懂" not in reply and "改成" in reply and "助洁" in reply, reply
+    assert len(signed(reply)) <= 70
+    assert state_of(session, person).data["service"] == "meal"
+    reply = sms(app, session, person, answer)
+    state = state_of(session, person)
+    if answer == "2":  # carry on: the check again
+        assert "请核对" in reply and state.step == "check" and state.data["service"] == "meal"
+    else:  # change: the new order, with the day the text already gave
+        tomorrow = (NOW.astimezone(SHANGHAI).date() + timedelta(days=1)).isoformat()
+        assert state.data == {"service": "cleaning", "date": tomorrow} and state.step == "half_day", state.data
+
+
 # --- 15. a call takes over a half-finished text conversation ----------------------------
 
 def voice(client, path, form, query=None):
@@ -276,3 +321,38 @@ def test_texts_to_the_elder_read_as_sentences_with_the_sender_and_the_weekday(ap
     accepted = next(body for body in told if "会来" in body)
     assert accepted.startswith("【邻里】") and "会来给您送饭" in accepted and "12月2日（周三）" in accepted
     assert len(accepted) <= 70
+
+
+@pytest.mark.parametrize("answer", ["2", "1"])
+def test_on_a_call_another_service_said_at_the_check_asks_whether_to_switch(app, session, world, client, answer):
+    from tests.channels.test_voice_prompts import Call
+
+    person = world.elder_a.person
+    now = datetime.now(UTC)
+    order_at_check(app, session, person, "voice", now)
+    call = Call(client, person, f"CA-check-switch-{answer}")
+    call.ring()
+    assert "核对" in call.prompts[-1][0] or "确认" in call.prompts[-1][0], call.prompts[-1][0]
+    call.press(speech="明天打扫卫生")
+    assert "改成" in call.prompts[-1][0] and "打扫卫生" in call.prompts[-1][0], call.prompts[-1][0]
+    assert state_of(session, person).data["service"] == "meal"
+    call.press(answer)
+    state = state_of(session, person)
+    if answer == "2":
+        assert state.step == "check" and state.data["service"] == "meal" and "_switch" not in state.data
+    else:
+        tomorrow = (now.astimezone(SHANGHAI).date() + timedelta(days=1)).isoformat()
+        assert state.data == {"service": "cleaning", "date": tomorrow} and state.step == "half_day", state.data
+
+
+def test_a_switch_question_asked_on_a_call_is_not_answered_by_a_text_that_takes_over(app, session, world):
+    person = world.elder_a.person
+    sms(app, session, person, "订餐")
+    sms(app, session, person, "我要洗澡")  # 改成助浴吗? — then the call takes the order over and hangs up
+    state = state_of(session, person)
+    assert "_switch" in state.data
+    state.channel = "voice"
+    session.commit()
+    sms(app, session, person, "1")  # a text taking it over answers the meal question, not the switch
+    state = state_of(session, person)
+    assert state.data["service"] == "meal" and "_switch" not in state.data, state.data

@@ -218,3 +218,18 @@ def test_not_understood_without_an_open_question_and_the_opt_out_replies_are_one
                              "come. Send 订阅 or START to get the others again. Hotline %(hotline)s."):
             text = signed(opt_out_reply("zh_Hans", _plain(app, confirmation), dropped))
             assert len(text) <= ONE_SEGMENT, (len(text), text)
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_the_switch_question_fits_one_segment_for_every_pair_of_real_service_names(app, locale):
+    """Asked during any question, the check included (issue 11, point 14): the labels as texted."""
+    from portal.conversation.flows import SERVICE_OPTIONS
+
+    message_id = "You are ordering %(current)s. Change to %(new)s instead? Reply 1 to change, 2 to carry on."
+    with app.test_request_context(), force_locale(locale):
+        for current in SERVICE_OPTIONS:
+            for new in SERVICE_OPTIONS:
+                if current is not new:
+                    text = signed(gettext(message_id, current=str(current.label), new=str(new.label)))
+                    limit = ONE_SEGMENT if locale == "zh_Hans" else 160  # GSM-7 for English
+                    assert len(text) <= limit, (len(text), text)
