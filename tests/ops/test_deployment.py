@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -206,12 +207,35 @@ def test_from_an_empty_database_to_a_working_district(deploy_database, tmp_path)
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             deadline = time.monotonic() + WAIT
             reminders = []
-            while not reminders:
-                reminders = [c["form"]["Body"] for c in twilio.created[sent_before:]
-                             if c["form"].get("To") == WORKER_PHONE]
-                assert scheduler.poll() is None, scheduler.stdout.read()
-                assert time.monotonic() < deadline, "no reminder reached the fake Twilio"
-                time.sleep(0.5)
+            # Reminders keep the quiet hours (21:00–08:00 local): run at night, the catch-up queues the
+            # worker's reminder for the morning instead of sending it, and that queued text is what she
+            # will receive — so it is read from the outbox, with the moment it is due.
+            from sqlalchemy import create_engine, select
+
+            from portal.db import utcnow
+            from portal.models import OutboundMessage
+            from portal.services.outbox import quiet_hours_end
+
+            morning = quiet_hours_end(utcnow())
+            engine = create_engine(deploy_database)
+            try:
+                while not reminders:
+                    if morning is None:
+                        reminders = [c["form"]["Body"] for c in twilio.created[sent_before:]
+                                     if c["form"].get("To") == WORKER_PHONE]
+                    else:
+                        with engine.connect() as connection:
+                            held = connection.execute(select(OutboundMessage.body, OutboundMessage.next_attempt_at)
+                                                      .where(OutboundMessage.to_phone == WORKER_PHONE,
+                                                             OutboundMessage.kind == "reminder")).all()
+                        reminders = [body for body, _due in held]
+                        for _body, due in held:
+                            assert due.replace(tzinfo=None) >= morning.replace(tzinfo=None) - timedelta(minutes=1), due
+                    assert scheduler.poll() is None, scheduler.stdout.read()
+                    assert time.monotonic() < deadline, "no reminder reached the fake Twilio (or the outbox, at night)"
+                    time.sleep(0.5)
+            finally:
+                engine.dispose()
         finally:
             for process in (scheduler, sender, web):
                 if process is not None:
