@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -131,12 +131,17 @@ def catch_up(session_factory: sessionmaker[Session], now: datetime, transport=No
 
 def beat(session_factory: sessionmaker[Session], now: datetime | None = None) -> None:
     now = now or utcnow()
+    # Two schedulers may give their very first beat at the same moment: the one whose insert loses
+    # updates the row the other just wrote, rather than stopping on the primary key.
+    beat_now = (update(SchedulerHeartbeat).where(SchedulerHeartbeat.name == HEARTBEAT)
+                .values(beat_at=now, host=host_name()))
     with session_factory() as session:
-        row = session.get(SchedulerHeartbeat, HEARTBEAT)
-        if row is None:
-            session.add(SchedulerHeartbeat(name=HEARTBEAT, beat_at=now, host=host_name()))
-        else:
-            row.beat_at, row.host = now, host_name()
+        if session.execute(beat_now).rowcount == 0:
+            try:
+                with session.begin_nested():
+                    session.add(SchedulerHeartbeat(name=HEARTBEAT, beat_at=now, host=host_name()))
+            except IntegrityError:
+                session.execute(beat_now)
         session.commit()
 
 
