@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.channels.inbound import inbound_handler
-from portal.channels.sms_conversation import ask_again
+from portal.channels.sms_conversation import alarm_reply, ask_again
 from portal.clock import local_tz
 from portal.conversation import engine, understand
 from portal.conversation import keywords as words
@@ -195,13 +195,7 @@ def _checkin(session: Session, person: Person, asked: questions.Asked, said: str
         alarm = session.scalar(select(ServiceRequest).where(
             ServiceRequest.elder_id == person.id, ServiceRequest.service == "emergency",
         ).order_by(ServiceRequest.id.desc()))
-        if alarm is not None and emergencies.ask_to_call_off(session, alarm, now, "sms"):  # 按错了请回2, as 救命
-            minutes = int(emergencies.stand_down_window().total_seconds() // 60)
-            return _say(person, msg("We are alerting your community worker and your family now. If you are in "
-                                    "danger, call 120. Sent by mistake? Reply 2 within %(minutes)d minutes. "
-                                    "Hotline %(hotline)s"), minutes=minutes, hotline=_hotline(session, person))
-        return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
-                                "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, person))
+        return alarm_reply(session, person, alarm, _hotline(session, person), now)  # as for 救命
     checkins.answer(session, day, "1", "sms", now)
     return _say(person, msg("Thank you, we have noted that you are well today."))
 

@@ -98,13 +98,20 @@ def emergency_words(session: Session, person: Person | None, text: str, now: dat
     if elder is None or not keywords.is_emergency(text):
         return None
     request = emergencies.raise_alarm(session, elder, "sms", now)
-    if emergencies.ask_to_call_off(session, request, now, "sms"):  # "按错了请回2", answered in sms_answers
+    return alarm_reply(session, person, request, _hotline(session, elder), now)
+
+
+def alarm_reply(session: Session, person: Person, request, hotline: str, now: datetime) -> str:
+    """The answer to an alarm raised by text (救命, or a 9 after the 问安 call): help is being told, 120
+    in danger, the hotline — and, while it can still be called off by text, "按错了请回2" (the question
+    is recorded here and answered in sms_answers)."""
+    if request is not None and emergencies.ask_to_call_off(session, request, now, "sms"):
         minutes = int(emergencies.stand_down_window().total_seconds() // 60)
         return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
                                 "call 120. Sent by mistake? Reply 2 within %(minutes)d minutes. Hotline "
-                                "%(hotline)s"), minutes=minutes, hotline=_hotline(session, elder))
+                                "%(hotline)s"), minutes=minutes, hotline=hotline)
     return _say(person, msg("We are alerting your community worker and your family now. If you are in danger, "
-                        "call 120. Community hotline: %(hotline)s"), hotline=_hotline(session, elder))
+                        "call 120. Community hotline: %(hotline)s"), hotline=hotline)
 
 
 def _asking(session: Session, person: Person, state, now: datetime, lead: str | None = None) -> str:

@@ -202,7 +202,8 @@ def test_the_composed_texts_are_found(app):
     assert refusals | {TOO_LATE, NOT_UNDERSTOOD, SHORT_HELP} <= raised
     assert "All right, %(service)s (reference %(ref)s) is cancelled. We have told %(family)s." in \
         answers_to_other_questions()
-    assert STANDING_ALONE <= set(_ids_in(ROOT / "portal" / "channels" / "sms_answers.py"))
+    assert STANDING_ALONE <= set(_ids_in(ROOT / "portal" / "channels" / "sms_answers.py",
+                                            ROOT / "portal" / "channels" / "sms_conversation.py"))
 
 
 def test_not_understood_without_an_open_question_and_the_opt_out_replies_are_one_segment(app, world, session):
