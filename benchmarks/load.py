@@ -197,16 +197,28 @@ class Figures:
 
 
 def run_users(port: int, personas: list[Persona], users: int, seconds: float, figures: Figures,
-              write_every: int = 0) -> float:
-    """`users` threads, each a persona looping over its pages for `seconds`. Returns elapsed seconds."""
+              write_every: int = 0, think: tuple[float, float] = (0.0, 0.0)) -> float:
+    """`users` threads, each a persona looping over its pages for `seconds`. Returns elapsed seconds.
+
+    `think`: the pause between one page and the next, drawn uniformly from (low, high) seconds, as a
+    person reads a page before the next click; each user also starts at a random moment within the
+    first pause, so 200 people do not all click in the same millisecond. (0, 0): no pause at all,
+    every user a tight loop: that measures the server's saturation, not people's waiting."""
     stop_at = time.monotonic() + seconds
     worker = next(p for p in personas if p.role == "worker")
+    low, high = think
 
     def user(index: int):
         rng = random.Random(index)
         persona = personas[index % len(personas)]
         count = 0
+        if high:
+            time.sleep(rng.uniform(0, high))
         while time.monotonic() < stop_at:
+            if high and count:
+                time.sleep(min(rng.uniform(low, high), max(0.0, stop_at - time.monotonic())))
+                if time.monotonic() >= stop_at:
+                    break
             count += 1
             if write_every and persona.role == "worker" and count % write_every == 0:
                 phone = f"+86137{index:03d}{count:05d}"
@@ -275,9 +287,11 @@ def scenario_load(args) -> bool:
         server = Gunicorn(url, workdir)
         try:
             figures = Figures()
-            elapsed = run_users(server.port, personas, args.users, args.seconds, figures)
+            elapsed = run_users(server.port, personas, args.users, args.seconds, figures, think=args.think)
         finally:
             server.stop()
+        if args.think[1]:
+            print(f"  each user pauses {args.think[0]:g}–{args.think[1]:g} s between pages")
         report("load", figures, elapsed)
         ok = not figures.errors and len(figures.latencies) > 0
         print(f"  {'PASS' if ok else 'FAIL'}: no errors under load")
@@ -537,7 +551,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60, help="how long to load (at most 300)")
     parser.add_argument("--database-url", default="",
                         help="the load scenario's database (an empty scratch one; default SQLite in a temp dir)")
+    parser.add_argument("--think", default="0",
+                        help="seconds each user pauses between pages, LOW-HIGH (e.g. 2-8; default 0: no pause)")
     args = parser.parse_args()
+    low, _, high = args.think.partition("-")
+    args.think = (float(low), float(high or low))
     args.users = max(1, min(args.users, 200))
     args.seconds = max(1.0, min(args.seconds, 300.0))
     import logging

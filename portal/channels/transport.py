@@ -98,20 +98,31 @@ class TwilioTransport:
 
     def __init__(self, account_sid: str, auth_token: str, from_number: str, status_callback: str | None,
                  api_base: str | None = None, timeout: float = 10.0):
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
-
-        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
-        # The SDK logs every request and response at INFO (eight lines a message): at outbox rates
-        # that is most of the sender's time and a flood in the log; its warnings still show.
-        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-        if api_base:
-            # Lets tests point the SDK at a local fake of the API on loopback.
-            self.client.api.base_url = api_base.rstrip("/")
+        self._credentials = (account_sid, auth_token, timeout, api_base)
+        self._client = None
         self.from_number = from_number
         self.status_callback = status_callback
         # A call whose body is a path on Linli ("/twilio/voice/…") fetches its TwiML from here.
         self.public_url = status_callback.rsplit("/twilio/", 1)[0] if status_callback else ""
+
+    @property
+    def client(self):
+        """The SDK's client, made on first use: the SDK and `requests` behind it are about 10 MB (measured
+        with tracemalloc), and a web worker whose texts leave through `linli sender` never sends."""
+        if self._client is None:
+            from twilio.http.http_client import TwilioHttpClient
+            from twilio.rest import Client
+
+            account_sid, auth_token, timeout, api_base = self._credentials
+            client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+            # The SDK logs every request and response at INFO (eight lines a message): at outbox rates
+            # that is most of the sender's time and a flood in the log; its warnings still show.
+            logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+            if api_base:
+                # Lets tests point the SDK at a local fake of the API on loopback.
+                client.api.base_url = api_base.rstrip("/")
+            self._client = client
+        return self._client
 
     def _call(self, fn, **kwargs) -> str:
         from twilio.base.exceptions import TwilioException, TwilioRestException
