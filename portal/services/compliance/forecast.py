@@ -9,15 +9,17 @@ from sqlalchemy.orm import Session
 
 from portal.models import Area, ElderProfile, ElderVisitStat, ForecastRank, Person, StaleCount, VisitObligation
 from portal.policy import policy
-from portal.services.compliance.figures import CommunityRow, community_rows
+from portal.services.compliance.dashboard import refresh_community_figures
+from portal.services.compliance.figures import CommunityRow, among, community_rows
 from portal.services.compliance.history import OPEN
 from portal.services.compliance.periods import current_month, month_window
 
 
 def forecast(session: Session, period: str, community_ids: list[int], now: datetime,
-             names_each: int | None = None) -> list[dict] | None:
+             names_each: int | None = None, rows: list[CommunityRow] | None = None) -> list[dict] | None:
     """From mid-period: at the current pace, how many elders per community will be missed, and who
-    (at most `names_each` names per community: a district overview names the first few, not all)."""
+    (at most `names_each` names per community: a district overview names the first few, not all).
+    `rows`: the period's community rows when the caller has them already."""
     window = month_window(period)
     if not window.start <= now < window.end:
         return None
@@ -25,7 +27,7 @@ def forecast(session: Session, period: str, community_ids: list[int], now: datet
     if elapsed < policy()["compliance"]["forecast_from"]:
         return None
     wanted: dict[int, tuple[CommunityRow, int]] = {}
-    for row in community_rows(session, period, community_ids):
+    for row in rows if rows is not None else community_rows(session, period, community_ids):
         figures = row.figures
         if figures.open == 0:
             continue
@@ -64,13 +66,15 @@ def _ranked_open(period: str, community_ids: list[int]):
         .where(VisitObligation.period == period, VisitObligation.status.in_(OPEN))
     )
     if community_ids is not None:
-        query = query.where(VisitObligation.community_id.in_(community_ids))
+        query = query.where(among(VisitObligation.community_id, community_ids))
     return query.subquery()
 
 
 def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
     """Rank this month's open obligations once for the whole district (the hourly job), replacing
-    what the last run stored; earlier months' ranks are dropped. Running it twice leaves the same rows."""
+    what the last run stored; earlier months' ranks are dropped. The same run counts the officer
+    pages' figures per community (`dashboard.refresh_community_figures`) and the elders unvisited too
+    long. Running it twice leaves the same rows."""
     period = current_month(now)
     session.execute(delete(ForecastRank).where(ForecastRank.period != period))
     session.execute(delete(ForecastRank).where(ForecastRank.period == period))
@@ -86,22 +90,23 @@ def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
     if communities:  # every community, none unvisited included: a missing row means "not counted"
         session.execute(insert(StaleCount), [{"community_id": community_id, "count": counts.get(community_id, 0),
                                               "computed_at": now} for community_id in communities])
-    return {"period": period, "ranked": stored, "stale": sum(counts.values())}
+    figures = refresh_community_figures(session, now)
+    return {"period": period, "ranked": stored, "stale": sum(counts.values()), "figures": figures["communities"]}
 
 
 def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) -> dict[int, list[str]]:
     """The names for every community in one query: from the order the hourly job stored (still-open
     obligations only), or, before the job has ranked this period, ranked here."""
     longest = max(wanted.values())
-    # Driven by the stored ranks (a primary-key range per community); whether each is still open is
+    # Driven by the stored ranks (a primary-key range per community, as far as the longest list asks:
+    # a community asking fewer names takes the first of its rows below); whether each is still open is
     # read per row, not filtered on, so the planner never starts from the obligations' status.
     rows = [(community_id, name) for community_id, name, status in session.execute(
         select(ForecastRank.community_id, Person.name, VisitObligation.status)
         .join(VisitObligation, VisitObligation.id == ForecastRank.obligation_id)
         .join(Person, Person.id == ForecastRank.elder_id)
-        .where(ForecastRank.period == period,
-               or_(*(and_(ForecastRank.community_id == community_id, ForecastRank.rank <= count + RANK_MARGIN)
-                     for community_id, count in sorted(wanted.items()))))
+        .where(ForecastRank.period == period, among(ForecastRank.community_id, wanted),
+               ForecastRank.rank <= longest + RANK_MARGIN)
         .order_by(ForecastRank.community_id, ForecastRank.rank)) if status in OPEN]
     if not rows and session.scalar(select(ForecastRank.rank).where(ForecastRank.period == period).limit(1)) is None:
         ranked = _ranked_open(period, list(wanted))
@@ -121,7 +126,7 @@ def _stale(community_ids: list[int], now: datetime):
     """Special-hardship and high-risk elders with no counted visit for longer than the policy allows;
     an elder never visited counts from the day she was registered, not from the beginning of time."""
     cutoff = now - timedelta(days=policy()["compliance"]["stale_visit_days"])
-    return and_(ElderProfile.community_id.in_(community_ids or [-1]), Person.active,
+    return and_(among(ElderProfile.community_id, community_ids), Person.active,
                 ElderProfile.care_tier.in_(("special_hardship", "high_risk")),
                 or_(and_(ElderVisitStat.last_visit_at.is_(None), ElderProfile.created_at < cutoff),
                     ElderVisitStat.last_visit_at < cutoff))
@@ -162,7 +167,7 @@ def stale_counts_overview(session: Session, community_ids: list[int], now: datet
     if computed is None or now - computed > STALE_COUNTS_FRESH:
         return stale_counts(session, community_ids, now)
     stored = dict(session.execute(select(StaleCount.community_id, StaleCount.count)
-                                  .where(StaleCount.community_id.in_(community_ids or [-1]))).all())
+                                  .where(among(StaleCount.community_id, community_ids))).all())
     missing = [community_id for community_id in community_ids if community_id not in stored]
     counts = {community_id: count for community_id, count in stored.items() if count}
     if missing:  # a community created since the last count
