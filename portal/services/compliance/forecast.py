@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, insert, literal, or_, select
@@ -95,31 +96,43 @@ def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
 
 
 def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) -> dict[int, list[str]]:
-    """The names for every community in one query: from the order the hourly job stored (still-open
-    obligations only), or, before the job has ranked this period, ranked here."""
+    """The names for every community: from the order the hourly job stored (still-open obligations
+    only), or, before the job has ranked this period, ranked here."""
     longest = max(wanted.values())
-    # Driven by the stored ranks (a primary-key range per community, as far as the longest list asks:
-    # a community asking fewer names takes the first of its rows below); whether each is still open is
-    # read per row, not filtered on, so the planner never starts from the obligations' status.
-    rows = [(community_id, name) for community_id, name, status in session.execute(
-        select(ForecastRank.community_id, Person.name, VisitObligation.status)
-        .join(VisitObligation, VisitObligation.id == ForecastRank.obligation_id)
-        .join(Person, Person.id == ForecastRank.elder_id)
-        .where(ForecastRank.period == period, among(ForecastRank.community_id, wanted),
-               ForecastRank.rank <= longest + RANK_MARGIN)
-        .order_by(ForecastRank.community_id, ForecastRank.rank)) if status in OPEN]
-    if not rows and session.scalar(select(ForecastRank.rank).where(ForecastRank.period == period).limit(1)) is None:
-        ranked = _ranked_open(period, list(wanted))
+    first = _stored_order(session, period, list(wanted), 0, longest)
+    rows = [(community_id, name) for community_id, name, status in first if status in OPEN]
+    # Where some of the first in line were visited since the ranking, the next in line (rarely needed).
+    ranked, still_open = Counter(row[0] for row in first), Counter(community_id for community_id, _ in rows)
+    short = [community_id for community_id, count in wanted.items()
+             if still_open[community_id] < count <= ranked[community_id]]
+    if short:
+        rows += [(community_id, name) for community_id, name, status in
+                 _stored_order(session, period, short, longest, longest + RANK_MARGIN) if status in OPEN]
+    if not first and session.scalar(select(ForecastRank.rank).where(ForecastRank.period == period).limit(1)) is None:
+        ranked_here = _ranked_open(period, list(wanted))
         rows = session.execute(
-            select(ranked.c.community_id, ranked.c.name)
-            .where(ranked.c.rank <= longest)
-            .order_by(ranked.c.community_id, ranked.c.rank)).all()
+            select(ranked_here.c.community_id, ranked_here.c.name)
+            .where(ranked_here.c.rank <= longest)
+            .order_by(ranked_here.c.community_id, ranked_here.c.rank)).all()
     names: dict[int, list[str]] = {}
-    for community_id, name in rows:
+    for community_id, name in rows:  # in rank order within each community
         chosen = names.setdefault(community_id, [])
         if len(chosen) < wanted[community_id]:
             chosen.append(name)
     return names
+
+
+def _stored_order(session: Session, period: str, community_ids: list[int], after: int, upto: int) -> list:
+    """The stored ranks `after` < rank <= `upto` of these communities: (community, name, status), in
+    order. Driven by the stored ranks (a primary-key range per community); whether each is still open
+    is read per row, not filtered on, so the planner never starts from the obligations' status."""
+    return session.execute(
+        select(ForecastRank.community_id, Person.name, VisitObligation.status)
+        .join(VisitObligation, VisitObligation.id == ForecastRank.obligation_id)
+        .join(Person, Person.id == ForecastRank.elder_id)
+        .where(ForecastRank.period == period, among(ForecastRank.community_id, community_ids),
+               ForecastRank.rank > after, ForecastRank.rank <= upto)
+        .order_by(ForecastRank.community_id, ForecastRank.rank)).all()
 
 
 def _stale(community_ids: list[int], now: datetime):
