@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.models import Area, ComplianceSnapshot, VisitObligation
 from portal.services.compliance.periods import is_closed
@@ -83,11 +83,12 @@ class Community:
 
 
 def communities_of(session: Session, community_ids: list[int]) -> list[Community]:
-    """The communities with their streets, by street and name (two queries)."""
-    found = session.execute(select(Area.id, Area.name, Area.parent_id).where(among(Area.id, community_ids))).all()
-    streets = dict(session.execute(select(Area.id, Area.name).where(
-        among(Area.id, {c.parent_id for c in found if c.parent_id}))).all())
-    result = [Community(c.id, c.name, c.parent_id, streets.get(c.parent_id, "")) for c in found]
+    """The communities with their streets, by street and name."""
+    street = aliased(Area)
+    found = session.execute(
+        select(Area.id, Area.name, Area.parent_id, street.name).outerjoin(street, street.id == Area.parent_id)
+        .where(among(Area.id, community_ids))).all()
+    result = [Community(area_id, name, street_id, street_name or "") for area_id, name, street_id, street_name in found]
     result.sort(key=lambda c: (c.street, c.name))
     return result
 

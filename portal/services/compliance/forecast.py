@@ -176,11 +176,11 @@ STALE_COUNTS_FRESH = timedelta(hours=2)
 def stale_counts_overview(session: Session, community_ids: list[int], now: datetime) -> dict[int, int]:
     """`stale_counts` for the officer's overview: as the hourly job counted them, or live when the job
     has not run for a while. A community without a stored row had none."""
-    computed = session.scalar(select(func.min(StaleCount.computed_at)))
-    if computed is None or now - computed > STALE_COUNTS_FRESH:
+    rows = session.execute(select(StaleCount.community_id, StaleCount.count, StaleCount.computed_at)
+                           .where(among(StaleCount.community_id, community_ids))).all()
+    if not rows or now - min(row.computed_at for row in rows) > STALE_COUNTS_FRESH:
         return stale_counts(session, community_ids, now)
-    stored = dict(session.execute(select(StaleCount.community_id, StaleCount.count)
-                                  .where(among(StaleCount.community_id, community_ids))).all())
+    stored = {row.community_id: row.count for row in rows}
     missing = [community_id for community_id in community_ids if community_id not in stored]
     counts = {community_id: count for community_id, count in stored.items() if count}
     if missing:  # a community created since the last count
