@@ -29,5 +29,5 @@ def close_period(session: Session, now: datetime) -> dict:
 
 @job("forecast-ranks", "cron", minute=7)
 def forecast_ranks(session: Session, now: datetime) -> dict:
-    """Rank this month's open visits for the forecast once an hour (the dashboards read the order)."""
+    """Rank this month's open visits for the forecast and count the officer pages' figures, once an hour."""
     return compliance.refresh_forecast_ranks(session, now)

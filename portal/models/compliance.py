@@ -105,6 +105,27 @@ class StaleCount(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class CommunityFigures(Base):
+    """Per community, the figures the officer pages show, counted by the hourly `forecast-ranks` job so
+    a district officer's page reads one row per community instead of counting the district's
+    obligations and elders on each request: this month's visit figures and the registered elders per
+    care tier. The pages show when they were counted, and count live when the job has not run lately."""
+
+    __tablename__ = "community_figures"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(12))   # the month the visit figures are for
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    excused: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    missed: Mapped[int] = mapped_column(Integer, default=0)
+    high_risk: Mapped[int] = mapped_column(Integer, default=0)
+    special_hardship: Mapped[int] = mapped_column(Integer, default=0)
+    general: Mapped[int] = mapped_column(Integer, default=0)
+    elders: Mapped[int] = mapped_column(Integer, default=0)   # every registered elder, whatever the tier
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ElderVisitStat(Base):
     """The last counted visit per elder, so lists can show it without reading the visits table."""
 

@@ -65,9 +65,13 @@ def index():
     community_ids = staff_community_ids(session, current_user)
     period = compliance.current_month(now)
     last = compliance.previous_month(period)
-    rows = compliance.community_rows(session, period, community_ids)
-    last_rows = {r.community_id: r for r in compliance.community_rows(session, last, community_ids)}
+    places = compliance.communities_of(session, community_ids)
+    figures, counted_at = compliance.month_figures(session, period, community_ids, now)  # counted hourly, or live
+    rows = compliance.rows_of(places, figures)
+    last_rows = {r.community_id: r for r in
+                 compliance.rows_of(places, compliance.period_figures(session, last, community_ids))}
     streets = compliance.street_rows(rows)
+    total = compliance.totals(rows)
     stale = compliance.stale_counts_overview(session, community_ids, now)  # counted hourly
     street_stale: dict = {}
     for row in rows:
@@ -81,13 +85,13 @@ def index():
         rows=[r for r in rows if r.street_id == street_id] if street_id is not None else [],
         street=next((s for s in streets if s["id"] == street_id), None), streets=streets,
         last_streets={s["name"]: s for s in compliance.street_rows(list(last_rows.values()))},
-        total=compliance.totals(rows), at_full=compliance.communities_at_full(rows),
+        total=total, at_full=compliance.communities_at_full(rows),
         with_elders=sum(1 for r in rows if r.figures.due),
-        chart=trend_chart(compliance.trend(session, community_ids, now)),
+        chart=trend_chart(compliance.trend(session, community_ids, now, current=total)),
         stale=stale, street_stale=street_stale, stale_total=sum(stale.values()),
         stale_days=policy()["compliance"]["stale_visit_days"],
-        forecast=compliance.forecast(session, period, community_ids, now, names_each=FORECAST_NAMES),
-        area_ids=staff_area_ids(current_user),
+        forecast=compliance.forecast(session, period, community_ids, now, names_each=FORECAST_NAMES, rows=rows),
+        area_ids=staff_area_ids(current_user), counted_at=counted_at,
     )
 
 

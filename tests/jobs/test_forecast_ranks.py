@@ -140,3 +140,18 @@ def test_the_overview_reads_the_hourly_unvisited_counts_and_counts_live_when_the
 
     communities = session.scalar(select(func.count()).select_from(Area).where(Area.level == "community"))
     assert session.scalar(select(func.count()).select_from(StaleCount)) == communities
+
+
+def test_when_the_first_in_line_was_visited_since_the_ranking_the_next_in_line_is_named(app, session, month):
+    run(app, "plan-visits", at("2026-11-01T00:10"))
+    compliance.refresh_forecast_ranks(session, at("2026-11-16T11:07"))
+    session.commit()
+    a = month.w.community_a.id
+    ids = [a, month.w.community_b.id]
+    order = {r["community_id"]: r for r in compliance.forecast(session, "2026-11", ids, at(MID_MONTH))}[a]["names"]
+    assert len(order) == 3
+    first = next(e for e in (month.liu, month.chen, month.zhou) if e.person.name == order[0])
+    verify_visit(session, first.person_id, month.w.volunteer_a.person_id, at("2026-11-16T11:30"))
+    short = {r["community_id"]: r for r in compliance.forecast(session, "2026-11", ids, at(MID_MONTH),
+                                                               names_each=1)}[a]
+    assert short["names"] == [order[1]]  # the second in the stored order, not nobody

@@ -14,6 +14,7 @@ One concern per module:
     worklist     the worker's working table: filter, search, sort and page a month's visits
     receivers    reactions to portal.events signals; connect_receivers()
     figures      completion figures per community and street
+    dashboard    the officer pages' figures per community, counted by the hourly job (or live)
     forecast     who will be missed this period, who is unvisited too long
     close        period close and snapshots
     trend        the monthly rate over the last months
@@ -34,13 +35,18 @@ from portal.services.compliance.actions import (
 from portal.services.compliance.assignment import monthly_load
 from portal.services.compliance.close import close_periods
 from portal.services.compliance.completion import record_visit, visit_counts
+from portal.services.compliance.dashboard import month_figures, refresh_community_figures, tier_counts
 from portal.services.compliance.escalation import run_escalation
 from portal.services.compliance.figures import (
+    Community,
     CommunityRow,
     Figures,
     communities_at_full,
+    communities_of,
     community_rows,
     live_figures,
+    period_figures,
+    rows_of,
     street_rows,
     totals,
 )
@@ -71,12 +77,14 @@ __all__ = [
     "EXCUSE_LABELS",
     "MAJOR_EVENT_LABELS",
     "OPEN",
+    "Community",
     "CommunityRow",
     "Figures",
     "Window",
     "close_periods",
     "can_undo",
     "communities_at_full",
+    "communities_of",
     "community_rows",
     "connect_receivers",
     "current_month",
@@ -85,22 +93,27 @@ __all__ = [
     "forecast",
     "is_closed",
     "live_figures",
+    "month_figures",
     "monthly_load",
     "local_date",
     "local_midnight",
     "month_window",
     "next_month",
     "plan_visits",
+    "period_figures",
     "previous_month",
     "reassign",
+    "refresh_community_figures",
     "refresh_forecast_ranks",
     "record_major_event",
     "record_visit",
+    "rows_of",
     "run_escalation",
     "stale_counts",
     "stale_counts_overview",
     "stale_elders",
     "street_rows",
+    "tier_counts",
     "totals",
     "trend",
     "undo",

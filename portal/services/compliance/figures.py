@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from portal.models import Area, ComplianceSnapshot, VisitObligation
 from portal.services.compliance.periods import is_closed
@@ -35,6 +35,13 @@ class Figures:
         self.open += other.open
 
 
+def among(column, ids):
+    """`column IN ids` with the ids written into the statement: a district officer's few hundred
+    community ids, sent as as many bind parameters, cost more to pass to PostgreSQL than the query
+    itself takes. Ids are integers, so writing them in is safe."""
+    return column.in_(bindparam(None, [int(i) for i in ids] or [-1], expanding=True, literal_execute=True))
+
+
 @dataclass
 class CommunityRow:
     community_id: int
@@ -49,7 +56,7 @@ def live_figures(session: Session, period: str, community_ids: list[int] | None 
              .where(VisitObligation.period == period)
              .group_by(VisitObligation.community_id, VisitObligation.status))
     if community_ids is not None:
-        query = query.where(VisitObligation.community_id.in_(community_ids or [-1]))
+        query = query.where(among(VisitObligation.community_id, community_ids))
     result: dict[int, Figures] = {}
     for community_id, status, count in session.execute(query):
         figures = result.setdefault(community_id, Figures())
@@ -65,24 +72,47 @@ def live_figures(session: Session, period: str, community_ids: list[int] | None 
     return result
 
 
+@dataclass(frozen=True)
+class Community:
+    """A community's name and its street's, as the figures' rows show them."""
+
+    id: int
+    name: str
+    street_id: int | None
+    street: str
+
+
+def communities_of(session: Session, community_ids: list[int]) -> list[Community]:
+    """The communities with their streets, by street and name."""
+    street = aliased(Area)
+    found = session.execute(
+        select(Area.id, Area.name, Area.parent_id, street.name).outerjoin(street, street.id == Area.parent_id)
+        .where(among(Area.id, community_ids))).all()
+    result = [Community(area_id, name, street_id, street_name or "") for area_id, name, street_id, street_name in found]
+    result.sort(key=lambda c: (c.street, c.name))
+    return result
+
+
+def period_figures(session: Session, period: str, community_ids: list[int]) -> dict[int, Figures]:
+    """Each community's figures for a period: the frozen snapshot of a closed period, otherwise live."""
+    if not is_closed(session, period):
+        return live_figures(session, period, community_ids)
+    return {area_id: Figures(total=total, excused=excused, done=done, missed=missed,
+                             open=total - excused - done - missed)
+            for area_id, total, excused, done, missed in session.execute(
+                select(ComplianceSnapshot.area_id, ComplianceSnapshot.total, ComplianceSnapshot.excused,
+                       ComplianceSnapshot.done, ComplianceSnapshot.missed)
+                .where(ComplianceSnapshot.period == period, among(ComplianceSnapshot.area_id, community_ids)))}
+
+
+def rows_of(communities: list[Community], figures: dict[int, Figures]) -> list[CommunityRow]:
+    """One row per community (in the order given), with its figures (none: all zero)."""
+    return [CommunityRow(c.id, c.name, c.street, c.street_id, figures.get(c.id, Figures())) for c in communities]
+
+
 def community_rows(session: Session, period: str, community_ids: list[int]) -> list[CommunityRow]:
     """One row per community: the frozen snapshot of a closed period, otherwise the live figures."""
-    communities = session.execute(
-        select(Area.id, Area.name, Area.parent_id).where(Area.id.in_(community_ids or [-1]))
-    ).all()
-    streets = dict(session.execute(select(Area.id, Area.name).where(
-        Area.id.in_({c.parent_id for c in communities if c.parent_id} or {-1}))).all())
-    if is_closed(session, period):
-        snaps = session.scalars(select(ComplianceSnapshot).where(
-            ComplianceSnapshot.period == period, ComplianceSnapshot.area_id.in_(community_ids or [-1]))).all()
-        figures = {s.area_id: Figures(total=s.total, excused=s.excused, done=s.done, missed=s.missed,
-                                      open=s.total - s.excused - s.done - s.missed) for s in snaps}
-    else:
-        figures = live_figures(session, period, community_ids)
-    rows = [CommunityRow(c.id, c.name, streets.get(c.parent_id, ""), c.parent_id, figures.get(c.id, Figures()))
-            for c in communities]
-    rows.sort(key=lambda r: (r.street, r.community))
-    return rows
+    return rows_of(communities_of(session, community_ids), period_figures(session, period, community_ids))
 
 
 def totals(rows: list[CommunityRow]) -> Figures:

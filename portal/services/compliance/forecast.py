@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, insert, literal, or_, select
@@ -9,15 +10,17 @@ from sqlalchemy.orm import Session
 
 from portal.models import Area, ElderProfile, ElderVisitStat, ForecastRank, Person, StaleCount, VisitObligation
 from portal.policy import policy
-from portal.services.compliance.figures import CommunityRow, community_rows
+from portal.services.compliance.dashboard import refresh_community_figures
+from portal.services.compliance.figures import CommunityRow, among, community_rows
 from portal.services.compliance.history import OPEN
 from portal.services.compliance.periods import current_month, month_window
 
 
 def forecast(session: Session, period: str, community_ids: list[int], now: datetime,
-             names_each: int | None = None) -> list[dict] | None:
+             names_each: int | None = None, rows: list[CommunityRow] | None = None) -> list[dict] | None:
     """From mid-period: at the current pace, how many elders per community will be missed, and who
-    (at most `names_each` names per community: a district overview names the first few, not all)."""
+    (at most `names_each` names per community: a district overview names the first few, not all).
+    `rows`: the period's community rows when the caller has them already."""
     window = month_window(period)
     if not window.start <= now < window.end:
         return None
@@ -25,7 +28,7 @@ def forecast(session: Session, period: str, community_ids: list[int], now: datet
     if elapsed < policy()["compliance"]["forecast_from"]:
         return None
     wanted: dict[int, tuple[CommunityRow, int]] = {}
-    for row in community_rows(session, period, community_ids):
+    for row in rows if rows is not None else community_rows(session, period, community_ids):
         figures = row.figures
         if figures.open == 0:
             continue
@@ -64,13 +67,15 @@ def _ranked_open(period: str, community_ids: list[int]):
         .where(VisitObligation.period == period, VisitObligation.status.in_(OPEN))
     )
     if community_ids is not None:
-        query = query.where(VisitObligation.community_id.in_(community_ids))
+        query = query.where(among(VisitObligation.community_id, community_ids))
     return query.subquery()
 
 
 def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
     """Rank this month's open obligations once for the whole district (the hourly job), replacing
-    what the last run stored; earlier months' ranks are dropped. Running it twice leaves the same rows."""
+    what the last run stored; earlier months' ranks are dropped. The same run counts the officer
+    pages' figures per community (`dashboard.refresh_community_figures`) and the elders unvisited too
+    long. Running it twice leaves the same rows."""
     period = current_month(now)
     session.execute(delete(ForecastRank).where(ForecastRank.period != period))
     session.execute(delete(ForecastRank).where(ForecastRank.period == period))
@@ -86,42 +91,55 @@ def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
     if communities:  # every community, none unvisited included: a missing row means "not counted"
         session.execute(insert(StaleCount), [{"community_id": community_id, "count": counts.get(community_id, 0),
                                               "computed_at": now} for community_id in communities])
-    return {"period": period, "ranked": stored, "stale": sum(counts.values())}
+    figures = refresh_community_figures(session, now)
+    return {"period": period, "ranked": stored, "stale": sum(counts.values()), "figures": figures["communities"]}
 
 
 def _longest_unvisited(session: Session, period: str, wanted: dict[int, int]) -> dict[int, list[str]]:
-    """The names for every community in one query: from the order the hourly job stored (still-open
-    obligations only), or, before the job has ranked this period, ranked here."""
+    """The names for every community: from the order the hourly job stored (still-open obligations
+    only), or, before the job has ranked this period, ranked here."""
     longest = max(wanted.values())
-    # Driven by the stored ranks (a primary-key range per community); whether each is still open is
-    # read per row, not filtered on, so the planner never starts from the obligations' status.
-    rows = [(community_id, name) for community_id, name, status in session.execute(
-        select(ForecastRank.community_id, Person.name, VisitObligation.status)
-        .join(VisitObligation, VisitObligation.id == ForecastRank.obligation_id)
-        .join(Person, Person.id == ForecastRank.elder_id)
-        .where(ForecastRank.period == period,
-               or_(*(and_(ForecastRank.community_id == community_id, ForecastRank.rank <= count + RANK_MARGIN)
-                     for community_id, count in sorted(wanted.items()))))
-        .order_by(ForecastRank.community_id, ForecastRank.rank)) if status in OPEN]
-    if not rows and session.scalar(select(ForecastRank.rank).where(ForecastRank.period == period).limit(1)) is None:
-        ranked = _ranked_open(period, list(wanted))
+    first = _stored_order(session, period, list(wanted), 0, longest)
+    rows = [(community_id, name) for community_id, name, status in first if status in OPEN]
+    # Where some of the first in line were visited since the ranking, the next in line (rarely needed).
+    ranked, still_open = Counter(row[0] for row in first), Counter(community_id for community_id, _ in rows)
+    short = [community_id for community_id, count in wanted.items()
+             if still_open[community_id] < count <= ranked[community_id]]
+    if short:
+        rows += [(community_id, name) for community_id, name, status in
+                 _stored_order(session, period, short, longest, longest + RANK_MARGIN) if status in OPEN]
+    if not first and session.scalar(select(ForecastRank.rank).where(ForecastRank.period == period).limit(1)) is None:
+        ranked_here = _ranked_open(period, list(wanted))
         rows = session.execute(
-            select(ranked.c.community_id, ranked.c.name)
-            .where(ranked.c.rank <= longest)
-            .order_by(ranked.c.community_id, ranked.c.rank)).all()
+            select(ranked_here.c.community_id, ranked_here.c.name)
+            .where(ranked_here.c.rank <= longest)
+            .order_by(ranked_here.c.community_id, ranked_here.c.rank)).all()
     names: dict[int, list[str]] = {}
-    for community_id, name in rows:
+    for community_id, name in rows:  # in rank order within each community
         chosen = names.setdefault(community_id, [])
         if len(chosen) < wanted[community_id]:
             chosen.append(name)
     return names
 
 
+def _stored_order(session: Session, period: str, community_ids: list[int], after: int, upto: int) -> list:
+    """The stored ranks `after` < rank <= `upto` of these communities: (community, name, status), in
+    order. Driven by the stored ranks (a primary-key range per community); whether each is still open
+    is read per row, not filtered on, so the planner never starts from the obligations' status."""
+    return session.execute(
+        select(ForecastRank.community_id, Person.name, VisitObligation.status)
+        .join(VisitObligation, VisitObligation.id == ForecastRank.obligation_id)
+        .join(Person, Person.id == ForecastRank.elder_id)
+        .where(ForecastRank.period == period, among(ForecastRank.community_id, community_ids),
+               ForecastRank.rank > after, ForecastRank.rank <= upto)
+        .order_by(ForecastRank.community_id, ForecastRank.rank)).all()
+
+
 def _stale(community_ids: list[int], now: datetime):
     """Special-hardship and high-risk elders with no counted visit for longer than the policy allows;
     an elder never visited counts from the day she was registered, not from the beginning of time."""
     cutoff = now - timedelta(days=policy()["compliance"]["stale_visit_days"])
-    return and_(ElderProfile.community_id.in_(community_ids or [-1]), Person.active,
+    return and_(among(ElderProfile.community_id, community_ids), Person.active,
                 ElderProfile.care_tier.in_(("special_hardship", "high_risk")),
                 or_(and_(ElderVisitStat.last_visit_at.is_(None), ElderProfile.created_at < cutoff),
                     ElderVisitStat.last_visit_at < cutoff))
@@ -158,11 +176,11 @@ STALE_COUNTS_FRESH = timedelta(hours=2)
 def stale_counts_overview(session: Session, community_ids: list[int], now: datetime) -> dict[int, int]:
     """`stale_counts` for the officer's overview: as the hourly job counted them, or live when the job
     has not run for a while. A community without a stored row had none."""
-    computed = session.scalar(select(func.min(StaleCount.computed_at)))
-    if computed is None or now - computed > STALE_COUNTS_FRESH:
+    rows = session.execute(select(StaleCount.community_id, StaleCount.count, StaleCount.computed_at)
+                           .where(among(StaleCount.community_id, community_ids))).all()
+    if not rows or now - min(row.computed_at for row in rows) > STALE_COUNTS_FRESH:
         return stale_counts(session, community_ids, now)
-    stored = dict(session.execute(select(StaleCount.community_id, StaleCount.count)
-                                  .where(StaleCount.community_id.in_(community_ids or [-1]))).all())
+    stored = {row.community_id: row.count for row in rows}
     missing = [community_id for community_id in community_ids if community_id not in stored]
     counts = {community_id: count for community_id, count in stored.items() if count}
     if missing:  # a community created since the last count
