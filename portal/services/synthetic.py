@@ -28,6 +28,7 @@ ELDERS_PER_VOLUNTEER = 130_000 / 3_000
 SPECIAL_HARDSHIP_SHARE = 0.10
 HIGH_RISK_SHARE = 0.015
 PAIRINGS_PER_VOLUNTEER = 4
+EPOCH_DAY = date(1970, 1, 1)
 
 PERSON_COLUMNS = ("id", "phone", "name", "locale", "preferred_channel", "active", "created_at")
 PROFILE_COLUMNS = ("person_id", "community_id", "address", "birth_date", "living_situation", "hardship",
@@ -70,14 +71,25 @@ class UTCStamps(dict):
     """Epoch seconds → the text a UTC timestamp column is written as, each value formatted once:
     SQLite's "YYYY-MM-DD HH:MM:SS.ffffff" (what SQLAlchemy's DateTime writes there), with "+00"
     after it for PostgreSQL's timestamptz. A seeded district has a few hundred thousand distinct
-    minutes and millions of timestamps, so most lookups are hits."""
+    minutes and millions of timestamps, so most lookups are hits; a miss joins a day's text and a
+    time of day's text, each formatted once too."""
 
     def __init__(self, suffix: str):
         super().__init__()
         self.suffix = suffix
+        self._days: dict[int, str] = {}
+        self._clocks: dict[int, str] = {}
 
     def __missing__(self, seconds: int) -> str:
-        value = self[seconds] = self.moment(datetime.fromtimestamp(seconds, timezone.utc))
+        day, clock = divmod(seconds, 86400)
+        day_text = self._days.get(day)
+        if day_text is None:
+            day_text = self._days[day] = (EPOCH_DAY + timedelta(days=day)).isoformat() + " "
+        clock_text = self._clocks.get(clock)
+        if clock_text is None:
+            clock_text = self._clocks[clock] = (
+                f"{clock // 3600:02d}:{clock // 60 % 60:02d}:{clock % 60:02d}.000000{self.suffix}")
+        value = self[seconds] = day_text + clock_text
         return value
 
     def moment(self, value: datetime) -> str:

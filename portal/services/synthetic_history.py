@@ -17,6 +17,7 @@ bulk (COPY on PostgreSQL, executemany on SQLite); nothing goes through the ORM's
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, text, update
@@ -96,47 +97,48 @@ def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, 
     weight = int(weight) if weight.denominator == 1 else float(weight)
     windows = {tier: closed_windows(conf["cadence"], tier, now, years) for tier, conf in tiers.items()}
     community_rate = {c: rng.uniform(*DONE_RATE) for c in volunteers_by_community}
-    by_tier: dict[str, list[tuple[int, int, int | None]]] = {}
+    by_tier: dict[str, list[tuple]] = {}
     position: dict[int, int] = {}
     for elder_id, community_id, tier in elders:
         # The paired volunteer, else the community's volunteers in turn (so the work spreads).
         volunteers = volunteers_by_community.get(community_id) or [None]
         position[community_id] = position.get(community_id, -1) + 1
         visitor = paired.get(elder_id) or volunteers[position[community_id] % len(volunteers)]
-        by_tier.setdefault(tier, []).append((elder_id, community_id, visitor))
+        rate = community_rate.get(community_id, 0.93)
+        by_tier.setdefault(tier, []).append((elder_id, community_id, visitor, "volunteer" if visitor else None,
+                                             rate if visitor else -1.0, rate, rate + EXCUSED_RATE))
 
     # ---- obligations and the visits that satisfy them (times as epoch seconds, UTC)
     stamps = writer.stamps
     obligation_id = _max(session, VisitObligation.id)
     obligations = []          # rows, satisfied_by_visit_id filled in later (index 13 holds a visit key)
     raw_visits = []           # (checked_in epoch s, elder, volunteer, community, duration, obligation row index)
-    random, randrange = rng.random, rng.randrange
+    random = rng.random
     for tier, members in by_tier.items():
         for window in windows.get(tier, ()):
-            start = int((window.start - EPOCH).total_seconds())
+            # 09:00–17:59 local (UTC+8, no daylight saving) on a day of the window, to the minute
+            start = int((window.start - EPOCH).total_seconds()) + 9 * 3600
             days = max(1, int((window.end - window.start).total_seconds()) // 86400)
             period, cadence = window.period, window.cadence
             opens, due, closes = stamps.moment(window.start), stamps.moment(window.due), stamps.moment(window.end)
-            for elder_id, community_id, visitor in members:
+            for elder_id, community_id, visitor, role, done_below, rate, excused_below in members:
                 obligation_id += 1
                 draw = random()
-                rate = community_rate.get(community_id, 0.93)
-                status = "done" if draw < rate else "excused" if draw < rate + EXCUSED_RATE else "missed"
-                if status == "done" and visitor is None:
-                    status = "missed"
+                if draw >= done_below:   # missed or excused (an elder with no volunteer is never done)
+                    excused = rate <= draw < excused_below
+                    obligations.append([obligation_id, elder_id, period, cadence, tier, community_id, opens, due,
+                                        closes, "excused" if excused else "missed",
+                                        "in_hospital" if excused else None, visitor, role, None, None, opens, closes])
+                    continue
                 index = len(obligations)
                 obligations.append([obligation_id, elder_id, period, cadence, tier, community_id, opens, due, closes,
-                                    status, "in_hospital" if status == "excused" else None, visitor,
-                                    "volunteer" if visitor else None, None, None, opens, closes])
-                if status != "done" or visitor is None:
-                    continue
-                # 09:00–17:59 local (UTC+8, no daylight saving) on a day of the window
-                first = start + randrange(days) * 86400 + 9 * 3600 + randrange(9 * 3600) // 60 * 60
-                raw_visits.append((first, elder_id, visitor, community_id, 20 + randrange(71), index))
+                                    "done", None, visitor, role, None, None, opens, closes])
+                first = start + int(random() * days) * 86400 + int(random() * 540) * 60
+                raw_visits.append((first, elder_id, visitor, community_id, 20 + int(random() * 71), index))
                 if random() < SECOND_VISIT_RATE:
-                    second = start + randrange(days) * 86400 + 9 * 3600 + randrange(9 * 3600) // 60 * 60
+                    second = start + int(random() * days) * 86400 + int(random() * 540) * 60
                     raw_visits.append((max(second, first + 3600), elder_id, visitor, community_id,
-                                       20 + randrange(71), -1))
+                                       20 + int(random() * 71), -1))
     raw_visits.sort()
 
     # ---- visits in time order, each credited (caps per local day and year, as credit_visit does)
@@ -246,11 +248,11 @@ def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, 
 def _snapshots(session: Session, obligations: list, closed_at: str) -> list[tuple]:
     """Per closed period, figures per community summed up the area path (as compliance._snapshot)."""
     areas = {area.id: area for area in session.scalars(select(Area))}
+    counts = Counter((row[2], row[5], row[9]) for row in obligations)   # (period, community, status)
     figures: dict[tuple[str, int], list[int]] = {}   # (period, area) → total, excused, done, missed
     paths: dict[int, list[int]] = {}
     slot = {"excused": 1, "done": 2, "missed": 3}
-    for row in obligations:
-        period, community_id, status = row[2], row[5], row[9]
+    for (period, community_id, status), count in counts.items():
         parts = paths.get(community_id)
         if parts is None:
             parts = paths[community_id] = [int(p) for p in areas[community_id].path.strip("/").split("/") if p]
@@ -258,8 +260,8 @@ def _snapshots(session: Session, obligations: list, closed_at: str) -> list[tupl
             f = figures.get((period, area_id))
             if f is None:
                 f = figures[(period, area_id)] = [0, 0, 0, 0]
-            f[0] += 1
-            f[slot[status]] += 1
+            f[0] += count
+            f[slot[status]] += count
     rows = []
     for (period, area_id), (total, excused, done, missed) in sorted(figures.items()):
         area = areas[area_id]
