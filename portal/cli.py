@@ -90,10 +90,10 @@ def seed_demo_command(history_years: int):
 @with_appcontext
 def seed_command(elders: int, random_seed: int):
     """Generate a synthetic district of N elders with bulk inserts."""
-    from portal.services.synthetic import seed_district
+    from portal.services.synthetic import seed_district, sqlite_bulk_connection
 
     started = time.perf_counter()
-    with session_factory()() as session:
+    with session_factory()() as session, sqlite_bulk_connection(session):
         summary = seed_district(session, elders, date.today(), seed=random_seed)
         session.commit()
     seeded = time.perf_counter() - started

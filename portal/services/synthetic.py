@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 from faker import Faker
@@ -19,15 +21,14 @@ from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.models import Area, ElderProfile, Pairing, Person, RoleGrant, VolunteerProfile
-from portal.types import UTCDateTime
 
-BATCH = 20_000
 ELDERS_PER_COMMUNITY = 433
 COMMUNITIES_PER_STREET = 20
 ELDERS_PER_VOLUNTEER = 130_000 / 3_000
 SPECIAL_HARDSHIP_SHARE = 0.10
 HIGH_RISK_SHARE = 0.015
 PAIRINGS_PER_VOLUNTEER = 4
+EPOCH_DAY = date(1970, 1, 1)
 
 PERSON_COLUMNS = ("id", "phone", "name", "locale", "preferred_channel", "active", "created_at")
 PROFILE_COLUMNS = ("person_id", "community_id", "address", "birth_date", "living_situation", "hardship",
@@ -37,7 +38,6 @@ GRANT_COLUMNS = ("person_id", "role", "area_id", "granted_at")
 VOLUNTEER_COLUMNS = ("person_id", "community_id", "services", "monthly_capacity", "verified_at", "active",
                      "created_at")
 PAIRING_COLUMNS = ("volunteer_id", "elder_id", "active", "created_at")
-JSON_COLUMNS = {"hardship", "emergency_contacts", "services", "flags", "details"}
 
 
 def _tier(age: int, living: str, hardship: list[str], ability: int) -> str:
@@ -67,65 +67,145 @@ def _profile(rng: random.Random, group: str) -> tuple[int, str, list[str], int]:
     return 60 + min(19, int(rng.expovariate(1 / 7))), "with_family", [], rng.choice((0, 0, 0, 1, 2))
 
 
-def _fast_utc(value):
-    """What UTCDateTime + SQLite's DATETIME write ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), about 8× faster."""
-    if value is None:
-        return None
-    if value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
-    return value.isoformat(" ", "microseconds")[:26]
+class UTCStamps(dict):
+    """Epoch seconds → the text a UTC timestamp column is written as, each value formatted once:
+    SQLite's "YYYY-MM-DD HH:MM:SS.ffffff" (what SQLAlchemy's DateTime writes there), with "+00"
+    after it for PostgreSQL's timestamptz. A seeded district has a few hundred thousand distinct
+    minutes and millions of timestamps, so most lookups are hits; a miss joins a day's text and a
+    time of day's text, each formatted once too."""
+
+    def __init__(self, suffix: str):
+        super().__init__()
+        self.suffix = suffix
+        self._days: dict[int, str] = {}
+        self._clocks: dict[int, str] = {}
+
+    def __missing__(self, seconds: int) -> str:
+        day, clock = divmod(seconds, 86400)
+        day_text = self._days.get(day)
+        if day_text is None:
+            day_text = self._days[day] = (EPOCH_DAY + timedelta(days=day)).isoformat() + " "
+        clock_text = self._clocks.get(clock)
+        if clock_text is None:
+            clock_text = self._clocks[clock] = (
+                f"{clock // 3600:02d}:{clock // 60 % 60:02d}:{clock % 60:02d}.000000{self.suffix}")
+        value = self[seconds] = day_text + clock_text
+        return value
+
+    def moment(self, value: datetime) -> str:
+        """Any aware datetime (microseconds kept)."""
+        if value.tzinfo is not timezone.utc:
+            value = value.astimezone(timezone.utc)
+        return value.isoformat(" ", "microseconds")[:26] + self.suffix
+
+
+def json_text(value) -> str:
+    """A JSON column's value as SQLAlchemy's JSON type writes it."""
+    return json.dumps(value)
 
 
 class BulkWriter:
-    """Bulk rows into one table: COPY on PostgreSQL, executemany on SQLite."""
+    """Bulk rows into one table: COPY on PostgreSQL, executemany on SQLite.
+
+    Rows come ready for the database, so neither path converts a value per row: ints, strings and
+    None only; timestamps as `stamps` gives them, dates as ISO text, JSON already dumped
+    (`json_text`), booleans as 1/0."""
 
     def __init__(self, session: Session):
         self.session = session
         self.postgres = session.bind.dialect.name == "postgresql"
-        if self.postgres and session.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
-            # The rows are generated consistent; per-row foreign-key triggers would double the time.
-            # Only for this transaction (SET LOCAL), and only where the role may (a superuser).
-            session.execute(text("SET LOCAL session_replication_role = replica"))
-        if not self.postgres:
+        self.stamps = UTCStamps("+00" if self.postgres else "")
+        if self.postgres:
+            if session.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
+                # The rows are generated consistent; per-row foreign-key triggers would double the
+                # time. Only for this transaction (SET LOCAL), and only where the role may (a superuser).
+                session.execute(text("SET LOCAL session_replication_role = replica"))
+            # Indexes rebuilt after the load (rebuilt_indexes) sort in memory.
+            session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        else:
             # A large page cache for this connection: the index inserts stay in memory.
             session.execute(text("PRAGMA cache_size = -400000"))
 
-    def write(self, model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    def write(self, model, columns: tuple[str, ...], rows: list) -> None:
         if not rows:
             return
+        table = model.__tablename__
+        raw = self.session.connection().connection.driver_connection
         if self.postgres:
-            raw = self.session.connection().connection.driver_connection
             with raw.cursor() as cursor:
-                with cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
-                    json_at = [i for i, name in enumerate(columns) if name in JSON_COLUMNS]
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    write_row = copy.write_row
                     for row in rows:
-                        if json_at:
-                            row = list(row)
-                            for i in json_at:
-                                row[i] = json.dumps(row[i], ensure_ascii=False)
-                        copy.write_row(row)
+                        write_row(row)
             return
-        # SQLite: the DBAPI's executemany on plain tuples, each value converted by its column's own
-        # bind processor (the same text SQLAlchemy writes), inside the session's transaction.
-        table = model.__table__
-        dialect = self.session.bind.dialect
-        processors = [_fast_utc if isinstance(table.c[name].type, UTCDateTime)
-                      else table.c[name].type._cached_bind_processor(dialect) for name in columns]
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        cursor = self.session.connection().connection.driver_connection.cursor()
-        if not any(processors):
-            cursor.executemany(sql, rows)
-        else:
-            active = [(i, p) for i, p in enumerate(processors) if p is not None]
-            for start in range(0, len(rows), BATCH):
-                chunk = []
-                for row in rows[start:start + BATCH]:
-                    row = list(row)
-                    for i, process in active:
-                        row[i] = process(row[i])
-                    chunk.append(row)
-                cursor.executemany(sql, chunk)
+        # SQLite: the DBAPI's executemany inside the session's transaction.
+        cursor = raw.cursor()
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                           rows)
         cursor.close()
+
+
+BULK_TABLES = ("people", "elder_profiles", "role_grants", "volunteer_profiles", "pairings", "visits",
+               "visit_obligations", "elder_visit_stats", "ledger_accounts", "ledger_transfers", "ledger_entries",
+               "compliance_snapshots", "service_requests")
+
+
+@contextmanager
+def rebuilt_indexes(session: Session, tables: tuple[str, ...] = BULK_TABLES):
+    """Drop the secondary indexes of `tables` for a bulk load and create them again afterwards from
+    their own stored definitions, in the same transaction: one sorted build per index instead of an
+    index insert per row. Indexes behind a constraint (primary keys, UNIQUE) stay and keep checking.
+    The schema ends as it began (same names, same definitions); on an error the transaction's
+    rollback brings the indexes back."""
+    if session.bind.dialect.name == "postgresql":
+        indexes = session.execute(text(
+            "SELECT quote_ident(i.schemaname) || '.' || quote_ident(i.indexname), i.indexdef FROM pg_indexes i "
+            "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:tables) AND NOT EXISTS ("
+            " SELECT 1 FROM pg_constraint c WHERE c.conindid = "
+            "  (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass) "
+            "ORDER BY i.tablename, i.indexname"), {"tables": list(tables)}).all()
+    else:
+        indexes = session.execute(text(
+            "SELECT '\"' || name || '\"', sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN (SELECT value FROM json_each(:tables)) ORDER BY tbl_name, name"),
+            {"tables": json.dumps(list(tables))}).all()
+    connection = session.connection()
+    for name, _definition in indexes:
+        connection.exec_driver_sql(f"DROP INDEX {name}")
+    yield
+    for _name, definition in indexes:
+        connection.exec_driver_sql(definition)
+
+
+@contextmanager
+def sqlite_bulk_connection(session: Session):
+    """For the seed's own SQLite connection, while it loads: no per-row foreign-key lookups (the rows
+    are generated consistent), no fsync, and a rollback journal in memory instead of the WAL (the
+    WAL would write every new page twice). The connection's settings and the file's WAL mode are
+    put back afterwards. Does nothing on PostgreSQL, or when a transaction is already open (where
+    these settings cannot change; tests seed inside theirs)."""
+    raw = session.connection().connection.driver_connection
+    if session.bind.dialect.name != "sqlite" or raw.in_transaction:
+        yield
+        return
+    saved = {name: raw.execute(f"PRAGMA {name}").fetchone()[0]
+             for name in ("foreign_keys", "synchronous", "journal_mode", "busy_timeout")}
+    raw.execute("PRAGMA foreign_keys = OFF")
+    raw.execute("PRAGMA synchronous = OFF")
+    raw.execute("PRAGMA busy_timeout = 0")  # another connection on the file: keep the WAL, don't wait
+    try:
+        raw.execute("PRAGMA journal_mode = MEMORY").fetchone()
+    except sqlite3.OperationalError:
+        pass
+    raw.execute(f"PRAGMA busy_timeout = {int(saved['busy_timeout'])}")
+    try:
+        yield
+    finally:
+        if raw.in_transaction:
+            session.rollback()
+        raw.execute(f"PRAGMA journal_mode = {saved['journal_mode']}").fetchone()
+        raw.execute(f"PRAGMA synchronous = {int(saved['synchronous'])}")
+        raw.execute(f"PRAGMA foreign_keys = {int(saved['foreign_keys'])}")
 
 
 def _areas(session: Session, fake: Faker, words: list[str], n_streets: int, n_communities: int) -> tuple[int, list[int]]:
@@ -173,6 +253,22 @@ def seed_district(session: Session, elders: int, today: date, seed: int = 7, his
         raise ValueError("not enough free 6-digit door codes for that many elders")
 
     writer = BulkWriter(session)
+    with rebuilt_indexes(session):
+        summary = _people_and_history(session, writer, rng, names, words, communities, elders, today, now,
+                                      base_phone, next_id, codes, history)
+    if writer.postgres:
+        session.execute(  # explicit ids were inserted; move the sequence past them
+            select(func.setval("people_id_seq", select(func.max(Person.id)).scalar_subquery()))
+        )
+    return {"district": district_id, "communities": len(communities), "streets": n_streets, **summary}
+
+
+def _people_and_history(session: Session, writer: BulkWriter, rng: random.Random, names: list[str],
+                        words: list[str], communities: list[int], elders: int, today: date, now: datetime,
+                        base_phone: int, next_id: int, codes: list[str], history: bool) -> dict:
+    at = writer.stamps.moment(now)
+    no_list = json_text([])
+    hardship_text: dict[tuple, str] = {}
     people, profiles, grants = [], [], []
     elder_ids_by_community: dict[int, list[tuple[int, str]]] = {}
     tiers = {"high_risk": 0, "special_hardship": 0, "general": 0}
@@ -186,11 +282,13 @@ def seed_district(session: Session, elders: int, today: date, seed: int = 7, his
         age = min(age, 105)
         tier = _tier(age, living, hardship, ability)
         tiers[tier] += 1
-        people.append((person_id, f"+86{base_phone + index}", names[index % len(names)], "zh_Hans", "sms", True, now))
+        hardship_key = tuple(hardship)
+        hardship_json = hardship_text.get(hardship_key) or hardship_text.setdefault(hardship_key, json_text(hardship))
+        people.append((person_id, f"+86{base_phone + index}", names[index % len(names)], "zh_Hans", "sms", 1, at))
         profiles.append((person_id, community_id, f"{words[index % len(words)]}{index % 97 + 1}号",
-                         today - timedelta(days=age * 365 + rng.randint(0, 364)), living, hardship, ability,
-                         False, [], tier, codes[index], 1, now, now))
-        grants.append((person_id, "elder", community_id, now))
+                         (today - timedelta(days=age * 365 + rng.randint(0, 364))).isoformat(), living,
+                         hardship_json, ability, 0, no_list, tier, codes[index], 1, at, at))
+        grants.append((person_id, "elder", community_id, at))
         elder_ids_by_community.setdefault(community_id, []).append((person_id, tier))
     writer.write(Person, PERSON_COLUMNS, people)
     writer.write(ElderProfile, PROFILE_COLUMNS, profiles)
@@ -201,13 +299,14 @@ def seed_district(session: Session, elders: int, today: date, seed: int = 7, his
     n_volunteers = max(len(communities), round(elders / ELDERS_PER_VOLUNTEER))
     volunteer_rows = []
     volunteers_by_community: dict[int, list[int]] = {}
+    services = json_text(["visit", "meal"])
     for index in range(n_volunteers):
         person_id = next_id + index
         community_id = communities[index % len(communities)]
         people.append((person_id, f"+86{base_phone + elders + index}", names[(index * 7) % len(names)],
-                       "zh_Hans", "sms", True, now))
-        grants.append((person_id, "volunteer", community_id, now))
-        volunteer_rows.append((person_id, community_id, ["visit", "meal"], 8, now, True, now))
+                       "zh_Hans", "sms", 1, at))
+        grants.append((person_id, "volunteer", community_id, at))
+        volunteer_rows.append((person_id, community_id, services, 8, at, 1, at))
         volunteers_by_community.setdefault(community_id, []).append(person_id)
     writer.write(Person, PERSON_COLUMNS, people)
     writer.write(RoleGrant, GRANT_COLUMNS, grants)
@@ -220,7 +319,7 @@ def seed_district(session: Session, elders: int, today: date, seed: int = 7, his
         helpers = volunteers_by_community.get(community_id, [])
         ranked = sorted(members, key=lambda member: order[member[1]])
         for position, (elder_id, _tier_name) in enumerate(ranked[: len(helpers) * PAIRINGS_PER_VOLUNTEER]):
-            pairings.append((helpers[position % len(helpers)], elder_id, True, now))
+            pairings.append((helpers[position % len(helpers)], elder_id, 1, at))
     writer.write(Pairing, PAIRING_COLUMNS, pairings)
     history_summary = {}
     if history:
@@ -233,9 +332,4 @@ def seed_district(session: Session, elders: int, today: date, seed: int = 7, his
                    for elder_id, tier in rows]
         history_summary = seed_history(session, writer, rng, elders=members,
                                        volunteers_by_community=volunteers_by_community, paired=paired, now=now)
-    if writer.postgres:
-        session.execute(  # explicit ids were inserted; move the sequence past them
-            select(func.setval("people_id_seq", select(func.max(Person.id)).scalar_subquery()))
-        )
-    return {"district": district_id, "communities": len(communities), "streets": n_streets,
-            "elders": elders, "volunteers": n_volunteers, "pairings": len(pairings), **tiers, **history_summary}
+    return {"elders": elders, "volunteers": n_volunteers, "pairings": len(pairings), **tiers, **history_summary}

@@ -17,7 +17,8 @@ bulk (COPY on PostgreSQL, executemany on SQLite); nothing goes through the ORM's
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -37,7 +38,8 @@ from portal.models import (
 from portal.models.ledger import GENESIS_HASH
 from portal.policy import policy
 from portal.services.compliance import local_date, local_midnight, window_for
-from portal.services.ledger import chain_hasher, created_us, service_weight
+from portal.services.ledger import chain_hasher, service_weight
+from portal.services.synthetic import json_text
 
 YEARS = 2
 DONE_RATE = (0.86, 0.99)        # each community's completion rate lies in this range
@@ -64,6 +66,7 @@ REQUEST_COLUMNS = ("reference", "elder_id", "placed_by_id", "placed_via", "servi
                    "status", "community_id", "urgent", "created_at")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def closed_windows(cadence: str, tier: str, now: datetime, years: int = YEARS) -> list:
@@ -94,45 +97,48 @@ def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, 
     weight = int(weight) if weight.denominator == 1 else float(weight)
     windows = {tier: closed_windows(conf["cadence"], tier, now, years) for tier, conf in tiers.items()}
     community_rate = {c: rng.uniform(*DONE_RATE) for c in volunteers_by_community}
-    by_tier: dict[str, list[tuple[int, int, int | None]]] = {}
+    by_tier: dict[str, list[tuple]] = {}
     position: dict[int, int] = {}
     for elder_id, community_id, tier in elders:
         # The paired volunteer, else the community's volunteers in turn (so the work spreads).
         volunteers = volunteers_by_community.get(community_id) or [None]
         position[community_id] = position.get(community_id, -1) + 1
         visitor = paired.get(elder_id) or volunteers[position[community_id] % len(volunteers)]
-        by_tier.setdefault(tier, []).append((elder_id, community_id, visitor))
+        rate = community_rate.get(community_id, 0.93)
+        by_tier.setdefault(tier, []).append((elder_id, community_id, visitor, "volunteer" if visitor else None,
+                                             rate if visitor else -1.0, rate, rate + EXCUSED_RATE))
 
     # ---- obligations and the visits that satisfy them (times as epoch seconds, UTC)
+    stamps = writer.stamps
     obligation_id = _max(session, VisitObligation.id)
     obligations = []          # rows, satisfied_by_visit_id filled in later (index 13 holds a visit key)
     raw_visits = []           # (checked_in epoch s, elder, volunteer, community, duration, obligation row index)
-    random, randrange = rng.random, rng.randrange
+    random = rng.random
     for tier, members in by_tier.items():
         for window in windows.get(tier, ()):
-            start = int((window.start - EPOCH).total_seconds())
+            # 09:00–17:59 local (UTC+8, no daylight saving) on a day of the window, to the minute
+            start = int((window.start - EPOCH).total_seconds()) + 9 * 3600
             days = max(1, int((window.end - window.start).total_seconds()) // 86400)
-            for elder_id, community_id, visitor in members:
+            period, cadence = window.period, window.cadence
+            opens, due, closes = stamps.moment(window.start), stamps.moment(window.due), stamps.moment(window.end)
+            for elder_id, community_id, visitor, role, done_below, rate, excused_below in members:
                 obligation_id += 1
                 draw = random()
-                rate = community_rate.get(community_id, 0.93)
-                status = "done" if draw < rate else "excused" if draw < rate + EXCUSED_RATE else "missed"
-                if status == "done" and visitor is None:
-                    status = "missed"
-                index = len(obligations)
-                obligations.append([obligation_id, elder_id, window.period, window.cadence, tier, community_id,
-                                    window.start, window.due, window.end, status,
-                                    "in_hospital" if status == "excused" else None, visitor,
-                                    "volunteer" if visitor else None, None, None, window.start, window.end])
-                if status != "done" or visitor is None:
+                if draw >= done_below:   # missed or excused (an elder with no volunteer is never done)
+                    excused = rate <= draw < excused_below
+                    obligations.append([obligation_id, elder_id, period, cadence, tier, community_id, opens, due,
+                                        closes, "excused" if excused else "missed",
+                                        "in_hospital" if excused else None, visitor, role, None, None, opens, closes])
                     continue
-                # 09:00–17:59 local (UTC+8, no daylight saving) on a day of the window
-                first = start + randrange(days) * 86400 + 9 * 3600 + randrange(9 * 3600) // 60 * 60
-                raw_visits.append((first, elder_id, visitor, community_id, 20 + randrange(71), index))
+                index = len(obligations)
+                obligations.append([obligation_id, elder_id, period, cadence, tier, community_id, opens, due, closes,
+                                    "done", None, visitor, role, None, None, opens, closes])
+                first = start + int(random() * days) * 86400 + int(random() * 540) * 60
+                raw_visits.append((first, elder_id, visitor, community_id, 20 + int(random() * 71), index))
                 if random() < SECOND_VISIT_RATE:
-                    second = start + randrange(days) * 86400 + 9 * 3600 + randrange(9 * 3600) // 60 * 60
+                    second = start + int(random() * days) * 86400 + int(random() * 540) * 60
                     raw_visits.append((max(second, first + 3600), elder_id, visitor, community_id,
-                                       20 + randrange(71), -1))
+                                       20 + int(random() * 71), -1))
     raw_visits.sort()
 
     # ---- visits in time order, each credited (caps per local day and year, as credit_visit does)
@@ -143,63 +149,70 @@ def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, 
     entry_id = head.last_entry_id if head else 0
     prev = head.last_hash if head else GENESIS_HASH
 
+    created = stamps.moment(now)
     accounts, balances = [], {}
     issuance = {}
     for community_id in volunteers_by_community:
         account_id += 1
         issuance[community_id] = account_id
-        accounts.append([account_id, f"issuance:{community_id}", "issuance", None, community_id, 0, now])
+        accounts.append([account_id, f"issuance:{community_id}", "issuance", None, community_id, 0, created])
     person = {}
     for community_id, volunteers in volunteers_by_community.items():
         for volunteer_id in volunteers:
             account_id += 1
             person[volunteer_id] = account_id
-            accounts.append([account_id, f"person:{volunteer_id}", "person", volunteer_id, community_id, 0, now])
+            accounts.append([account_id, f"person:{volunteer_id}", "person", volunteer_id, community_id, 0, created])
 
     visits, transfers, entries, stats = [], [], [], {}
     day_used: dict[tuple[int, int], int] = {}
     year_used: dict[tuple[int, int], int] = {}
+    local_years: dict[int, int] = {}
     keyed = chain_hasher().hexdigest
     daily_cap, yearly_cap = rules["daily_cap_minutes"], rules["yearly_cap_minutes"]
     local_offset = 8 * 3600
-    to_dt = datetime.fromtimestamp
-    utc = timezone.utc
+    no_flags = json_text([])
     for checked_in, elder_id, volunteer_id, community_id, duration, index in raw_visits:
         visit_id += 1
-        at = to_dt(checked_in, utc)
-        out = to_dt(checked_in + duration * 60, utc)
-        verified = to_dt(checked_in + duration * 60 + 600, utc)
+        checked_out = checked_in + duration * 60
+        verified = checked_out + 600
+        at, out, verified_at = stamps[checked_in], stamps[checked_out], stamps[verified]
         value = int(duration * weight)
         local_day = (checked_in + local_offset) // 86400
-        local_year = (at + timedelta(hours=8)).year
-        day_room = max(daily_cap - day_used.get((volunteer_id, local_day), 0), 0)
-        year_room = max(yearly_cap - year_used.get((volunteer_id, local_year), 0), 0)
+        local_year = local_years.get(local_day)
+        if local_year is None:
+            local_year = local_years[local_day] = date.fromordinal(EPOCH_ORDINAL + local_day).year
+        day_key, year_key = (volunteer_id, local_day), (volunteer_id, local_year)
+        day_room = max(daily_cap - day_used.get(day_key, 0), 0)
+        year_room = max(yearly_cap - year_used.get(year_key, 0), 0)
         credited = min(value, day_room, year_room)
         reason = None
         if value - credited > 0:
             reason = "daily_cap" if day_room <= year_room else "yearly_cap"
         visits.append((visit_id, volunteer_id, elder_id, community_id, "visit", at, out, "door_code", "door_code",
-                       duration, [], "verified", True, False, out, verified, verified, elder_id, "sms", credited,
+                       duration, no_flags, "verified", 1, 0, out, verified_at, verified_at, elder_id, "sms", credited,
                        value - credited, reason, at))
         if index >= 0:
             row = obligations[index]
-            row[13], row[14], row[16] = visit_id, at, verified
+            row[13], row[14], row[16] = visit_id, at, verified_at
         stats[elder_id] = (elder_id, at, visit_id)
         if credited <= 0:
             continue
-        day_used[(volunteer_id, local_day)] = day_used.get((volunteer_id, local_day), 0) + credited
-        year_used[(volunteer_id, local_year)] = year_used.get((volunteer_id, local_year), 0) + credited
+        day_used[day_key] = day_used.get(day_key, 0) + credited
+        year_used[year_key] = year_used.get(year_key, 0) + credited
         transfer_id += 1
         source, target = issuance[community_id], person[volunteer_id]
-        transfers.append((transfer_id, "mint", credited, source, target, visit_id, elder_id, verified))
-        created_micros = created_us(verified)
-        for account, signed in ((source, -credited), (target, credited)):
-            entry_id += 1
-            digest = keyed(f"{prev}|{entry_id}|{transfer_id}|mint|{account}|{signed}|{visit_id}||{created_micros}"
-                           .encode())
-            entries.append((entry_id, transfer_id, account, signed, prev, digest))
-            prev = digest
-            balances[account] = balances.get(account, 0) + signed
+        transfers.append((transfer_id, "mint", credited, source, target, visit_id, elder_id, verified_at))
+        created_micros = verified * 1_000_000   # created_us() of the whole-second verified time
+        entry_id += 1
+        digest = keyed(f"{prev}|{entry_id}|{transfer_id}|mint|{source}|{-credited}|{visit_id}||{created_micros}"
+                       .encode())
+        entries.append((entry_id, transfer_id, source, -credited, prev, digest))
+        entry_id += 1
+        prev = keyed(f"{digest}|{entry_id}|{transfer_id}|mint|{target}|{credited}|{visit_id}||{created_micros}"
+                     .encode())
+        entries.append((entry_id, transfer_id, target, credited, digest, prev))
+        balances[source] = balances.get(source, 0) - credited
+        balances[target] = balances.get(target, 0) + credited
     for row in accounts:
         row[5] = balances.get(row[0], 0)
 
@@ -217,9 +230,9 @@ def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, 
         session.execute(update(LedgerHead).where(LedgerHead.id == 1)
                         .values(last_entry_id=entry_id, last_hash=prev, version=LedgerHead.version + 1))
 
-    snapshots = _snapshots(session, obligations, now)
+    snapshots = _snapshots(session, obligations, created)
     writer.write(ComplianceSnapshot, SNAPSHOT_COLUMNS, snapshots)
-    requests = _open_requests(session, rng, elders, now)
+    requests = _open_requests(session, rng, elders, now, stamps)
     writer.write(ServiceRequest, REQUEST_COLUMNS, requests)
     if writer.postgres:
         for table, column in (("visits", "id"), ("visit_obligations", "id"), ("ledger_accounts", "id"),
@@ -232,14 +245,14 @@ def seed_history(session: Session, writer, rng, *, elders: list[tuple[int, int, 
             "periods": sum(len(w) for w in windows.values())}
 
 
-def _snapshots(session: Session, obligations: list, now: datetime) -> list[tuple]:
+def _snapshots(session: Session, obligations: list, closed_at: str) -> list[tuple]:
     """Per closed period, figures per community summed up the area path (as compliance._snapshot)."""
     areas = {area.id: area for area in session.scalars(select(Area))}
+    counts = Counter((row[2], row[5], row[9]) for row in obligations)   # (period, community, status)
     figures: dict[tuple[str, int], list[int]] = {}   # (period, area) → total, excused, done, missed
     paths: dict[int, list[int]] = {}
     slot = {"excused": 1, "done": 2, "missed": 3}
-    for row in obligations:
-        period, community_id, status = row[2], row[5], row[9]
+    for (period, community_id, status), count in counts.items():
         parts = paths.get(community_id)
         if parts is None:
             parts = paths[community_id] = [int(p) for p in areas[community_id].path.strip("/").split("/") if p]
@@ -247,18 +260,19 @@ def _snapshots(session: Session, obligations: list, now: datetime) -> list[tuple
             f = figures.get((period, area_id))
             if f is None:
                 f = figures[(period, area_id)] = [0, 0, 0, 0]
-            f[0] += 1
-            f[slot[status]] += 1
+            f[0] += count
+            f[slot[status]] += count
     rows = []
     for (period, area_id), (total, excused, done, missed) in sorted(figures.items()):
         area = areas[area_id]
         parent = areas.get(area.parent_id) if area.parent_id else None
         rows.append((period, area_id, area.level, area.name, parent.name if parent else None, area.path, total,
-                     total - excused, done, missed, excused, now))
+                     total - excused, done, missed, excused, closed_at))
     return rows
 
 
-def _open_requests(session: Session, rng, elders: list[tuple[int, int, str]], now: datetime) -> list[tuple]:
+def _open_requests(session: Session, rng, elders: list[tuple[int, int, str]], now: datetime,
+                   stamps) -> list[tuple]:
     taken = set(session.scalars(select(ServiceRequest.reference)))
     communities = sorted({community_id for _e, community_id, _t in elders})
     count = min(len(elders), max(1, round(len(communities) * REQUESTS_PER_COMMUNITY)))
@@ -269,5 +283,6 @@ def _open_requests(session: Session, rng, elders: list[tuple[int, int, str]], no
     for reference, (elder_id, community_id, _tier) in zip(references, chosen):
         created = now - timedelta(minutes=rng.randrange(1, 48 * 60))
         rows.append((reference, elder_id, elder_id, "web", rng.choice(("meal", "cleaning", "escort")),
-                     created + timedelta(days=1), {}, "open", community_id, False, created))
+                     stamps.moment(created + timedelta(days=1)), json_text({}), "open", community_id, 0,
+                     stamps.moment(created)))
     return rows
