@@ -118,9 +118,10 @@ def _one_per_elder(period: str, community_ids: list[int], chosen: WorklistFilter
     rank = func.row_number().over(partition_by=VisitObligation.elder_id,
                                   order_by=(_state_rank(now), VisitObligation.due_at, VisitObligation.id))
     query = (select(VisitObligation.id.label("id"), rank.label("rank"))
-             .join(Person, Person.id == VisitObligation.elder_id)
              .join(ElderProfile, ElderProfile.person_id == VisitObligation.elder_id)
              .where(_month(period, community_ids)))
+    if chosen.q:  # the elder's name and phone are joined only when searched for
+        query = query.join(Person, Person.id == VisitObligation.elder_id)
     return _filtered(query, chosen, now).subquery()
 
 
@@ -146,7 +147,6 @@ def _columns(now: datetime):
                VisitObligation.excuse_reason, VisitObligation.late_visit_at, VisitObligation.assigned_to_id,
                Visitor.name.label("visitor"), ElderVisitStat.last_visit_at, VisitObligation.community_id)
         .join(Person, Person.id == VisitObligation.elder_id)
-        .join(ElderProfile, ElderProfile.person_id == VisitObligation.elder_id)
         .outerjoin(Visitor, Visitor.id == VisitObligation.assigned_to_id)
         .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == VisitObligation.elder_id)
     )
@@ -166,12 +166,17 @@ def worklist_row(session: Session, obligation_id: int, now: datetime) -> Worklis
 
 def worklist_rows(session: Session, period: str, community_ids: list[int], chosen: WorklistFilter,
                   now: datetime, page_size: int | None = None) -> tuple[list[WorklistRow], int]:
-    """One page of rows and how many rows the filter picks in all."""
+    """One page of rows and how many rows the filter picks in all (counted by the same query: the
+    month's lines are picked once, not once for the page and again for the count)."""
     page_size = page_size or PAGE_SIZE
     query = worklist_query(period, community_ids, chosen, now)
+    rows = session.execute(query.add_columns(func.count().over().label("total"))
+                           .limit(page_size).offset((chosen.page - 1) * page_size)).all()
+    if rows:
+        return [WorklistRow(*row[:-1]) for row in rows], rows[0][-1]
+    # a page past the end has no row to carry the count
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.execute(query.limit(page_size).offset((chosen.page - 1) * page_size)).all()
-    return [WorklistRow(*row) for row in rows], total or 0
+    return [], total or 0
 
 
 def state_counts(session: Session, period: str, community_ids: list[int], now: datetime) -> dict[str, int]:
