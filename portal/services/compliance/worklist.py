@@ -114,6 +114,11 @@ def _state_rank(now: datetime, o=VisitObligation):
                 value=_state(now, o), else_=9)
 
 
+# The obligation's columns a line shows or sorts by
+_LINE = ("id", "elder_id", "status", "tier", "cadence", "due_at", "excuse_reason", "late_visit_at", "assigned_to_id",
+         "community_id")
+
+
 def _one_per_elder(period: str, community_ids: list[int], chosen: WorklistFilter, now: datetime):
     """The obligation each elder's line shows: a high-risk elder has a visit a week, four or five in
     a month; her line is the most pressing of those the filter picks (overdue, then due, missed …).
@@ -122,7 +127,8 @@ def _one_per_elder(period: str, community_ids: list[int], chosen: WorklistFilter
     profiles, and a profile goes only with its person)."""
     rank = func.row_number().over(partition_by=VisitObligation.elder_id,
                                   order_by=(_state_rank(now), VisitObligation.due_at, VisitObligation.id))
-    query = select(VisitObligation, rank.label("rank")).where(_month(period, community_ids))
+    query = select(*(getattr(VisitObligation, name) for name in _LINE), rank.label("rank")).where(
+        _month(period, community_ids))
     return _filtered(query, chosen, now).subquery()
 
 
@@ -142,12 +148,12 @@ def _order(chosen: WorklistFilter, now: datetime, o=VisitObligation):
 
 
 def _columns(now: datetime, o=VisitObligation):
-    """A line's columns, of the obligation `o` (the table, or the month's picked lines)."""
+    """A line's columns, of the obligation `o` (the table, or the columns of the month's picked lines)."""
     return (
         select(o.id, o.elder_id, Person.name, Person.phone, o.status, _state(now, o).label("state"), o.tier,
                o.cadence, o.due_at, o.excuse_reason, o.late_visit_at, o.assigned_to_id,
                Visitor.name.label("visitor"), ElderVisitStat.last_visit_at, o.community_id)
-        .select_from(o)
+        .select_from(o if o is VisitObligation else o.id.table)
         .join(Person, Person.id == o.elder_id)
         .outerjoin(Visitor, Visitor.id == o.assigned_to_id)
         .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == o.elder_id)
@@ -157,8 +163,7 @@ def _columns(now: datetime, o=VisitObligation):
 def worklist_query(period: str, community_ids: list[int], chosen: WorklistFilter, now: datetime):
     """Every row the filter picks, sorted (unpaged): the list pages it, the export takes all of it."""
     picked = _one_per_elder(period, community_ids, chosen, now)
-    line = aliased(VisitObligation, picked)
-    return _columns(now, line).where(picked.c.rank == 1).order_by(*_order(chosen, now, line))
+    return _columns(now, picked.c).where(picked.c.rank == 1).order_by(*_order(chosen, now, picked.c))
 
 
 def worklist_row(session: Session, obligation_id: int, now: datetime) -> WorklistRow:
@@ -191,7 +196,7 @@ def line_counts(session: Session, period: str, community_ids: list[int],
     """How many elders' lines are in each state and of each tier, in one query: the list mixes tiers
     visited weekly, monthly and quarterly, while the month's visit rate counts the monthly ones."""
     picked = _one_per_elder(period, community_ids, WorklistFilter(), now)
-    line = aliased(VisitObligation, picked)
+    line = picked.c
     state = _state(now, line)
     states = dict.fromkeys(STATES, 0)
     tiers: dict[str, int] = {}
