@@ -65,6 +65,9 @@ def main() -> None:
         "statement": ("volunteer", context.statement),
         "officer-visits": ("officer", "/officer/visits/"),
         "officer": ("officer", "/officer/"),
+        "completion": ("worker", f"/worker/completion/?community={context.community_id}"),
+        "worker-list": ("worker", f"/worker/?community={context.community_id}"),
+        "worker-detail": ("worker", f"/worker/elders/{context.elder_id}"),
     }
     chosen = ["healthz"] + [name for name in (args.pages.split(",") if args.pages else pages) if name != "healthz"]
     clients = {}

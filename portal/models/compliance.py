@@ -28,6 +28,10 @@ class VisitObligation(Base):
         # A community's obligations overlapping a month (the completion list), and each person's
         # load in a month (planning reads it for every volunteer).
         Index("ix_visit_obligations_community_window", "community_id", "window_start"),
+        # The same overlap read from its other end: a community's obligations ending after a month
+        # starts are this month's and a few of the next, not the two years of history before it
+        # (the completion list, the visit sheet).
+        Index("ix_visit_obligations_community_window_end", "community_id", "window_end"),
         Index("ix_visit_obligations_window_start_assignee", "window_start", "assigned_to_id"),
     )
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, event, update
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 from sqlalchemy.orm.util import identity_key
 
@@ -74,7 +74,10 @@ class Person(Base):
 
 class RoleGrant(Base):
     __tablename__ = "role_grants"
-    __table_args__ = (UniqueConstraint("person_id", "role", "area_id"),)
+    # (role, area): a community's workers are read from a handful of staff grants, not from the
+    # one elder grant per elder that share the area index with them
+    __table_args__ = (UniqueConstraint("person_id", "role", "area_id"),
+                      Index("ix_role_grants_role_area", "role", "area_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)

@@ -146,7 +146,6 @@ def index():
     wanted = worklist.WorklistFilter.from_args(request.args)
     rows, total = worklist.worklist_rows(db(), period, ids, wanted, now)
     more = wanted.page * worklist.PAGE_SIZE < total
-    assignees = _assignees(ids)
     context = dict(
         period=period, communities=communities, chosen=chosen, ids=ids, rows=rows, total=total, more=more,
         wanted=wanted, now=now, back=request.full_path.rstrip("?"), page_size=worklist.PAGE_SIZE,
@@ -157,6 +156,7 @@ def index():
     # "load more" and a filtered list swap only the rows
     if wants_partial("more") or wants_partial("visit-rows"):
         return render_template("completion/_rows.html", **context)
+    assignees = _assignees(ids)  # the visitor filter and the bulk picker: not in the rows' swap
     figures = compliance.totals(compliance.community_rows(db(), period, ids))
     counts, tiers = worklist.line_counts(db(), period, ids, now)
     return render_template(

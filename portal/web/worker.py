@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from portal import labels
 from portal.access import allow
@@ -98,11 +99,14 @@ def home():
         query = query.where(ElderProfile.living_situation == form.living.data)
     if (form.community.data or "").isdigit() and int(form.community.data) in community_ids:
         query = query.where(ElderProfile.community_id == int(form.community.data))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(1, min(form.page.data or 1, 10_000))
-    elders = session.scalars(
-        query.order_by(ElderProfile.care_tier, Person.name).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    # the page and how many match in one query; the person joined for the order is the one shown
+    found = session.execute(
+        query.options(contains_eager(ElderProfile.person)).add_columns(func.count().over())
+        .order_by(ElderProfile.care_tier, Person.name).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
+    elders = [profile for profile, _total in found]
+    total = found[0][1] if found else session.scalar(select(func.count()).select_from(query.subquery()))
     pending_links = session.scalar(
         select(func.count(FamilyLink.id))
         .join(ElderProfile, ElderProfile.person_id == FamilyLink.elder_id)

@@ -76,9 +76,9 @@ class WorklistRow:
 Visitor = aliased(Person, name="visitor")
 
 
-def _state(now: datetime):
-    overdue = VisitObligation.status.in_(OPEN) & (VisitObligation.due_at <= now)
-    return case((overdue, "overdue"), else_=VisitObligation.status)
+def _state(now: datetime, o=VisitObligation):
+    overdue = o.status.in_(OPEN) & (o.due_at <= now)
+    return case((overdue, "overdue"), else_=o.status)
 
 
 def _month(period: str, community_ids: list[int]):
@@ -97,8 +97,10 @@ def _filtered(query, chosen: WorklistFilter, now: datetime):
     elif chosen.visitor:
         query = query.where(VisitObligation.assigned_to_id == int(chosen.visitor))
     if chosen.building:
-        query = query.where(ElderProfile.address.contains(chosen.building, autoescape=True))
+        query = query.join(ElderProfile, ElderProfile.person_id == VisitObligation.elder_id).where(
+            ElderProfile.address.contains(chosen.building, autoescape=True))
     if chosen.q:
+        query = query.join(Person, Person.id == VisitObligation.elder_id)
         digits = chosen.q.replace(" ", "")
         if digits.isdigit() and len(digits) >= 3:
             query = query.where(Person.phone.endswith(digits, autoescape=True))
@@ -107,56 +109,61 @@ def _filtered(query, chosen: WorklistFilter, now: datetime):
     return query
 
 
-def _state_rank(now: datetime):
+def _state_rank(now: datetime, o=VisitObligation):
     return case({"overdue": 0, "due": 1, "missed": 2, "upcoming": 3, "done": 4, "excused": 5},
-                value=_state(now), else_=9)
+                value=_state(now, o), else_=9)
+
+
+# The obligation's columns a line shows or sorts by
+_LINE = ("id", "elder_id", "status", "tier", "cadence", "due_at", "excuse_reason", "late_visit_at", "assigned_to_id",
+         "community_id")
 
 
 def _one_per_elder(period: str, community_ids: list[int], chosen: WorklistFilter, now: datetime):
     """The obligation each elder's line shows: a high-risk elder has a visit a week, four or five in
-    a month; her line is the most pressing of those the filter picks (overdue, then due, missed …)."""
+    a month; her line is the most pressing of those the filter picks (overdue, then due, missed …).
+    The obligation's own columns come along (the line shows them, no second read of the row); the
+    elder's profile and name are joined only for a filter on them (planning makes obligations from
+    profiles, and a profile goes only with its person)."""
     rank = func.row_number().over(partition_by=VisitObligation.elder_id,
                                   order_by=(_state_rank(now), VisitObligation.due_at, VisitObligation.id))
-    query = (select(VisitObligation.id.label("id"), rank.label("rank"))
-             .join(Person, Person.id == VisitObligation.elder_id)
-             .join(ElderProfile, ElderProfile.person_id == VisitObligation.elder_id)
-             .where(_month(period, community_ids)))
+    query = select(*(getattr(VisitObligation, name) for name in _LINE), rank.label("rank")).where(
+        _month(period, community_ids))
     return _filtered(query, chosen, now).subquery()
 
 
-def _order(chosen: WorklistFilter, now: datetime):
-    state_rank = _state_rank(now)
-    high_first = case((VisitObligation.tier == "high_risk", 0), else_=1)
+def _order(chosen: WorklistFilter, now: datetime, o=VisitObligation):
+    state_rank = _state_rank(now, o)
+    high_first = case((o.tier == "high_risk", 0), else_=1)
     never_first = case((ElderVisitStat.last_visit_at.is_(None), 0), else_=1)
     by = {
         # overdue and high-risk first, then whoever is due soonest
-        "priority": (state_rank, high_first, VisitObligation.due_at, Person.name),
+        "priority": (state_rank, high_first, o.due_at, Person.name),
         "name": (Person.name,),
-        "due": (VisitObligation.due_at, Person.name),
+        "due": (o.due_at, Person.name),
         "last_visit": (never_first, ElderVisitStat.last_visit_at, Person.name),
         "visitor": (Visitor.name, Person.name),
     }[chosen.sort]
-    return (*by, VisitObligation.id)
+    return (*by, o.id)
 
 
-def _columns(now: datetime):
+def _columns(now: datetime, o=VisitObligation):
+    """A line's columns, of the obligation `o` (the table, or the columns of the month's picked lines)."""
     return (
-        select(VisitObligation.id, VisitObligation.elder_id, Person.name, Person.phone, VisitObligation.status,
-               _state(now).label("state"), VisitObligation.tier, VisitObligation.cadence, VisitObligation.due_at,
-               VisitObligation.excuse_reason, VisitObligation.late_visit_at, VisitObligation.assigned_to_id,
-               Visitor.name.label("visitor"), ElderVisitStat.last_visit_at, VisitObligation.community_id)
-        .join(Person, Person.id == VisitObligation.elder_id)
-        .join(ElderProfile, ElderProfile.person_id == VisitObligation.elder_id)
-        .outerjoin(Visitor, Visitor.id == VisitObligation.assigned_to_id)
-        .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == VisitObligation.elder_id)
+        select(o.id, o.elder_id, Person.name, Person.phone, o.status, _state(now, o).label("state"), o.tier,
+               o.cadence, o.due_at, o.excuse_reason, o.late_visit_at, o.assigned_to_id,
+               Visitor.name.label("visitor"), ElderVisitStat.last_visit_at, o.community_id)
+        .select_from(o if o is VisitObligation else o.id.table)
+        .join(Person, Person.id == o.elder_id)
+        .outerjoin(Visitor, Visitor.id == o.assigned_to_id)
+        .outerjoin(ElderVisitStat, ElderVisitStat.elder_id == o.elder_id)
     )
 
 
 def worklist_query(period: str, community_ids: list[int], chosen: WorklistFilter, now: datetime):
     """Every row the filter picks, sorted (unpaged): the list pages it, the export takes all of it."""
     picked = _one_per_elder(period, community_ids, chosen, now)
-    query = _columns(now).join(picked, and_(picked.c.id == VisitObligation.id, picked.c.rank == 1))
-    return query.order_by(*_order(chosen, now))
+    return _columns(now, picked.c).where(picked.c.rank == 1).order_by(*_order(chosen, now, picked.c))
 
 
 def worklist_row(session: Session, obligation_id: int, now: datetime) -> WorklistRow:
@@ -166,12 +173,17 @@ def worklist_row(session: Session, obligation_id: int, now: datetime) -> Worklis
 
 def worklist_rows(session: Session, period: str, community_ids: list[int], chosen: WorklistFilter,
                   now: datetime, page_size: int | None = None) -> tuple[list[WorklistRow], int]:
-    """One page of rows and how many rows the filter picks in all."""
+    """One page of rows and how many rows the filter picks in all (counted by the same query: the
+    month's lines are picked once, not once for the page and again for the count)."""
     page_size = page_size or PAGE_SIZE
     query = worklist_query(period, community_ids, chosen, now)
+    rows = session.execute(query.add_columns(func.count().over().label("total"))
+                           .limit(page_size).offset((chosen.page - 1) * page_size)).all()
+    if rows:
+        return [WorklistRow(*row[:-1]) for row in rows], rows[0][-1]
+    # a page past the end has no row to carry the count
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.execute(query.limit(page_size).offset((chosen.page - 1) * page_size)).all()
-    return [WorklistRow(*row) for row in rows], total or 0
+    return [], total or 0
 
 
 def state_counts(session: Session, period: str, community_ids: list[int], now: datetime) -> dict[str, int]:
@@ -183,13 +195,13 @@ def line_counts(session: Session, period: str, community_ids: list[int],
                 now: datetime) -> tuple[dict[str, int], dict[str, int]]:
     """How many elders' lines are in each state and of each tier, in one query: the list mixes tiers
     visited weekly, monthly and quarterly, while the month's visit rate counts the monthly ones."""
-    state = _state(now)
     picked = _one_per_elder(period, community_ids, WorklistFilter(), now)
+    line = picked.c
+    state = _state(now, line)
     states = dict.fromkeys(STATES, 0)
     tiers: dict[str, int] = {}
-    for name, tier, n in session.execute(select(state, VisitObligation.tier, func.count())
-                                         .join(picked, and_(picked.c.id == VisitObligation.id, picked.c.rank == 1))
-                                         .group_by(state, VisitObligation.tier)):
+    for name, tier, n in session.execute(select(state, line.tier, func.count()).where(picked.c.rank == 1)
+                                         .group_by(state, line.tier)):
         states[name] = states.get(name, 0) + n
         tiers[tier] = tiers.get(tier, 0) + n
     return states, tiers
