@@ -36,7 +36,7 @@ def plan_visits(session: Session, now: datetime, elder_ids: list[int] | None = N
 
 def _plan_tier(session: Session, tier: str, window: Window, now: datetime, elder_ids: list[int] | None = None) -> int:
     before = session.scalar(select(func.coalesce(func.max(VisitObligation.id), 0)))
-    # Planned inside its window, an obligation is due at once (both steps go into its history).
+    # Planned inside its window, an obligation is due at once.
     status = "due" if window.start <= now else "upcoming"
     # The paired volunteer of the elder's own community, looked up once per elder by a join.
     paired = (
@@ -71,16 +71,16 @@ def _plan_tier(session: Session, tier: str, window: Window, now: datetime, elder
         return 0
     _assign_by_capacity(session, new, now)
     _assign_rest_to_workers(session, new, before, window.period)
-    steps = [(None, "upcoming", "planned")] + ([("upcoming", "due", "window open")] if status == "due" else [])
-    for from_status, to_status, reason in steps:
-        session.execute(
-            insert(ObligationEvent).from_select(
-                ["obligation_id", "at", "kind", "from_status", "to_status", "assigned_to_id", "reason"],
-                select(VisitObligation.id, literal(now, UTCDateTime), literal("status"),
-                       literal(from_status, VisitObligation.status.type), literal(to_status),
-                       VisitObligation.assigned_to_id, literal(reason)).where(new),
-            )
+    # One history row per new obligation, with the status it was planned in ("due" when its window is
+    # already open) and its visitor; a later opening of the window leaves its own row (`plan_visits`).
+    session.execute(
+        insert(ObligationEvent).from_select(
+            ["obligation_id", "at", "kind", "from_status", "to_status", "assigned_to_id", "reason"],
+            select(VisitObligation.id, literal(now, UTCDateTime), literal("status"),
+                   literal(None, VisitObligation.status.type), literal(status),
+                   VisitObligation.assigned_to_id, literal("planned")).where(new),
         )
+    )
     return rows
 
 
