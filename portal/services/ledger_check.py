@@ -230,7 +230,9 @@ def _transfer_findings(connection, find, after_entry: int) -> None:
     new_transfers = select(et.c.transfer_id).where(et.c.id > after_entry)
     if after_entry:
         # bounds as values (not subqueries), so the planner reads only the new transfers' range
-        first_new = connection.execute(select(func.min(et.c.transfer_id)).where(et.c.id > after_entry)).scalar()
+        # min() of an expression: both databases would otherwise walk the transfer_id index from its
+        # start until they meet a new entry (a second on PostgreSQL), instead of reading the new entries
+        first_new = connection.execute(select(func.min(et.c.transfer_id + 0)).where(et.c.id > after_entry)).scalar()
         query = query.where(tt.c.id >= (first_new or 0), tt.c.id.in_(new_transfers))
     for transfer_id, amount, count, low, high, out, into in connection.execute(query):
         if amount <= 0:
