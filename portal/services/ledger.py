@@ -136,15 +136,6 @@ class ChainKey:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in raw))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in raw))
 
-    @property
-    def inner(self):
-        """The keyed inner state (copy it before use): for a loop that hashes many entries."""
-        return self._inner
-
-    @property
-    def outer(self):
-        return self._outer
-
     def hexdigest(self, content: bytes) -> str:
         inner = self._inner.copy()
         inner.update(content)
