@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import BigInteger, and_, case, cast, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from portal.models import Account, Entry, LedgerHead, Transfer
 from portal.models.ledger import GENESIS_HASH
@@ -61,13 +61,11 @@ def _verify_chain_range(connection, low: int, high: int, prev: str, limit: int) 
     """Entries `low`..`high` in chain order: ids without gaps, each following the one before it
     (`prev` is the hash of entry low-1: the checkpoint's, or as recorded in the row before a chunk),
     each hash the keyed hash of its content."""
+    if connection.dialect.name == "postgresql":
+        return _verify_chain_range_batches(connection, low, high, prev, limit)
     find = _Findings(limit)
     et, tt = Entry.__table__, Transfer.__table__
-    postgres = connection.dialect.name == "postgresql"
-    # PostgreSQL gives the microseconds since the epoch itself (exact: extract() is numeric), which
-    # saves building a datetime per row; elsewhere the stored time is converted here.
-    created = (cast(func.extract("epoch", tt.c.created_at) * 1_000_000, BigInteger) if postgres
-               else tt.c.created_at)
+    created = tt.c.created_at
     query = (
         select(et.c.id, et.c.transfer_id, et.c.account_id, et.c.amount, et.c.prev_hash, et.c.hash,
                tt.c.kind, tt.c.visit_id, tt.c.reverses_id, created)
@@ -95,13 +93,65 @@ def _verify_chain_range(connection, low: int, high: int, prev: str, limit: int) 
                 kind = tail = ""
             else:
                 kind = t_kind
-                moment = (created if postgres else created_us(created)) if created is not None else 0
+                moment = created_us(created) if created is not None else 0
                 tail = f"|{visit_id or ''}|{reverses_id or ''}|{moment}"
         if prev_hash != prev:
             find(f"entry {entry_id}: does not follow the entry before it (chain broken)")
         if keyed(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()) != digest:
             find(f"entry {entry_id}: its content does not match its hash (changed after it was written)")
         prev = digest
+    if expected_id < high:
+        find(f"entry {expected_id + 1}: expected entry {expected_id + 1} (a row is missing or inserted)")
+    return {"entries": entries, "last_id": expected_id, "last_hash": prev, "findings": find.items,
+            "count": find.count}
+
+
+# On PostgreSQL the entries and the transfers they belong to are read separately, a batch of ids at
+# a time, in binary (index range scans: no join and no sort on the server; the join over the whole
+# ledger made the server hash every transfer and sort to disk for each chunk). The key never leaves
+# this process; the statements hold only id bounds.
+_BATCH = 50_000
+_ENTRIES = ("SELECT id, transfer_id, account_id, amount, prev_hash, hash FROM ledger_entries"
+            " WHERE id BETWEEN %s AND %s ORDER BY id")
+_TRANSFERS = ("SELECT id, kind, visit_id, reverses_id, (extract(epoch FROM created_at) * 1000000)::bigint"
+              " FROM ledger_transfers WHERE id BETWEEN %s AND %s")
+
+
+def _verify_chain_range_batches(connection, low: int, high: int, prev: str, limit: int) -> dict:
+    """`_verify_chain_range` on PostgreSQL: the same checks, in batches of entries read without a join."""
+    find = _Findings(limit)
+    keyed = chain_hasher().hexdigest
+    expected_id = low - 1
+    entries = 0
+    current = None
+    with connection.connection.driver_connection.cursor() as cursor:
+        for start in range(low, high + 1, _BATCH):
+            rows = cursor.execute(_ENTRIES, (start, min(high, start + _BATCH - 1)), binary=True).fetchall()
+            if not rows:
+                continue
+            referenced = [row[1] for row in rows]
+            tails = {transfer_id: (kind, f"|{visit_id or ''}|{reverses_id or ''}|{moment or 0}")
+                     for transfer_id, kind, visit_id, reverses_id, moment in cursor.execute(
+                         _TRANSFERS, (min(referenced), max(referenced)), binary=True)}
+            for entry_id, transfer_id, account_id, amount, prev_hash, digest in rows:
+                expected_id += 1
+                if entry_id != expected_id:
+                    find(f"entry {entry_id}: expected entry {expected_id} (a row is missing or inserted)")
+                    expected_id = entry_id
+                if transfer_id != current:
+                    current = transfer_id
+                    found = tails.get(transfer_id)
+                    if found is None:
+                        find(f"transfer {transfer_id}: entries without a transfer")
+                        kind = tail = ""
+                    else:
+                        kind, tail = found
+                if prev_hash != prev:
+                    find(f"entry {entry_id}: does not follow the entry before it (chain broken)")
+                if keyed(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()) != digest:
+                    find(f"entry {entry_id}: its content does not match its hash (changed after it was written)")
+                prev = digest
+            entries += len(rows)
     if expected_id < high:
         find(f"entry {expected_id + 1}: expected entry {expected_id + 1} (a row is missing or inserted)")
     return {"entries": entries, "last_id": expected_id, "last_hash": prev, "findings": find.items,
@@ -128,14 +178,20 @@ def _chunk_worker(url: str, low: int, high: int, limit: int) -> dict:
 PARALLEL_FROM = 50_000
 
 
-def _verify_chain(connection, first: int, last: int, prev: str, limit: int, workers: int) -> list[dict]:
-    """The chain from `first` to `last`, in one pass or in `workers` processes over id ranges."""
+def _verify_chain(connection, first: int, last: int, prev: str, limit: int, workers: int,
+                  meanwhile=None) -> list[dict]:
+    """The chain from `first` to `last`, in one pass or in `workers` processes over id ranges;
+    `meanwhile()` (the checks the database does) runs while the processes hash."""
     span = last - first + 1
     url = connection.engine.url
     parallel = (workers > 1 and span >= PARALLEL_FROM and url.database not in (None, "", ":memory:")
                 and "fork" in multiprocessing.get_all_start_methods())
     if not parallel:
-        return [_verify_chain_range(connection, first, last, prev, limit)]
+        chunks = [_verify_chain_range(connection, first, last, prev, limit)] if last >= first else \
+            [{"entries": 0, "last_id": first - 1, "last_hash": prev, "findings": [], "count": 0}]
+        if meanwhile is not None:
+            meanwhile()
+        return chunks
     pieces = workers * 2
     bounds = [first + span * i // pieces for i in range(pieces)] + [last + 1]
     rendered = url.render_as_string(hide_password=False)
@@ -143,6 +199,8 @@ def _verify_chain(connection, first: int, last: int, prev: str, limit: int, work
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
         futures = [pool.submit(_chunk_worker, rendered, low, high - 1, limit)
                    for low, high in zip(bounds, bounds[1:]) if high > low]
+        if meanwhile is not None:
+            meanwhile()
         results = [future.result() for future in futures]
     if first > 1 or prev != GENESIS_HASH:  # the first chunk started from the recorded hash: check the anchor
         recorded = connection.execute(select(Entry.__table__.c.prev_hash)
@@ -172,7 +230,9 @@ def _transfer_findings(connection, find, after_entry: int) -> None:
     new_transfers = select(et.c.transfer_id).where(et.c.id > after_entry)
     if after_entry:
         # bounds as values (not subqueries), so the planner reads only the new transfers' range
-        first_new = connection.execute(select(func.min(et.c.transfer_id)).where(et.c.id > after_entry)).scalar()
+        # min() of an expression: both databases would otherwise walk the transfer_id index from its
+        # start until they meet a new entry (a second on PostgreSQL), instead of reading the new entries
+        first_new = connection.execute(select(func.min(et.c.transfer_id + 0)).where(et.c.id > after_entry)).scalar()
         query = query.where(tt.c.id >= (first_new or 0), tt.c.id.in_(new_transfers))
     for transfer_id, amount, count, low, high, out, into in connection.execute(query):
         if amount <= 0:
@@ -226,8 +286,15 @@ def check_ledger(connection, max_findings: int = 50, since: dict | None = None, 
     first, prev = 1, GENESIS_HASH
     if since is not None:
         first, prev = int(since["entry_id"]) + 1, str(since["hash"])
-    chunks = _verify_chain(connection, first, max(last_id, first - 1), prev, max_findings, workers) \
-        if last_id >= first else [{"entries": 0, "last_id": first - 1, "last_hash": prev, "findings": [], "count": 0}]
+    checked = _Findings(max_findings)  # by the database, while the chain is hashed
+    counted: dict = {}
+
+    def database_checks() -> None:
+        _transfer_findings(connection, checked, first - 1)
+        counted["transfers"] = connection.execute(select(func.count()).select_from(Transfer.__table__)).scalar_one()
+        counted["accounts"] = _balance_findings(connection, checked)
+
+    chunks = _verify_chain(connection, first, max(last_id, first - 1), prev, max_findings, workers, database_checks)
     for chunk in chunks:
         find.merge(chunk["findings"], chunk["count"])
     entries = sum(chunk["entries"] for chunk in chunks)
@@ -236,10 +303,8 @@ def check_ledger(connection, max_findings: int = 50, since: dict | None = None, 
         find(f"the chain ends at entry {end_id}, but the ledger head says {head[0]} (entries removed or added)")
     if head is None and (entries or last_id):
         find("the ledger head is missing")
-    _transfer_findings(connection, find, first - 1)
-    transfers = connection.execute(select(func.count()).select_from(Transfer.__table__)).scalar_one()
-    accounts = _balance_findings(connection, find)
-    return CheckResult(entries, transfers, accounts, find.items, find.count, since)
+    find.merge(checked.items, checked.count)
+    return CheckResult(entries, counted["transfers"], counted["accounts"], find.items, find.count, since)
 
 
 def latest_checkpoint(folder: Path) -> tuple[dict | None, str | None]:

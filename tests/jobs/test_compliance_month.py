@@ -103,7 +103,7 @@ def test_a_whole_month(app, session, month):
     assert liu.window_start == at("2026-11-01T00:00") and liu.window_end == at("2026-12-01T00:00")
     history = [(e.from_status, e.to_status) for e in session.scalars(
         select(ObligationEvent).where(ObligationEvent.obligation_id == liu.id).order_by(ObligationEvent.id))]
-    assert history == [(None, "upcoming"), ("upcoming", "due")]
+    assert history == [(None, "due")]                                # planned inside its window: one row
     before = count(session, VisitObligation), count(session, ObligationEvent)
     run(app, "plan-visits", at("2026-11-01T08:00"))
     assert (count(session, VisitObligation), count(session, ObligationEvent)) == before

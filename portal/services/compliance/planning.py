@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import ElderProfile, ObligationEvent, Pairing, Person, VisitObligation, VolunteerProfile
 from portal.policy import policy
-from portal.services.compliance.assignment import spare_volunteers
+from portal.services.compliance.assignment import monthly_load, spare_volunteers
 from portal.services.compliance.history import bulk_status
 from portal.services.compliance.periods import Window, window_for
 from portal.services.scope import community_worker_ids
@@ -36,7 +36,7 @@ def plan_visits(session: Session, now: datetime, elder_ids: list[int] | None = N
 
 def _plan_tier(session: Session, tier: str, window: Window, now: datetime, elder_ids: list[int] | None = None) -> int:
     before = session.scalar(select(func.coalesce(func.max(VisitObligation.id), 0)))
-    # Planned inside its window, an obligation is due at once (both steps go into its history).
+    # Planned inside its window, an obligation is due at once.
     status = "due" if window.start <= now else "upcoming"
     # The paired volunteer of the elder's own community, looked up once per elder by a join.
     paired = (
@@ -50,38 +50,94 @@ def _plan_tier(session: Session, tier: str, window: Window, now: datetime, elder
     already = select(VisitObligation.id).where(VisitObligation.elder_id == ElderProfile.person_id,
                                                VisitObligation.period == window.period)
     chosen = ElderProfile.person_id.in_(elder_ids) if elder_ids is not None else true()
+    candidates = (
+        select(ElderProfile.person_id.label("elder_id"), ElderProfile.community_id.label("community_id"),
+               paired.c.volunteer_id.label("paired_id"))
+        .join(Person, Person.id == ElderProfile.person_id)
+        .outerjoin(paired, and_(paired.c.elder_id == ElderProfile.person_id,
+                                paired.c.community_id == ElderProfile.community_id))
+        .where(ElderProfile.care_tier == tier, Person.active, ~already.exists(), chosen)
+    )
+    # PostgreSQL fills the volunteers' spare places in the same statement (a join on running sums,
+    # which it hashes), so no row is written twice; elsewhere a linear merge after the insert does it
+    # (SQLite runs that join as a nested loop).
+    in_sql = session.get_bind().dialect.name == "postgresql"
+    if in_sql:
+        candidates = candidates.cte("candidates")
+        capacity = _capacity_places(candidates, window, now)
+        visitor = func.coalesce(candidates.c.paired_id, capacity.c.volunteer_id)
+        source = candidates.outerjoin(capacity, capacity.c.elder_id == candidates.c.elder_id)
+    else:
+        candidates = candidates.subquery("candidates")
+        visitor, source = candidates.c.paired_id, candidates
     session.execute(
         insert(VisitObligation).from_select(
             ["elder_id", "period", "cadence", "tier", "community_id", "window_start", "due_at", "window_end",
              "status", "assigned_to_id", "assigned_role", "created_at", "updated_at"],
-            select(ElderProfile.person_id, literal(window.period), literal(window.cadence), literal(tier),
-                   ElderProfile.community_id, literal(window.start, UTCDateTime), literal(window.due, UTCDateTime),
-                   literal(window.end, UTCDateTime), literal(status), paired.c.volunteer_id,
-                   case((paired.c.volunteer_id.is_not(None), literal("volunteer")), else_=None),
+            select(candidates.c.elder_id, literal(window.period), literal(window.cadence), literal(tier),
+                   candidates.c.community_id, literal(window.start, UTCDateTime), literal(window.due, UTCDateTime),
+                   literal(window.end, UTCDateTime), literal(status), visitor,
+                   case((visitor.is_not(None), literal("volunteer")), else_=None),
                    literal(now, UTCDateTime), literal(now, UTCDateTime))
-            .join(Person, Person.id == ElderProfile.person_id)
-            .outerjoin(paired, and_(paired.c.elder_id == ElderProfile.person_id,
-                                    paired.c.community_id == ElderProfile.community_id))
-            .where(ElderProfile.care_tier == tier, Person.active, ~already.exists(), chosen),
+            .select_from(source),
         )
     )
     new = and_(VisitObligation.id > before, VisitObligation.period == window.period)
     rows = session.scalar(select(func.count()).select_from(VisitObligation).where(new))
     if not rows:
         return 0
-    _assign_by_capacity(session, new, now)
+    if not in_sql:
+        _assign_by_capacity(session, new, now)
     _assign_rest_to_workers(session, new, before, window.period)
-    steps = [(None, "upcoming", "planned")] + ([("upcoming", "due", "window open")] if status == "due" else [])
-    for from_status, to_status, reason in steps:
-        session.execute(
-            insert(ObligationEvent).from_select(
-                ["obligation_id", "at", "kind", "from_status", "to_status", "assigned_to_id", "reason"],
-                select(VisitObligation.id, literal(now, UTCDateTime), literal("status"),
-                       literal(from_status, VisitObligation.status.type), literal(to_status),
-                       VisitObligation.assigned_to_id, literal(reason)).where(new),
-            )
+    # One history row per new obligation, with the status it was planned in ("due" when its window is
+    # already open) and its visitor; a later opening of the window leaves its own row (`plan_visits`).
+    session.execute(
+        insert(ObligationEvent).from_select(
+            ["obligation_id", "at", "kind", "from_status", "to_status", "assigned_to_id", "reason"],
+            select(VisitObligation.id, literal(now, UTCDateTime), literal("status"),
+                   literal(None, VisitObligation.status.type), literal(status),
+                   VisitObligation.assigned_to_id, literal("planned")).where(new),
         )
+    )
     return rows
+
+
+def _capacity_places(candidates, window: Window, now: datetime):
+    """(elder_id, volunteer_id) for the candidates without a paired volunteer: per community, taken
+    in elder order, the volunteers' spare places in person order (what `_assign_by_capacity` does).
+    The paired visits planned in the same statement count toward their volunteers' load, as they
+    would once written, when this window lies in the month the load is counted for."""
+    month = window_for("monthly", now)
+    load = monthly_load(now)
+    spare = VolunteerProfile.monthly_capacity - func.coalesce(load.c.n, 0)
+    query = (select(VolunteerProfile.person_id, VolunteerProfile.community_id)
+             .join(Person, Person.id == VolunteerProfile.person_id)
+             .outerjoin(load, load.c.person_id == VolunteerProfile.person_id))
+    if month.start <= window.start < month.end:
+        planned = (select(candidates.c.paired_id.label("person_id"), func.count().label("n"))
+                   .where(candidates.c.paired_id.is_not(None)).group_by(candidates.c.paired_id).subquery())
+        query = query.outerjoin(planned, planned.c.person_id == VolunteerProfile.person_id)
+        spare = spare - func.coalesce(planned.c.n, 0)
+    places = (
+        query.add_columns(spare.label("spare"),
+                          (func.sum(spare).over(partition_by=VolunteerProfile.community_id,
+                                                order_by=VolunteerProfile.person_id) - spare).label("taken"))
+        .where(VolunteerProfile.active, VolunteerProfile.verified_at.is_not(None), Person.active, spare > 0)
+        .cte("places")
+    )
+    waiting = (
+        select(candidates.c.elder_id, candidates.c.community_id,
+               func.row_number().over(partition_by=candidates.c.community_id,
+                                      order_by=candidates.c.elder_id).label("place"))
+        .where(candidates.c.paired_id.is_(None))
+        .cte("waiting")
+    )
+    return (
+        select(waiting.c.elder_id, places.c.person_id.label("volunteer_id"))
+        .join(places, and_(places.c.community_id == waiting.c.community_id, waiting.c.place > places.c.taken,
+                           waiting.c.place <= places.c.taken + places.c.spare))
+        .cte("capacity")
+    )
 
 
 def _assign_by_capacity(session: Session, new, now: datetime) -> None:
