@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.db import Base, utcnow
@@ -37,13 +37,16 @@ class Transfer(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("from_account_id <> to_account_id", name="two_accounts"),
+        # an account's transfers of a month (its statement) are two index range scans
+        Index("ix_ledger_transfers_from_account_created", "from_account_id", "created_at"),
+        Index("ix_ledger_transfers_to_account_created", "to_account_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(Integer)
-    from_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
-    to_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    from_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    to_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
     # A visit is credited once, whoever pays: the database refuses a second credit.
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), unique=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
@@ -59,10 +62,12 @@ class Entry(Base):
     """One side of a transfer. `id` is the position in the chain (1, 2, 3 …), given by the ledger head."""
 
     __tablename__ = "ledger_entries"
+    # an account's balance is summed from its entries by this index alone (no visit to the table)
+    __table_args__ = (Index("ix_ledger_entries_account_amount", "account_id", "amount"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     transfer_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
     amount: Mapped[int] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import make_transient_to_detached
@@ -16,6 +16,7 @@ from portal.db import utcnow
 from portal.i18n import _
 from portal.models import Person, RoleGrant
 from portal.services import DomainError, audit
+from portal.services.inbox import with_elder_hotline
 from portal.services.login import check_password, request_code, verify_code
 from portal.services.phones import normalize_phone
 from portal.web import client_ip, commit, db, safe_path
@@ -61,11 +62,16 @@ def _remember_person(person: Person) -> None:
 def signed_in_person(db_session, person_id: int):
     """The signed-in person for this request, or None when the session has ended (version bumped by
     a logout, a role or phone change; deactivated; another client). One query: the version row."""
-    row = db_session.execute(select(Person.session_version, Person.active, Person.locale)
-                             .where(Person.id == person_id)).first()
+    grants = session.get("grants")
+    query = select(Person.session_version, Person.active, Person.locale).where(Person.id == person_id)
+    elder = isinstance(grants, list) and any(grant[1:2] == ["elder"] for grant in grants if isinstance(grant, list))
+    if elder:  # an elder's every page shows her community hotline: read it with this row
+        query = with_elder_hotline(query, Person.id)
+    row = db_session.execute(query).first()
     if row is None or not row.active or not _version_is_current(session, row.session_version):
         return None
-    grants = session.get("grants")
+    if elder:
+        g.linli_hotline_columns = tuple(row[3:])
     known = db_session.identity_map.get(identity_key(Person, person_id))
     if known is not None:  # this request already loaded them (a page that looked people up first)
         return known

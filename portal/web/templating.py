@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from portal import formatting, labels
 from portal.request_scope import db
-from portal.services.inbox import hotline_for
+from portal.services.inbox import hotline_for, hotline_from_row
 from portal.services.phones import display_phone, mask_phone
 
 TEXT_SIZES = ("normal", "large", "xlarge")
@@ -32,7 +32,9 @@ def hotline() -> str:
     if not (current_user.is_authenticated and current_user.has_role("elder")):
         return default
     if "linli_hotline" not in g:
-        g.linli_hotline = hotline_for(db(), current_user, default)
+        columns = g.pop("linli_hotline_columns", None)  # read with the signed-in person (web.auth)
+        g.linli_hotline = (hotline_from_row(db(), current_user, columns, default) if columns is not None
+                           else hotline_for(db(), current_user, default))
     return g.linli_hotline
 
 
