@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from portal import formatting
 from portal.clock import local_tz
@@ -503,6 +503,8 @@ def feed(session: Session, volunteer: VolunteerProfile) -> list[tuple[ServiceReq
                                      ServiceRequest.service != "emergency",  # alerted directly, not offered
                                      ServiceRequest.id.not_in(declined))
         .order_by(ServiceRequest.urgent.desc(), ServiceRequest.scheduled_at, ServiceRequest.id)
+        # an offer is open (no volunteer yet) and shows the elder, not who placed it
+        .options(lazyload(ServiceRequest.placed_by), lazyload(ServiceRequest.volunteer))
     ).all()
     own = [(r, False) for r in rows if r.community_id == volunteer.community_id]
     near = [(r, True) for r in rows if r.community_id != volunteer.community_id]
