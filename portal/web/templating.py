@@ -34,7 +34,7 @@ def hotline() -> str:
     if not (current_user.is_authenticated and current_user.has_role("elder")):
         return default
     if "linli_hotline" not in g:
-        columns = g.pop("linli_hotline_columns", None)  # read with the signed-in person (web.auth)
+        columns = g.get("linli_hotline_columns")  # read with the signed-in person (web.auth)
         g.linli_hotline = (hotline_from_row(db(), current_user, columns, default) if columns is not None
                            else hotline_for(db(), current_user, default))
     return g.linli_hotline
