@@ -131,6 +131,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["LINLI_TIMEZONE"])
+    from portal.i18n import install_page_gettext
+
+    install_page_gettext(app.jinja_env)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)

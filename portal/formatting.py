@@ -7,8 +7,9 @@ with the person's locale; moments are shown in clock.local_tz().
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 from babel.numbers import format_percent
 
 from portal.clock import local_tz
@@ -36,8 +37,14 @@ def day(value: date | datetime | None, locale: str | None, with_year: bool = Fal
         return ""
     if isinstance(value, datetime):
         value = _local(value).date()
+    return _day(value, _key(locale), with_year)
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date, key: str, with_year: bool) -> str:
+    """Days repeat on every page (a list of requests or visits): each is written once per process."""
     patterns = YEAR_DAY_PATTERNS if with_year else DAY_PATTERNS
-    return format_date(value, patterns[_key(locale)], locale=_babel_locale(locale))
+    return format_date(value, patterns[key], locale="en" if key == "en" else "zh_Hans_CN")
 
 
 MONTH_PATTERNS = {"zh": "y年M月", "en": "MMMM y"}
@@ -53,7 +60,9 @@ def month(period: str | None, locale: str | None) -> str:
 
 
 def clock_time(moment: datetime, locale: str | None) -> str:
-    return format_time(_local(moment), "HH:mm", locale=_babel_locale(locale))
+    """11:30: two-digit hour and minute in both languages (Babel's "HH:mm", without its pattern parse)."""
+    local = _local(moment)
+    return f"{local.hour:02d}:{local.minute:02d}"
 
 
 def when(moment: datetime | None, locale: str | None) -> str:

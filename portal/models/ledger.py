@@ -37,13 +37,16 @@ class Transfer(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("from_account_id <> to_account_id", name="two_accounts"),
+        # an account's transfers of a month (its statement) are two index range scans
+        Index("ix_ledger_transfers_from_account_created", "from_account_id", "created_at"),
+        Index("ix_ledger_transfers_to_account_created", "to_account_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(Integer)
-    from_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
-    to_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    from_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    to_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
     # A visit is credited once, whoever pays: the database refuses a second credit.
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), unique=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
@@ -60,7 +63,7 @@ class Entry(Base):
 
     __tablename__ = "ledger_entries"
     # An account's entries (its statement), and with the amount in the index the sum of every
-    # account's entries (`ledger check`) is read from the index alone, without visiting the rows.
+    # account's entries (`ledger check`, a balance) is read from the index alone, without visiting the rows.
     __table_args__ = (Index("ix_ledger_entries_account_amount", "account_id", "amount"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

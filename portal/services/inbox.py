@@ -9,13 +9,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
 
-from portal.models import ContactStatus, ElderProfile, InboundMessage, Person, RoleGrant
+from portal.models import Area, ContactStatus, ElderProfile, InboundMessage, Person
 from portal.policy import policy
 from portal.services.phones import InvalidPhone, normalize_phone
-from portal.services.scope import area_hotline
+from portal.services.scope import nearest_hotlines
 from portal.services.sms_text import clean_inbound
 
 SHORT_ANSWER_CHARS = 2
@@ -105,14 +105,48 @@ def hotline_for(session: Session, person: Person | None, default: str) -> str:
     """The community hotline of the person's community (an elder's, else a role's), or `default`."""
     if person is None:
         return default
-    profile = session.get(ElderProfile, person.id)
-    area_ids = [profile.community_id] if profile else []
-    area_ids += [g.area_id for g in session.scalars(select(RoleGrant).where(RoleGrant.person_id == person.id))
-                 if g.area_id]
-    for area_id in area_ids:
-        found = area_hotline(session, area_id)
-        if found:
-            return found
+    # One query: the elder's community (a scalar subquery riding along) and the hotlines of her
+    # community and of her roles' areas (the grants are loaded with the signed-in person).
+    grant_areas = [g.area_id for g in person.grants if g.area_id]
+    community = select(ElderProfile.community_id).where(ElderProfile.person_id == person.id).scalar_subquery()
+    hotlines, community_id = nearest_hotlines(session, grant_areas, also=community)
+    for area_id in ([community_id] if community_id is not None else []) + grant_areas:
+        if hotlines.get(area_id):
+            return hotlines[area_id]
+    return default
+
+
+_COMMUNITY, _STREET, _DISTRICT = (aliased(Area, name=name) for name in ("hotline_community", "hotline_street",
+                                                                         "hotline_district"))
+
+
+def with_elder_hotline(query: Select, person_id_column) -> Select:
+    """`query` (one row per person) with five more columns: the elder's community and the hotlines up
+    its chain (outer joins: None for a person without an elder profile). hotline_from_row reads them,
+    so a signed-in elder's page finds her hotline in the row it reads anyway."""
+    return (query.add_columns(ElderProfile.community_id, _COMMUNITY.hotline, _STREET.hotline, _DISTRICT.hotline,
+                              _DISTRICT.parent_id)
+            .outerjoin(ElderProfile, ElderProfile.person_id == person_id_column)
+            .outerjoin(_COMMUNITY, _COMMUNITY.id == ElderProfile.community_id)
+            .outerjoin(_STREET, _STREET.id == _COMMUNITY.parent_id)
+            .outerjoin(_DISTRICT, _DISTRICT.id == _STREET.parent_id))
+
+
+def hotline_from_row(session: Session, person: Person, columns: tuple, default: str) -> str:
+    """hotline_for, from the five columns with_elder_hotline added (the same answer, mostly no query)."""
+    community_id, own, street, district, beyond = columns
+    hotline = own or street or district
+    area = session.get(Area, beyond) if not hotline and beyond else None
+    while area is not None and not hotline:  # a tree deeper than three levels
+        hotline, area = area.hotline or None, area.parent
+    if hotline:
+        return hotline
+    # her community has none: the areas of her roles, in order (those other than her community)
+    others = [g.area_id for g in person.grants if g.area_id and g.area_id != community_id]
+    hotlines = nearest_hotlines(session, others)[0] if others else {}
+    for area_id in others:
+        if hotlines.get(area_id):
+            return hotlines[area_id]
     return default
 
 

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from portal import formatting
 from portal.clock import local_tz
@@ -473,13 +473,18 @@ def confirmed_by_visit(session: Session, visit, now: datetime) -> None:
         session.flush()
 
 
-def neighbourhood(session: Session, volunteer: VolunteerProfile) -> list[int]:
-    """The communities whose requests a volunteer sees: their own and the others of the same street."""
+def _neighbourhood_ids(volunteer: VolunteerProfile):
+    """neighbourhood() as a subquery (one statement with the query that uses it)."""
     community = volunteer.community
     if not community.parent_id:
         return [volunteer.community_id]
-    return list(session.scalars(select(Area.id).where(Area.parent_id == community.parent_id,
-                                                      Area.level == "community")))
+    return select(Area.id).where(Area.parent_id == community.parent_id, Area.level == "community")
+
+
+def neighbourhood(session: Session, volunteer: VolunteerProfile) -> list[int]:
+    """The communities whose requests a volunteer sees: their own and the others of the same street."""
+    ids = _neighbourhood_ids(volunteer)
+    return ids if isinstance(ids, list) else list(session.scalars(ids))
 
 
 def within_reach(session: Session, volunteer: VolunteerProfile, request: ServiceRequest) -> bool:
@@ -492,12 +497,14 @@ def feed(session: Session, volunteer: VolunteerProfile) -> list[tuple[ServiceReq
     """Open requests in the volunteer's community, then in neighbouring ones (same street). Emergencies are
     not offered: her paired volunteers are alerted by text and call, and the worker records who is going."""
     declined = select(RequestDecline.request_id).where(RequestDecline.volunteer_id == volunteer.person_id)
-    neighbours = neighbourhood(session, volunteer)
     rows = session.scalars(
-        select(ServiceRequest).where(ServiceRequest.status == "open", ServiceRequest.community_id.in_(neighbours),
+        select(ServiceRequest).where(ServiceRequest.status == "open",
+                                     ServiceRequest.community_id.in_(_neighbourhood_ids(volunteer)),
                                      ServiceRequest.service != "emergency",  # alerted directly, not offered
                                      ServiceRequest.id.not_in(declined))
         .order_by(ServiceRequest.urgent.desc(), ServiceRequest.scheduled_at, ServiceRequest.id)
+        # an offer is open (no volunteer yet) and shows the elder, not who placed it
+        .options(lazyload(ServiceRequest.placed_by), lazyload(ServiceRequest.volunteer))
     ).all()
     own = [(r, False) for r in rows if r.community_id == volunteer.community_id]
     near = [(r, True) for r in rows if r.community_id != volunteer.community_id]

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import null, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from portal.models import Area, Person, RoleGrant
 
@@ -63,12 +63,36 @@ def add_area(session: Session, name: str, level: str, parent: Area | None = None
 
 def area_hotline(session: Session, area_id: int | None, default: str | None = None) -> str | None:
     """The nearest hotline set on the area or one of its ancestors, else `default`."""
-    area = session.get(Area, area_id) if area_id else None
-    while area is not None:
-        if area.hotline:
-            return area.hotline
-        area = area.parent
-    return default
+    found = nearest_hotlines(session, [area_id])[0].get(area_id) if area_id else None
+    return found or default
+
+
+_PARENT, _GRANDPARENT = aliased(Area, name="parent_area"), aliased(Area, name="grandparent_area")
+
+
+def nearest_hotlines(session: Session, area_ids: Iterable[int], also=None) -> tuple[dict[int, str | None], object]:
+    """The nearest hotline set on each area or one of its ancestors (None where none is), in one query:
+    the tree is three levels deep (community → street → district); a deeper one is walked up from there.
+    `also`: a scalar subquery naming one more area (e.g. an elder's community); its value comes back
+    second (None without it)."""
+    ids = [area_id for area_id in area_ids if area_id]
+    if not ids and also is None:
+        return {}, None
+    parent, grand = _PARENT, _GRANDPARENT
+    wanted = Area.id.in_(ids) if also is None else or_(Area.id.in_(ids or [-1]), Area.id == also)
+    query = (select(Area.id, Area.hotline, parent.hotline, grand.hotline, grand.parent_id,
+                    also if also is not None else null())
+             .outerjoin(parent, parent.id == Area.parent_id).outerjoin(grand, grand.id == parent.parent_id)
+             .where(wanted))
+    found: dict[int, str | None] = {}
+    also_value = None
+    for area_id, own, parents, grands, beyond, also_value in session.execute(query):
+        hotline = own or parents or grands
+        area = session.get(Area, beyond) if not hotline and beyond else None
+        while area is not None and not hotline:
+            hotline, area = area.hotline or None, area.parent
+        found[area_id] = hotline or None
+    return found, also_value
 
 
 def _worker_grants(session: Session) -> dict[int, list[int]]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from portal.clock import local_tz
-from portal.models import Account, ElderProfile, Entry, Transfer, Visit, VolunteerProfile
+from portal.models import Account, ElderProfile, Entry, Person, Transfer, Visit, VolunteerProfile
 from portal.services.people import age_on
 
 AGE_BANDS = ((0, 39, "under 40"), (40, 59, "40–59"), (60, 69, "60–69"), (70, 79, "70–79"), (80, 200, "80+"))
@@ -41,8 +41,18 @@ def history(session: Session, person_id: int, start: datetime | None = None, end
         session.scalar(select(Account.id).where(Account.key == f"person:{person_id}")), None)
     if account_id is None:
         return []
-    query = (select(Entry.amount, Transfer).join(Transfer, Transfer.id == Entry.transfer_id)
-             .where(Entry.account_id == account_id).order_by(Entry.id))
+    # One statement: the entries, their transfers, whether each was reversed, and the visit's elder
+    # and verifier by name (the names are all the statement shows of them).
+    reversal, elder, verifier = aliased(Transfer), aliased(Person), aliased(Person)
+    was_reversed = exists().where(reversal.reverses_id == Transfer.id)
+    query = (select(Entry.amount, Transfer, was_reversed, Visit.id, Visit.elder_id, elder.name,
+                    Visit.verified_by_id, verifier.name)
+             .select_from(Transfer)
+             .join(Entry, (Entry.transfer_id == Transfer.id) & (Entry.account_id == account_id))
+             .outerjoin(Visit, Visit.id == Transfer.visit_id)
+             .outerjoin(elder, elder.id == Visit.elder_id)
+             .outerjoin(verifier, verifier.id == Visit.verified_by_id)
+             .where(_of_account(account_id)).order_by(Entry.id))
     if start is None:
         balance = 0
     else:
@@ -51,33 +61,34 @@ def history(session: Session, person_id: int, start: datetime | None = None, end
         query = query.where(Transfer.created_at >= start)
     if end is not None:
         query = query.where(Transfer.created_at < end)
-    rows = session.execute(query).all()
-    transfer_ids = [transfer.id for _amount, transfer in rows]
-    reversed_ids = set(session.scalars(select(Transfer.reverses_id).where(Transfer.reverses_id.in_(transfer_ids))))
-    visit_ids = {transfer.visit_id for _amount, transfer in rows if transfer.visit_id}
-    visits = {visit.id: visit for visit in session.scalars(
-        select(Visit).where(Visit.id.in_(visit_ids)).options(selectinload(Visit.verified_by)))}
     result = []
-    for amount, transfer in rows:
+    for amount, transfer, reversed_, visit_id, elder_id, elder_name, verified_by_id, verifier_name in \
+            session.execute(query):
         balance += amount
-        visit = visits.get(transfer.visit_id)
         other = transfer.from_account if amount > 0 else transfer.to_account
         counterpart = other.person.name if other.kind == "person" and other.person else other.kind
-        verifier = ""
-        if visit is not None and visit.verified_by is not None:
-            verifier = initial(visit.verified_by.name) if visit.verified_by_id == visit.elder_id else \
-                visit.verified_by.name
+        verifier_text = ""
+        if visit_id is not None and verified_by_id is not None:
+            verifier_text = initial(verifier_name) if verified_by_id == elder_id else verifier_name
         result.append(HistoryRow(transfer.id, transfer.created_at, transfer.kind, amount,
-                                 initial(visit.elder.name) if visit else "", verifier, counterpart,
-                                 transfer.reason, transfer.id in reversed_ids, balance))
+                                 initial(elder_name) if visit_id is not None else "", verifier_text, counterpart,
+                                 transfer.reason, bool(reversed_), balance))
     return result
 
 
+def _of_account(account_id: int):
+    """The account's transfers (either side): with the (account, created_at) indexes, a month of them
+    is two index range scans, not the whole district's month."""
+    return or_(Transfer.from_account_id == account_id, Transfer.to_account_id == account_id)
+
+
 def opening_balance(session: Session, account_id: int, start: datetime) -> int:
-    """The account's balance before `start`."""
-    return session.scalar(
-        select(func.coalesce(func.sum(Entry.amount), 0)).join(Transfer, Transfer.id == Entry.transfer_id)
-        .where(Entry.account_id == account_id, Transfer.created_at < start)) or 0
+    """The account's balance before `start`, from its entries: all of them less those since `start`
+    (one statement; the entries since are found through the account's transfers since, by index)."""
+    every = select(func.coalesce(func.sum(Entry.amount), 0)).where(Entry.account_id == account_id)
+    since = (select(func.coalesce(func.sum(Entry.amount), 0)).join(Transfer, Transfer.id == Entry.transfer_id)
+             .where(Entry.account_id == account_id, _of_account(account_id), Transfer.created_at >= start))
+    return session.scalar(select(every.scalar_subquery() - since.scalar_subquery())) or 0
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:

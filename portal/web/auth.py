@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import make_transient_to_detached
@@ -14,8 +14,9 @@ from sqlalchemy.orm.util import identity_key
 from portal.access import public, signed_in
 from portal.db import utcnow
 from portal.i18n import _
-from portal.models import Person, RoleGrant
+from portal.models import ElderProfile, Person, RoleGrant
 from portal.services import DomainError, audit
+from portal.services.inbox import with_elder_hotline
 from portal.services.login import check_password, request_code, verify_code
 from portal.services.phones import normalize_phone
 from portal.web import client_ip, commit, db, safe_path
@@ -61,13 +62,21 @@ def _remember_person(person: Person) -> None:
 def signed_in_person(db_session, person_id: int):
     """The signed-in person for this request, or None when the session has ended (version bumped by
     a logout, a role or phone change; deactivated; another client). One query: the version row."""
-    row = db_session.execute(select(Person.session_version, Person.active, Person.locale)
-                             .where(Person.id == person_id)).first()
+    grants = session.get("grants")
+    query = select(Person.session_version, Person.active, Person.locale).where(Person.id == person_id)
+    elder = isinstance(grants, list) and any(grant[1:2] == ["elder"] for grant in grants if isinstance(grant, list))
+    if elder:  # an elder's every page shows her community hotline and most read her profile: both with this row
+        query = with_elder_hotline(query, Person.id).add_columns(ElderProfile)
+    row = db_session.execute(query).first()
     if row is None or not row.active or not _version_is_current(session, row.session_version):
         return None
-    grants = session.get("grants")
+    if elder:
+        g.linli_hotline_columns = tuple(row[3:8])
+        g.linli_elder_profile = row[8]  # held for the request: the session's identity map holds it weakly
     known = db_session.identity_map.get(identity_key(Person, person_id))
-    if known is not None:  # this request already loaded them (a page that looked people up first)
+    if known is not None:  # loaded already (with her profile above, or by a page that looked people up first)
+        if isinstance(grants, list) and "grants" not in known.__dict__:
+            _attach_grants(db_session, known, grants)
         return known
     if not isinstance(grants, list):  # a session from before the grants rode in it
         person = db_session.get(Person, person_id)
@@ -76,17 +85,23 @@ def signed_in_person(db_session, person_id: int):
     person = Person(id=person_id, active=row.active, session_version=row.session_version, locale=row.locale)
     make_transient_to_detached(person)  # as if loaded: the other columns load only if a page asks
     db_session.add(person)
+    _attach_grants(db_session, person, grants)
+    return person
+
+
+def _attach_grants(db_session, person: Person, grants: list) -> None:
+    """The role grants the signed session carries, as if loaded with `person` (its version was just
+    checked, and every change of a grant bumps it)."""
     loaded = []
     for grant_id, role, area_id in grants:
         grant = db_session.identity_map.get(identity_key(RoleGrant, grant_id))
         if grant is None:
-            grant = RoleGrant(id=grant_id, person_id=person_id, role=role, area_id=area_id)
+            grant = RoleGrant(id=grant_id, person_id=person.id, role=role, area_id=area_id)
             make_transient_to_detached(grant)
             db_session.add(grant)
         set_committed_value(grant, "person", person)
         loaded.append(grant)
     set_committed_value(person, "grants", loaded)
-    return person
 
 
 def keep_current_session(person: Person) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
@@ -237,6 +237,13 @@ def placed(reference: str):
 
 
 def _hotline(found: ServiceRequest) -> str:
+    """The hotline of the request's community; for the elder's own community it was read with her
+    session row (web.auth: the community and the hotlines up its tree), so no query."""
+    columns = g.get("linli_hotline_columns")
+    if columns is not None and columns[0] == found.community_id:
+        nearest = columns[1] or columns[2] or columns[3]
+        if nearest or columns[4] is None:  # found, or none set anywhere up the (three-level) tree
+            return nearest or current_app.config["LINLI_HOTLINE"]
     return service_requests.hotline_for(db(), found.community_id, current_app.config["LINLI_HOTLINE"])
 
 

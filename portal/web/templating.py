@@ -4,12 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, g, request
+from flask.globals import _cv_app
 from flask_babel import format_date, get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from portal import formatting, labels
 from portal.request_scope import db
-from portal.services.inbox import hotline_for
+from portal.services.inbox import hotline_for, hotline_from_row
 from portal.services.phones import display_phone, mask_phone
 
 TEXT_SIZES = ("normal", "large", "xlarge")
@@ -32,7 +34,9 @@ def hotline() -> str:
     if not (current_user.is_authenticated and current_user.has_role("elder")):
         return default
     if "linli_hotline" not in g:
-        g.linli_hotline = hotline_for(db(), current_user, default)
+        columns = g.get("linli_hotline_columns")  # read with the signed-in person (web.auth)
+        g.linli_hotline = (hotline_from_row(db(), current_user, columns, default) if columns is not None
+                           else hotline_for(db(), current_user, default))
     return g.linli_hotline
 
 
@@ -63,6 +67,14 @@ def local_time(value: datetime | None) -> str:
     return text
 
 
+def csrf_token() -> str:
+    """flask_wtf's generate_csrf, which keeps the request's token in g: read it from there directly
+    (a list page has a form per row, and generate_csrf reads the config and g through proxies)."""
+    app_context = _cv_app.get(None)
+    token = getattr(app_context.g, "csrf_token", None) if app_context is not None else None
+    return token if token is not None else generate_csrf()
+
+
 def role_homes() -> list[tuple[str, str]]:
     if not current_user.is_authenticated:
         return []
@@ -88,6 +100,7 @@ def register_template_helpers(app) -> None:
         dev_tools=lambda: current_app.config["LINLI_DEV_TOOLS"],
         demo_mode=lambda: current_app.config["LINLI_DEMO"],
         hotline=hotline,
+        csrf_token=csrf_token,
     )
     app.jinja_env.filters.update(
         mask_phone=mask_phone,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal.access import allow, signed_in
 from portal.clock import local_tz
@@ -54,14 +55,17 @@ def home():
 def statement(year: int, month: int):
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         abort(404)
-    # a printable statement is an export of the person's account: always audited
+    # a printable statement is an export of the person's account: always audited (her elder id, when
+    # she is an elder, found by the INSERT itself), and committed with the reads, before the page
     audit(db(), current_user.id, "print", "time_statement", f"{year}-{month:02d}",
-          elder_id=current_user.id if db().get(ElderProfile, current_user.id) else None, ip=client_ip())
+          elder_id=select(ElderProfile.person_id).where(ElderProfile.person_id == current_user.id)
+          .scalar_subquery(), ip=client_ip())
+    statement_ = statements.monthly_statement(db(), current_user.id, year, month)
     commit()
     before, after = statements.adjacent_months(year, month)
     now = utcnow().astimezone(local_tz())
     return render_template("timebank/statement.html", person=current_user,
-                           statement=statements.monthly_statement(db(), current_user.id, year, month),
+                           statement=statement_,
                            before=before if before[0] >= 2000 else None,
                            after=after if after <= (now.year, now.month) else None,
                            storage_cap_hours=policy()["time_bank"].get("storage_cap_minutes", 90_000) // 60)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from portal.access import allow
 from portal.clock import local_tz
@@ -54,12 +55,18 @@ def feed():
     offers = service_requests.feed(db(), profile)
     tasks = service_requests.my_tasks(db(), current_user.id)
     everything = [r for r, _near in offers] + tasks
-    areas = {a.id: a for a in db().scalars(select(Area).where(
-        Area.id.in_({r.community_id for r in everything} or {-1})))}
-    streets = {a.id: a.name for a in db().scalars(select(Area).where(
-        Area.id.in_({a.parent_id for a in areas.values() if a.parent_id} or {-1})))}
+    # the communities and their streets in one query; the elders' profiles only for her tasks
+    areas, streets = {}, {}
+    if everything:
+        street = aliased(Area)
+        for area, street_id, street_name in db().execute(
+                select(Area, street.id, street.name).outerjoin(street, street.id == Area.parent_id)
+                .where(Area.id.in_({r.community_id for r in everything}))):
+            areas[area.id] = area
+            if street_id is not None:
+                streets[street_id] = street_name
     elders = {e.person_id: e for e in db().scalars(select(ElderProfile).where(
-        ElderProfile.person_id.in_({r.elder_id for r in tasks} or {-1})))}
+        ElderProfile.person_id.in_({r.elder_id for r in tasks})))} if tasks else {}
     shown = {r.id for r in tasks if r.status in ("accepted", "in_progress")
              or r.done_at is not None and now - r.done_at < ADDRESS_KEPT}
     return render_template("volunteer/requests.html", feed=offers, tasks=tasks, areas=areas, streets=streets,

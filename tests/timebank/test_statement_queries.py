@@ -31,3 +31,19 @@ def test_the_statement_reads_the_opening_balance_once(app, world, session):
     assert len([s for s in seen if s.startswith("SELECT ledger_accounts.id FROM ledger_accounts WHERE")]) == 1, seen
     assert statement.opening > 0 and statement.closing == statement.opening + sum(r.minutes for r in statement.rows)
     assert statement.rows and statement.rows[-1].balance_after == statement.closing
+
+
+def test_printing_a_statement_is_audited_with_the_elder_it_belongs_to(world, browser, session):
+    """The audit trail of an elder lists her printed statements; a volunteer's carry no elder."""
+    from sqlalchemy import select
+
+    from portal.models import AuditEvent
+
+    for person, elder_id in ((world.elder_a.person, world.elder_a.person_id),
+                             (world.volunteer_a.person, None)):
+        browser.login(person.phone)
+        assert browser.get("/time-bank/statement/2026/11").status_code == 200
+        browser.logout()
+        event = session.scalars(select(AuditEvent).where(AuditEvent.actor_id == person.id,
+                                                         AuditEvent.subject_type == "time_statement")).one()
+        assert (event.action, event.subject_id, event.elder_id) == ("print", "2026-11", elder_id)
