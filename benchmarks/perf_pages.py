@@ -57,9 +57,9 @@ def add_floor_page(app) -> None:
 
 def post_text(app, client, phone: str):
     """A signed inbound text from the elder, as Twilio posts it."""
-    from portal.channels.twilio_hooks import sign
-
     import run
+
+    from portal.channels.twilio_hooks import sign
 
     params = {"MessageSid": f"SMperf{time.time_ns()}", "From": phone, "To": "+8610000000000", "Body": "你好"}
     url = f"{app.config['LINLI_PUBLIC_URL']}/twilio/sms"
