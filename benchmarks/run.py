@@ -344,7 +344,8 @@ def fresh_postgres(admin_url: str, name: str) -> str:
     import psycopg
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        # the benchmark's own database: a connection left by an earlier run that was stopped is closed
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     parsed = urllib.parse.urlsplit(admin_url)
     return urllib.parse.urlunsplit(("postgresql+psycopg", parsed.netloc, f"/{name}", "", ""))

@@ -39,6 +39,9 @@ def _private_sqlite_file(url: str) -> None:
         pass  # a read-only location: SQLite reports the real problem when it connects
 
 
+WROTE = "linli_wrote"  # connection.info: this transaction sent a statement other than a SELECT
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine with the per-backend settings Linli relies on."""
     if url.startswith("sqlite"):
@@ -58,7 +61,19 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "begin")
+    def _nothing_written_yet(connection):
+        connection.info[WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _mark_writes(connection, _cursor, statement, _parameters, _context, _executemany):
+        # anything but a plain SELECT counts as a write (a WITH may hold an INSERT): see request_scope.close
+        if not connection.info.get(WROTE) and not statement.lstrip()[:6].upper() == "SELECT":
+            connection.info[WROTE] = True
+
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
