@@ -841,7 +841,8 @@ def rss_row(result):
     rss = result.get("rss_mb")
     if not rss:
         return "", verdict(None, 120, "pages not run")
-    return "–".join(sorted({f"{min(rss):.0f}", f"{max(rss):.0f}"})) + " MB", verdict(max(rss), 120)
+    low, high = f"{min(rss):.0f}", f"{max(rss):.0f}"
+    return (low if low == high else f"{low}–{high}") + " MB", verdict(max(rss), 120)
 
 
 def _outbox(extra):
