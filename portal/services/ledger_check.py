@@ -61,26 +61,14 @@ def _verify_chain_range(connection, low: int, high: int, prev: str, limit: int) 
     """Entries `low`..`high` in chain order: ids without gaps, each following the one before it
     (`prev` is the hash of entry low-1: the checkpoint's, or as recorded in the row before a chunk),
     each hash the keyed hash of its content."""
-    if connection.dialect.name == "postgresql":
-        return _verify_chain_range_batches(connection, low, high, prev, limit)
+    read = _entries_in_batches if connection.dialect.name == "postgresql" else _entries_joined
     find = _Findings(limit)
-    et, tt = Entry.__table__, Transfer.__table__
-    created = tt.c.created_at
-    query = (
-        select(et.c.id, et.c.transfer_id, et.c.account_id, et.c.amount, et.c.prev_hash, et.c.hash,
-               tt.c.kind, tt.c.visit_id, tt.c.reverses_id, created)
-        .select_from(et.outerjoin(tt, tt.c.id == et.c.transfer_id))
-        .where(et.c.id >= low, et.c.id <= high)
-        .order_by(et.c.id)
-    )
     keyed = chain_hasher().hexdigest
     expected_id = low - 1
     entries = 0
     current = None
     kind = tail = ""
-    result = connection.execute(query, execution_options={"stream_results": True, "yield_per": 20_000})
-    for entry_id, transfer_id, account_id, amount, prev_hash, digest, t_kind, visit_id, reverses_id, created \
-            in result:
+    for entry_id, transfer_id, account_id, amount, prev_hash, digest, transfer in read(connection, low, high):
         entries += 1
         expected_id += 1
         if entry_id != expected_id:
@@ -88,13 +76,11 @@ def _verify_chain_range(connection, low: int, high: int, prev: str, limit: int) 
             expected_id = entry_id
         if transfer_id != current:
             current = transfer_id
-            if t_kind is None:
+            if transfer is None:
                 find(f"transfer {transfer_id}: entries without a transfer")
                 kind = tail = ""
             else:
-                kind = t_kind
-                moment = created_us(created) if created is not None else 0
-                tail = f"|{visit_id or ''}|{reverses_id or ''}|{moment}"
+                kind, tail = transfer
         if prev_hash != prev:
             find(f"entry {entry_id}: does not follow the entry before it (chain broken)")
         if keyed(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()) != digest:
@@ -104,6 +90,34 @@ def _verify_chain_range(connection, low: int, high: int, prev: str, limit: int) 
         find(f"entry {expected_id + 1}: expected entry {expected_id + 1} (a row is missing or inserted)")
     return {"entries": entries, "last_id": expected_id, "last_hash": prev, "findings": find.items,
             "count": find.count}
+
+
+def _transfer_tail(visit_id, reverses_id, moment: int) -> str:
+    """What a transfer adds to each of its entries' hashed content after the amount."""
+    return f"|{visit_id or ''}|{reverses_id or ''}|{moment}"
+
+
+def _entries_joined(connection, low: int, high: int):
+    """Entries `low`..`high` in id order, each with its transfer's (kind, tail) or None: one joined,
+    streamed query (SQLite)."""
+    et, tt = Entry.__table__, Transfer.__table__
+    created = tt.c.created_at
+    query = (
+        select(et.c.id, et.c.transfer_id, et.c.account_id, et.c.amount, et.c.prev_hash, et.c.hash,
+               tt.c.kind, tt.c.visit_id, tt.c.reverses_id, created)
+        .select_from(et.outerjoin(tt, tt.c.id == et.c.transfer_id))
+        .where(et.c.id >= low, et.c.id <= high)
+        .order_by(et.c.id)
+    )
+    result = connection.execute(query, execution_options={"stream_results": True, "yield_per": 20_000})
+    current = transfer = None
+    for entry_id, transfer_id, account_id, amount, prev_hash, digest, kind, visit_id, reverses_id, moment \
+            in result:
+        if transfer_id != current:  # a transfer's tail is worked out once for its entries
+            current = transfer_id
+            transfer = None if kind is None else (
+                kind, _transfer_tail(visit_id, reverses_id, created_us(moment) if moment is not None else 0))
+        yield entry_id, transfer_id, account_id, amount, prev_hash, digest, transfer
 
 
 # On PostgreSQL the entries and the transfers they belong to are read separately, a batch of ids at
@@ -117,45 +131,19 @@ _TRANSFERS = ("SELECT id, kind, visit_id, reverses_id, (extract(epoch FROM creat
               " FROM ledger_transfers WHERE id BETWEEN %s AND %s")
 
 
-def _verify_chain_range_batches(connection, low: int, high: int, prev: str, limit: int) -> dict:
-    """`_verify_chain_range` on PostgreSQL: the same checks, in batches of entries read without a join."""
-    find = _Findings(limit)
-    keyed = chain_hasher().hexdigest
-    expected_id = low - 1
-    entries = 0
-    current = None
+def _entries_in_batches(connection, low: int, high: int):
+    """`_entries_joined` on PostgreSQL: batches of entries, then the transfers they refer to."""
     with connection.connection.driver_connection.cursor() as cursor:
         for start in range(low, high + 1, _BATCH):
             rows = cursor.execute(_ENTRIES, (start, min(high, start + _BATCH - 1)), binary=True).fetchall()
             if not rows:
                 continue
             referenced = [row[1] for row in rows]
-            tails = {transfer_id: (kind, f"|{visit_id or ''}|{reverses_id or ''}|{moment or 0}")
-                     for transfer_id, kind, visit_id, reverses_id, moment in cursor.execute(
-                         _TRANSFERS, (min(referenced), max(referenced)), binary=True)}
-            for entry_id, transfer_id, account_id, amount, prev_hash, digest in rows:
-                expected_id += 1
-                if entry_id != expected_id:
-                    find(f"entry {entry_id}: expected entry {expected_id} (a row is missing or inserted)")
-                    expected_id = entry_id
-                if transfer_id != current:
-                    current = transfer_id
-                    found = tails.get(transfer_id)
-                    if found is None:
-                        find(f"transfer {transfer_id}: entries without a transfer")
-                        kind = tail = ""
-                    else:
-                        kind, tail = found
-                if prev_hash != prev:
-                    find(f"entry {entry_id}: does not follow the entry before it (chain broken)")
-                if keyed(f"{prev_hash}|{entry_id}|{transfer_id}|{kind}|{account_id}|{amount}{tail}".encode()) != digest:
-                    find(f"entry {entry_id}: its content does not match its hash (changed after it was written)")
-                prev = digest
-            entries += len(rows)
-    if expected_id < high:
-        find(f"entry {expected_id + 1}: expected entry {expected_id + 1} (a row is missing or inserted)")
-    return {"entries": entries, "last_id": expected_id, "last_hash": prev, "findings": find.items,
-            "count": find.count}
+            transfers = {transfer_id: (kind, _transfer_tail(visit_id, reverses_id, moment or 0))
+                         for transfer_id, kind, visit_id, reverses_id, moment in cursor.execute(
+                             _TRANSFERS, (min(referenced), max(referenced)), binary=True)}
+            for row in rows:
+                yield (*row, transfers.get(row[1]))
 
 
 def _chunk_worker(url: str, low: int, high: int, limit: int) -> dict:
