@@ -136,11 +136,17 @@ def _clear_current(session) -> None:
     session.flush()
 
 
-def _timed_rolled_back(url: str, work) -> float:
-    """Seconds `work(session)` takes inside a transaction that is then rolled back (reruns are alike)."""
+def _timed_rolled_back(url: str, work, planned: bool = False) -> float:
+    """Seconds `work(session)` takes inside a transaction that is then rolled back (reruns are alike);
+    `planned`: the current periods are planned first, untimed (closing and ranking need them)."""
     engine, session = _session(url)
     try:
         _clear_current(session)
+        if planned:
+            from portal.services import compliance
+
+            compliance.plan_visits(session, _now())
+            session.flush()
         started = time.perf_counter()
         work(session)
         session.flush()
@@ -196,21 +202,8 @@ def job_close(url: str) -> float:
 
     from portal.services import compliance
 
-    engine, session = _session(url)
-    try:
-        now = _now()
-        _clear_current(session)
-        compliance.plan_visits(session, now)
-        session.flush()
-        after = compliance.window_for("monthly", now).end + timedelta(minutes=30)
-        started = time.perf_counter()
-        compliance.close_periods(session, after)
-        session.flush()
-        return time.perf_counter() - started
-    finally:
-        session.rollback()
-        session.close()
-        engine.dispose()
+    after = compliance.window_for("monthly", _now()).end + timedelta(minutes=30)
+    return _timed_rolled_back(url, lambda session: compliance.close_periods(session, after), planned=True)
 
 
 def baseline_close(url: str) -> float:
@@ -222,19 +215,7 @@ def baseline_close(url: str) -> float:
         period = compliance.current_month(_now())
         session.execute(text("UPDATE visit_obligations SET status = 'missed' WHERE period = :p "
                              "AND status IN ('upcoming', 'due')"), {"p": period})
-    # plan first (untimed) so there is something to close
-    engine, session = _session(url)
-    try:
-        _clear_current(session)
-        compliance.plan_visits(session, _now())
-        session.flush()
-        started = time.perf_counter()
-        work(session)
-        return time.perf_counter() - started
-    finally:
-        session.rollback()
-        session.close()
-        engine.dispose()
+    return _timed_rolled_back(url, work, planned=True)  # planned first, so there is something to close
 
 
 def job_ledger_check(url: str) -> float:
@@ -287,21 +268,7 @@ def job_forecast_ranks(url: str) -> float:
     refresh = _forecast_refresh()
     if refresh is None:
         raise NotMeasured("no forecast-ranks job on this branch (the forecast is ranked per request)")
-    from portal.services import compliance
-
-    engine, session = _session(url)
-    try:
-        _clear_current(session)
-        compliance.plan_visits(session, _now())
-        session.flush()
-        started = time.perf_counter()
-        refresh(session, _now())
-        session.flush()
-        return time.perf_counter() - started
-    finally:
-        session.rollback()
-        session.close()
-        engine.dispose()
+    return _timed_rolled_back(url, lambda session: refresh(session, _now()), planned=True)
 
 
 JOBS: list[Job] = [
