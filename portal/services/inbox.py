@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from portal.models import Area, ContactStatus, ElderProfile, InboundMessage, Person
 from portal.policy import policy
 from portal.services.phones import InvalidPhone, normalize_phone
-from portal.services.scope import nearest_hotlines
+from portal.services.scope import chain_hotline, nearest_hotlines
 from portal.services.sms_text import clean_inbound
 
 SHORT_ANSWER_CHARS = 2
@@ -110,10 +110,11 @@ def hotline_for(session: Session, person: Person | None, default: str) -> str:
     grant_areas = [g.area_id for g in person.grants if g.area_id]
     community = select(ElderProfile.community_id).where(ElderProfile.person_id == person.id).scalar_subquery()
     hotlines, community_id = nearest_hotlines(session, grant_areas, also=community)
-    for area_id in ([community_id] if community_id is not None else []) + grant_areas:
-        if hotlines.get(area_id):
-            return hotlines[area_id]
-    return default
+    return _first_hotline(hotlines, ([community_id] if community_id is not None else []) + grant_areas, default)
+
+
+def _first_hotline(hotlines: dict[int, str | None], area_ids: list[int], default: str) -> str:
+    return next((hotlines[area_id] for area_id in area_ids if hotlines.get(area_id)), default)
 
 
 _COMMUNITY, _STREET, _DISTRICT = (aliased(Area, name=name) for name in ("hotline_community", "hotline_street",
@@ -135,19 +136,12 @@ def with_elder_hotline(query: Select, person_id_column) -> Select:
 def hotline_from_row(session: Session, person: Person, columns: tuple, default: str) -> str:
     """hotline_for, from the five columns with_elder_hotline added (the same answer, mostly no query)."""
     community_id, own, street, district, beyond = columns
-    hotline = own or street or district
-    area = session.get(Area, beyond) if not hotline and beyond else None
-    while area is not None and not hotline:  # a tree deeper than three levels
-        hotline, area = area.hotline or None, area.parent
+    hotline = chain_hotline(session, own, street, district, beyond)
     if hotline:
         return hotline
     # her community has none: the areas of her roles, in order (those other than her community)
     others = [g.area_id for g in person.grants if g.area_id and g.area_id != community_id]
-    hotlines = nearest_hotlines(session, others)[0] if others else {}
-    for area_id in others:
-        if hotlines.get(area_id):
-            return hotlines[area_id]
-    return default
+    return _first_hotline(nearest_hotlines(session, others)[0] if others else {}, others, default)
 
 
 def clean_body(raw: str | None) -> str:

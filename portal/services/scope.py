@@ -87,12 +87,19 @@ def nearest_hotlines(session: Session, area_ids: Iterable[int], also=None) -> tu
     found: dict[int, str | None] = {}
     also_value = None
     for area_id, own, parents, grands, beyond, also_value in session.execute(query):
-        hotline = own or parents or grands
-        area = session.get(Area, beyond) if not hotline and beyond else None
-        while area is not None and not hotline:
-            hotline, area = area.hotline or None, area.parent
-        found[area_id] = hotline or None
+        found[area_id] = chain_hotline(session, own, parents, grands, beyond)
     return found, also_value
+
+
+def chain_hotline(session: Session, own: str | None, parent: str | None, grandparent: str | None,
+                  beyond: int | None) -> str | None:
+    """The nearest hotline from an area's, its parent's and its grandparent's (read in one row); a tree
+    deeper than three levels is walked up from `beyond`, the grandparent's parent."""
+    hotline = own or parent or grandparent
+    area = session.get(Area, beyond) if not hotline and beyond else None
+    while area is not None and not hotline:
+        hotline, area = area.hotline or None, area.parent
+    return hotline or None
 
 
 def _worker_grants(session: Session) -> dict[int, list[int]]:
