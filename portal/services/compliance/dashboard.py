@@ -33,13 +33,13 @@ class TierCounts:
     total: int   # every registered elder, whatever the tier
 
 
-def refresh_community_figures(session: Session, now: datetime) -> dict:
-    """Count this month's visit figures and the elders per tier for every community, replacing what
-    the last run stored (the hourly job). Running it twice leaves the same figures."""
+def refresh_community_figures(session: Session, now: datetime, communities: list[int]) -> dict:
+    """Count this month's visit figures and the elders per tier for every community (`communities`:
+    all their ids, as the hourly job read them), replacing what the last run stored. Running it twice
+    leaves the same figures."""
     period = current_month(now)
     visits = live_figures(session, period)
     tiers = _tier_counts(session, None)
-    communities = list(session.scalars(select(Area.id).where(Area.level == "community").order_by(Area.id)))
     session.execute(delete(CommunityFigures))
     rows = []
     for community_id in communities:  # every community, empty ones included: a missing row means "not counted"

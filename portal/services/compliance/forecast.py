@@ -77,8 +77,7 @@ def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
     pages' figures per community (`dashboard.refresh_community_figures`) and the elders unvisited too
     long. Running it twice leaves the same rows."""
     period = current_month(now)
-    session.execute(delete(ForecastRank).where(ForecastRank.period != period))
-    session.execute(delete(ForecastRank).where(ForecastRank.period == period))
+    session.execute(delete(ForecastRank))  # earlier months' ranks and the last run's
     ranked = _ranked_open(period, None)
     session.execute(insert(ForecastRank).from_select(
         ["period", "community_id", "rank", "obligation_id", "elder_id", "computed_at"],
@@ -91,7 +90,7 @@ def refresh_forecast_ranks(session: Session, now: datetime) -> dict:
     if communities:  # every community, none unvisited included: a missing row means "not counted"
         session.execute(insert(StaleCount), [{"community_id": community_id, "count": counts.get(community_id, 0),
                                               "computed_at": now} for community_id in communities])
-    figures = refresh_community_figures(session, now)
+    figures = refresh_community_figures(session, now, communities)
     return {"period": period, "ranked": stored, "stale": sum(counts.values()), "figures": figures["communities"]}
 
 
